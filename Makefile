@@ -1,0 +1,104 @@
+# ringscan — build, test, demo.
+#
+#   make            build/ringscan (optimised)
+#   make test       deps, unit + end-to-end tests, plain and under ASan+UBSan
+#   make demo       deps, build, scan a private loopback test world, check it
+#   make asan       build/asan/ringscan with AddressSanitizer + UBSan
+#   make format     clang-format every source file
+#   make lint       cppcheck
+#   V=1             show full command lines
+#
+# Objects of one flavour live under $(B); the sanitizer flavour is the same
+# Makefile re-entered with B=build/asan SAN=1.
+
+B       ?= build
+SAN     ?= 0
+CC      ?= cc
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+
+CFLAGS  ?= -O2 -g
+override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Iinclude -Isrc -MMD -MP -D_GNU_SOURCE \
+	-DRS_VERSION='"$(VERSION)"'
+ifeq ($(SAN),1)
+override CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=undefined
+override LDFLAGS += -fsanitize=address,undefined
+endif
+LDLIBS  := -luring
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+SRCS      := $(sort $(wildcard src/*.c))
+LIB_SRCS  := $(filter-out src/main.c,$(SRCS))
+LIB_OBJS  := $(LIB_SRCS:src/%.c=$(B)/obj/%.o)
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+UNITS     := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
+TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
+TOOLS     := $(TOOL_SRCS:tests/tools/%.c=$(B)/tools/%)
+
+.PHONY: all asan test test-unit test-e2e demo deps format lint clean bench
+all: $(B)/ringscan $(UNITS) $(TOOLS)
+
+$(B)/ringscan: $(B)/obj/main.o $(B)/libringscan.a
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/libringscan.a: $(LIB_OBJS)
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(B)/obj/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+$(B)/tests/%: tests/unit/%.c $(B)/libringscan.a
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libringscan.a -lcmocka $(LDLIBS)
+
+# Test-world tools (listener, world generator) are always built without
+# sanitizers: they are the ground truth, not the code under test.
+$(B)/tools/%: tests/tools/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CC) -O2 -g -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -o $@ $<
+
+asan:
+	$(Q)$(MAKE) --no-print-directory B=build/asan SAN=1 all
+
+deps:
+	$(Q)scripts/deps.sh
+
+# The README's test command; .ci/run calls exactly this.
+test: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory asan
+	$(Q)tests/run.sh build build/asan
+
+test-unit: all
+	$(Q)tests/run.sh --unit-only build
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)tests/e2e/demo.sh build
+
+bench: deps all
+	$(Q)bench/run.sh
+
+format:
+	$(Q)clang-format -i src/*.c src/*.h include/ringscan/*.h tests/unit/*.c tests/tools/*.c
+
+lint:
+	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+		--inline-suppr -Iinclude -Isrc -D__linux__ src tests/tools
+
+clean:
+	rm -rf build
+
+-include $(wildcard $(B)/obj/*.d $(B)/tests/*.d)

@@ -1,0 +1,22 @@
+/* A token bucket that hands out probes in batches on a monotonic clock the
+ * caller passes in, so it is testable without time passing. */
+#ifndef RINGSCAN_RATELIMIT_H
+#define RINGSCAN_RATELIMIT_H
+
+#include <stdint.h>
+
+struct rs_bucket {
+	uint64_t cost_ns;   /* credit one probe costs: 1e9 / rate; 0 = unlimited */
+	uint64_t cap_ns;    /* most credit that may accumulate (the burst) */
+	uint64_t credit_ns;
+	uint64_t last_ns;
+};
+
+/* rate probes per second (0 = unlimited), burst probes at most at once. */
+void rs_bucket_init(struct rs_bucket *b, uint64_t rate, uint64_t burst, uint64_t now_ns);
+/* Take up to want probes at time now_ns; returns how many are granted. */
+uint64_t rs_bucket_take(struct rs_bucket *b, uint64_t want, uint64_t now_ns);
+/* Nanoseconds from now_ns until one probe will be granted (0 = now). */
+uint64_t rs_bucket_wait_ns(const struct rs_bucket *b, uint64_t now_ns);
+
+#endif

@@ -1,0 +1,64 @@
+/* A scan's configuration and summary: what the CLI builds and what the
+ * coordinator reports. */
+#ifndef RINGSCAN_SCAN_H
+#define RINGSCAN_SCAN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "ringscan/sink.h"
+#include "ringscan/targets.h"
+#include "ringscan/types.h"
+
+#define RS_MAX_WORKERS 256
+
+enum rs_engine_mode {
+	RS_ENGINE_AUTO = 0, /* direct descriptors + uring_cmd where the kernel has them */
+	RS_ENGINE_COMPAT,   /* plain fds and sockopt syscalls (older kernels, tests) */
+};
+
+struct rs_config {
+	struct rs_space space;
+	uint64_t seed;
+	unsigned workers;
+	unsigned concurrency; /* per worker */
+	unsigned timeout_ms;
+	unsigned retries;
+	uint64_t rate; /* new connects per second, all workers; 0 = none */
+	bool all;
+	bool quiet;
+	enum rs_engine_mode engine;
+	const char *output; /* NULL = stdout */
+	int out_fd;         /* opened by the CLI before anything is sent */
+	const char *stats_path;
+	const struct rs_sink_ops *sink;
+};
+
+struct rs_worker_summary {
+	int pid;
+	uint64_t probes;
+};
+
+struct rs_summary {
+	uint64_t seed;
+	uint64_t targets;
+	uint64_t count[RS_NSTATES];
+	uint64_t retries;
+	uint64_t local_errors;
+	double elapsed_s;
+	unsigned workers;
+	unsigned concurrency; /* per worker, after clamping to limits */
+	const char *engine;   /* "direct" or "compat" */
+	struct rs_worker_summary worker[RS_MAX_WORKERS];
+};
+
+/* Run the scan described by cfg, writing results to its sink and the
+ * summary to sum. Returns 0, or -errno for a runtime failure (after
+ * printing one line about it on stderr). */
+int rs_scan_run(const struct rs_config *cfg, struct rs_summary *sum);
+
+/* Write the summary as a JSON object (no trailing newline) into f-style
+ * output, and as human lines on stderr. */
+int rs_summary_write_json(const struct rs_summary *sum, const char *path);
+void rs_summary_print(const struct rs_summary *sum, int fd);
+
+#endif

@@ -1,0 +1,51 @@
+/* Output sinks: each format is one file implementing struct rs_sink_ops and
+ * registered in src/sink.c. Output is buffered and written by size, never
+ * flushed per line. */
+#ifndef RINGSCAN_SINK_H
+#define RINGSCAN_SINK_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "ringscan/types.h"
+
+/* A buffered output file. */
+struct rs_out {
+	int fd;
+	int err;      /* first write error (positive errno), sticky */
+	size_t len;   /* bytes buffered */
+	uint64_t written; /* bytes handed to the kernel so far */
+	char buf[1 << 16];
+};
+
+struct rs_sink_ops {
+	const char *name;
+	/* Each returns 0 or -errno; may be NULL when there is nothing to do. */
+	int (*begin)(struct rs_out *o);
+	int (*record)(struct rs_out *o, const struct rs_result *r);
+	int (*end)(struct rs_out *o);
+};
+
+/* The sink named name ("jsonl", "csv", "list"), or NULL. */
+const struct rs_sink_ops *rs_sink_find(const char *name);
+/* Comma-separated names of every sink, for --help. */
+const char *rs_sink_names(void);
+
+void rs_out_init(struct rs_out *o, int fd);
+/* Reserve n bytes (n <= sizeof buf), flushing first if needed. Returns a
+ * pointer to write into, then commit with rs_out_commit(). */
+char *rs_out_reserve(struct rs_out *o, size_t n);
+void rs_out_commit(struct rs_out *o, size_t n);
+int rs_out_puts(struct rs_out *o, const char *s);
+/* Write what is buffered. Returns 0 or -errno. */
+int rs_out_flush(struct rs_out *o);
+
+/* Longest line any built-in sink writes for one record. */
+#define RS_LINE_MAX 512
+
+/* Text forms used by several sinks; each returns the length written. */
+size_t rs_fmt_ip(char *dst, const struct rs_endpoint *ep);     /* >= 46 bytes */
+size_t rs_fmt_ts(char *dst, uint64_t ts_ns);                   /* >= 32 bytes */
+/* One JSON line (with '\n') for r into dst[RS_LINE_MAX]. */
+size_t rs_fmt_jsonl(char *dst, const struct rs_result *r);
+
+#endif

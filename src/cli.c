@@ -1,0 +1,289 @@
+/* The command line: the getopt_long table, validation and --help. Every
+ * refusal is one line on stderr that names the offending argument; the
+ * caller exits 2 before any packet is sent (DESIGN.md invariant 7). */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "worker.h"
+
+#define DEFAULT_PORTS "22,23"
+#define DEFAULT_CONCURRENCY 4096
+
+enum {
+	OPT_ALL = 0x100,
+	OPT_RETRIES,
+	OPT_SEED,
+	OPT_STATS,
+	OPT_ENGINE,
+	OPT_EXCLUDE,
+	OPT_EXCLUDE_FILE,
+	OPT_SHARD,
+	OPT_RESUME,
+	OPT_BANNER,
+};
+
+static const struct option options[] = {
+	{ "ports", required_argument, NULL, 'p' },
+	{ "input", required_argument, NULL, 'i' },
+	{ "exclude", required_argument, NULL, OPT_EXCLUDE },
+	{ "exclude-file", required_argument, NULL, OPT_EXCLUDE_FILE },
+	{ "output", required_argument, NULL, 'o' },
+	{ "format", required_argument, NULL, 'f' },
+	{ "all", no_argument, NULL, OPT_ALL },
+	{ "workers", required_argument, NULL, 'w' },
+	{ "concurrency", required_argument, NULL, 'c' },
+	{ "rate", required_argument, NULL, 'r' },
+	{ "timeout", required_argument, NULL, 't' },
+	{ "retries", required_argument, NULL, OPT_RETRIES },
+	{ "seed", required_argument, NULL, OPT_SEED },
+	{ "shard", required_argument, NULL, OPT_SHARD },
+	{ "resume", required_argument, NULL, OPT_RESUME },
+	{ "banner", no_argument, NULL, OPT_BANNER },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "stats", required_argument, NULL, OPT_STATS },
+	{ "engine", required_argument, NULL, OPT_ENGINE },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const char usage_text[] =
+	"Usage: ringscan [OPTIONS] TARGET...\n"
+	"TCP connect scanner on io_uring: which (address, port) pairs accept a connection.\n"
+	"\n"
+	"  TARGET                 IPv4 address, CIDR (10.0.0.0/8) or range (a.b.c.d-e.f.g.h)\n"
+	"  -p, --ports LIST       ports and ranges, e.g. 22,23,80-90 (default 22,23)\n"
+	"  -o, --output FILE      write results to FILE (default stdout)\n"
+	"  -f, --format FMT       jsonl (default), csv, list\n"
+	"      --all              report closed/filtered/unreachable/error too (default: open only)\n"
+	"  -w, --workers N        worker processes, one per core (default: online cores)\n"
+	"  -c, --concurrency N    probes in flight per worker (default 4096; capped by the\n"
+	"                         open-files limit, which ringscan raises to its hard limit)\n"
+	"  -r, --rate N           at most N new connects per second in all (0 = no limit)\n"
+	"  -t, --timeout MS       per-attempt connect timeout in ms (default 1000)\n"
+	"      --retries N        extra attempts for probes that time out (default 1)\n"
+	"      --seed N           permutation seed (default: random, printed in the summary)\n"
+	"  -q, --quiet            no progress line\n"
+	"      --stats FILE       write the final summary as JSON to FILE\n"
+	"      --engine MODE      auto (default: direct descriptors where the kernel has them)\n"
+	"                         or compat (plain fds and sockopt syscalls)\n"
+	"  -h, --help             this text;  -V, --version  the version\n"
+	"\n"
+	"Not yet implemented (refused with exit status 2): -i/--input, --exclude,\n"
+	"--exclude-file, --shard, --resume, --banner, hostnames and IPv6 targets.\n"
+	"\n"
+	"Output: one JSON object per line, e.g.\n"
+	"  {\"ip\":\"127.0.0.1\",\"port\":22,\"proto\":\"tcp\",\"state\":\"open\",\"reason\":\"syn-ack\",\n"
+	"   \"rtt_us\":87,\"attempts\":1,\"ts\":\"2026-11-25T16:34:59.123456Z\"}\n"
+	"Exit status: 0 done, 1 runtime failure, 2 bad usage or input.\n";
+
+/* One line on stderr, then the caller returns RS_CLI_USAGE. */
+static int refuse(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("ringscan: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return RS_CLI_USAGE;
+}
+
+/* Strict decimal in [min, max]. */
+static int parse_num(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	char *end;
+
+	if (!*s || *s == '-' || *s == '+' || *s == ' ')
+		return -EINVAL;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || *end)
+		return -EINVAL;
+	if (v < min || v > max)
+		return -ERANGE;
+	*out = v;
+	return 0;
+}
+
+#define NUM(optname, lo, hi, dst)                                                          \
+	do {                                                                               \
+		uint64_t v_;                                                               \
+		if (parse_num(optarg, (lo), (hi), &v_))                                    \
+			return refuse("%s: invalid value '%s' (expected %llu-%llu)", optname, \
+				      optarg, (unsigned long long)(lo),                    \
+				      (unsigned long long)(hi));                           \
+		(dst) = v_;                                                                \
+	} while (0)
+
+/* The open-files limit bounds a worker's registered file table (and fds
+ * in compat mode): raise the soft limit to the hard one and return it. */
+static uint64_t nofile_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return 1024;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	return rl.rlim_cur;
+}
+
+void rs_cli_usage(FILE *f)
+{
+	fputs(usage_text, f);
+}
+
+int rs_cli_parse(int argc, char **argv, struct rs_config *cfg)
+{
+	const char *ports = NULL, *format = "jsonl";
+	uint64_t conc = DEFAULT_CONCURRENCY;
+	char err[256];
+	int seed_set = 0, opt, ret;
+	int cpus[1024];
+
+	memset(cfg, 0, sizeof(*cfg));
+	rs_space_init(&cfg->space);
+	cfg->workers = rs_online_cpus(cpus, 1024);
+	cfg->timeout_ms = 1000;
+	cfg->retries = 1;
+	cfg->out_fd = STDOUT_FILENO;
+
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":p:i:o:f:w:c:r:t:qhV", options, NULL)) != -1) {
+		switch (opt) {
+		case 'p':
+			if (ports)
+				return refuse("-p/--ports: given twice; list every port in one -p");
+			ports = optarg;
+			break;
+		case 'o':
+			cfg->output = optarg;
+			break;
+		case 'f':
+			format = optarg;
+			break;
+		case OPT_ALL:
+			cfg->all = true;
+			break;
+		case 'w':
+			NUM("-w/--workers", 1, RS_MAX_WORKERS, cfg->workers);
+			break;
+		case 'c':
+			NUM("-c/--concurrency", 1, 1000000, conc);
+			break;
+		case 'r':
+			NUM("-r/--rate", 0, 1000000000, cfg->rate);
+			break;
+		case 't':
+			NUM("-t/--timeout", 1, 3600000, cfg->timeout_ms);
+			break;
+		case OPT_RETRIES:
+			NUM("--retries", 0, 20, cfg->retries);
+			break;
+		case OPT_SEED:
+			NUM("--seed", 0, UINT64_MAX, cfg->seed);
+			seed_set = 1;
+			break;
+		case 'q':
+			cfg->quiet = true;
+			break;
+		case OPT_STATS:
+			cfg->stats_path = optarg;
+			break;
+		case OPT_ENGINE:
+			if (!strcmp(optarg, "auto"))
+				cfg->engine = RS_ENGINE_AUTO;
+			else if (!strcmp(optarg, "compat"))
+				cfg->engine = RS_ENGINE_COMPAT;
+			else
+				return refuse("--engine: unknown mode '%s' (auto, compat)", optarg);
+			break;
+		case 'i':
+		case OPT_EXCLUDE:
+		case OPT_EXCLUDE_FILE:
+		case OPT_SHARD:
+		case OPT_RESUME:
+		case OPT_BANNER:
+			return refuse("%s: not implemented yet", argv[optind - 1]);
+		case 'h':
+			rs_cli_usage(stdout);
+			return RS_CLI_EXIT_OK;
+		case 'V':
+			printf("ringscan %s\n", RS_VERSION);
+			return RS_CLI_EXIT_OK;
+		case ':':
+			return refuse("%s: missing argument", argv[optind - 1]);
+		default:
+			return refuse("%s: unknown option (see --help)", argv[optind - 1]);
+		}
+	}
+
+	if (optind >= argc)
+		return refuse("no targets given (see --help)");
+	for (int i = optind; i < argc; i++) {
+		ret = rs_targets_add(&cfg->space.addrs, argv[i], err, sizeof(err));
+		if (ret == -ENOMEM)
+			return refuse("out of memory");
+		if (ret)
+			return refuse("target: %s", err);
+	}
+	ret = rs_ports_parse(&cfg->space.ports, ports ? ports : DEFAULT_PORTS, err, sizeof(err));
+	if (ret == -ENOMEM)
+		return refuse("out of memory");
+	if (ret)
+		return refuse("-p/--ports: %s", err);
+	if (rs_space_finalize(&cfg->space))
+		return refuse("out of memory");
+	if (rs_space_count(&cfg->space) == 0)
+		return refuse("the target set is empty");
+
+	cfg->sink = rs_sink_find(format);
+	if (!cfg->sink)
+		return refuse("-f/--format: unknown format '%s' (%s)", format, rs_sink_names());
+
+	if (!seed_set && getrandom(&cfg->seed, sizeof(cfg->seed), 0) != sizeof(cfg->seed))
+		return refuse("--seed: no randomness available; give a seed");
+
+	/* No use for more slots than a worker's share of the probes, nor for
+	 * more than the open-files limit allows (keep a few for ourselves). */
+	uint64_t lim = nofile_limit(), per = rs_space_count(&cfg->space) / cfg->workers + 1;
+	if (conc > per)
+		conc = per;
+	if (lim > 64 && conc > lim - 32)
+		conc = lim - 32;
+	else if (lim <= 64 && conc > lim / 2)
+		conc = lim / 2 ? lim / 2 : 1;
+	cfg->concurrency = (unsigned)conc;
+
+	if (cfg->output) {
+		cfg->out_fd = open(cfg->output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (cfg->out_fd < 0)
+			return refuse("-o/--output: cannot open '%s': %s", cfg->output,
+				      strerror(errno));
+	}
+	if (cfg->stats_path && access(cfg->stats_path, F_OK) == 0 &&
+	    access(cfg->stats_path, W_OK) != 0)
+		return refuse("--stats: cannot write '%s': %s", cfg->stats_path, strerror(errno));
+	return RS_CLI_RUN;
+}
+
+void rs_cli_free(struct rs_config *cfg)
+{
+	rs_space_free(&cfg->space);
+	if (cfg->output && cfg->out_fd >= 0)
+		close(cfg->out_fd);
+}

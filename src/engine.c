@@ -1,0 +1,616 @@
+/* One worker's probe engine on io_uring.
+ *
+ * Every probe lives in a slot; slot i owns entry i of the ring's registered
+ * (direct) file table, so the per-process fd limit is not the concurrency
+ * limit and no fd is ever allocated. A probe attempt is one linked chain:
+ *
+ *   SOCKET(direct, slot)  ─link→  CONNECT(slot)  ─link→  LINK_TIMEOUT
+ *   [CQE only on failure]         [the one CQE]          [no CQE]
+ *
+ * A refused probe therefore costs one CQE. A connect that returns 0 is
+ * confirmed by reading SO_ERROR (an ICMP unreachable can complete it with 0
+ * while the socket is still in SYN_SENT), after setting SO_LINGER {1,0} so
+ * that the socket's eventual close sends RST and leaves no TIME_WAIT:
+ *
+ *   SETSOCKOPT(SO_LINGER)  ─link→  GETSOCKOPT(SO_ERROR)
+ *   [CQE only on failure]          [the CQE]
+ *
+ * Sockets are never closed one by one: the next SOCKET into the slot
+ * replaces the old file (which closes it), and the ring's teardown closes
+ * the rest. Nothing here allocates, locks or makes a syscall per probe;
+ * submissions and completions go in batches through io_uring_enter().
+ *
+ * user_data = generation << 32 | op << 28 | slot. The generation changes at
+ * every attempt, so a late CQE of an earlier attempt is recognised and
+ * dropped, and every in-flight connect has a unique user_data (the link
+ * timeout cancels by it).
+ *
+ * The compat mode (kernels without direct sockets or socket uring_cmd, or
+ * --engine compat) uses plain fds from socket(2) and sockopt syscalls; the
+ * connect and its timeout still go through the ring. */
+#include <errno.h>
+#include <liburing.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine.h"
+#include "ringscan/classify.h"
+#include "ringscan/ratelimit.h"
+#include "uring_sock.h"
+
+enum slot_state { S_FREE, S_CONNECT, S_CONFIRM, S_WAIT };
+
+enum op { OP_SOCKET = 1, OP_CONNECT, OP_TIMEOUT, OP_LINGER, OP_CONFIRM };
+
+#define SLOT_BITS 28
+#define SLOT_MASK ((1u << SLOT_BITS) - 1)
+#define NO_SLOT UINT32_MAX
+
+union rs_sockaddr {
+	struct sockaddr sa;
+	struct sockaddr_in v4;
+	struct sockaddr_in6 v6;
+};
+
+struct slot {
+	uint64_t pos;       /* permutation position of the probe */
+	uint64_t t0_ns;     /* start of the current attempt */
+	uint64_t due_ns;    /* S_WAIT: when to try again */
+	union rs_sockaddr addr;
+	struct rs_endpoint ep;
+	uint32_t gen;
+	uint32_t next_wait; /* S_WAIT list link */
+	int fd;             /* compat mode only */
+	int so_error;       /* GETSOCKOPT target: must outlive the request */
+	uint8_t st;
+	uint8_t attempts;    /* attempts that reached the wire */
+	uint8_t local_tries; /* consecutive local failures */
+	uint8_t lease;
+};
+
+struct lease {
+	uint64_t next, end; /* positions not yet started: [next, end) */
+	uint32_t pending;   /* started, not yet answered */
+	uint8_t used;
+};
+
+struct engine {
+	const struct rs_engine_params *p;
+	struct io_uring ring;
+	int ring_ok;
+	int direct; /* direct descriptors + socket uring_cmd */
+	struct rs_wshared *w;
+	struct rs_resring *out;
+	struct slot *slot;
+	uint32_t *free_stack;
+	uint32_t nfree;
+	uint32_t wait_head, wait_tail, nwait;
+	uint32_t inflight;
+	struct lease lease[RS_LEASES];
+	int cur; /* lease being started from, or -1 */
+	struct rs_bucket bucket;
+	struct __kernel_timespec timeout;
+	struct linger linger;
+	uint64_t now_ns;
+	uint64_t wall_ns;
+	/* counters mirrored to shared memory after every batch */
+	uint64_t answered, attempts, retries, local_errors;
+};
+
+static void on_cqe(struct engine *e, const struct io_uring_cqe *cqe);
+
+static uint64_t clock_ns(clockid_t id)
+{
+	struct timespec ts;
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t ud(uint32_t slot, enum op op, uint32_t gen)
+{
+	return (uint64_t)gen << 32 | (uint64_t)op << SLOT_BITS | slot;
+}
+
+/* An SQE, submitting what is queued first if fewer than need are free (a
+ * linked chain must never be split across two submissions). */
+static struct io_uring_sqe *get_sqe(struct engine *e, unsigned need)
+{
+	if (io_uring_sq_space_left(&e->ring) < need)
+		io_uring_submit(&e->ring);
+	return io_uring_get_sqe(&e->ring);
+}
+
+static void sync_counters(struct engine *e)
+{
+	struct rs_wshared *w = e->w;
+
+	atomic_store_explicit(&w->answered, e->answered, memory_order_relaxed);
+	atomic_store_explicit(&w->attempts, e->attempts, memory_order_relaxed);
+	atomic_store_explicit(&w->retries, e->retries, memory_order_relaxed);
+	atomic_store_explicit(&w->local_errors, e->local_errors, memory_order_relaxed);
+	atomic_store_explicit(&w->inflight, e->inflight, memory_order_relaxed);
+	atomic_store_explicit(&w->heartbeat_ns, e->now_ns, memory_order_relaxed);
+}
+
+/* Hand one answer to the coordinator, waiting while its ring is full. */
+static void publish(struct engine *e, struct slot *s, enum rs_state state, int err)
+{
+	struct rs_result r = {
+		.pos = s->pos,
+		.ts_ns = e->wall_ns,
+		.rtt_us = (uint32_t)((e->now_ns - s->t0_ns) / 1000),
+		.err = err,
+		.ep = s->ep,
+		.state = (uint8_t)state,
+		.attempts = s->attempts,
+		.worker = (uint16_t)e->p->id,
+	};
+
+	while (!rs_resring_push(e->out, &r)) {
+		sync_counters(e);
+		if (atomic_load_explicit(&e->p->shm->ctl->stop, memory_order_relaxed))
+			break;
+		struct timespec nap = { 0, 50000 };
+		nanosleep(&nap, NULL);
+	}
+	e->answered++;
+
+	struct lease *l = &e->lease[s->lease];
+	if (--l->pending == 0 && l->next == l->end) {
+		struct rs_lease *sl = &e->w->lease[s->lease];
+		atomic_store_explicit(&sl->begin, 0, memory_order_relaxed);
+		atomic_store_explicit(&sl->end, 0, memory_order_release);
+		l->used = 0;
+	}
+	if (s->fd >= 0) {
+		close(s->fd);
+		s->fd = -1;
+	}
+	s->st = S_FREE;
+	e->free_stack[e->nfree++] = (uint32_t)(s - e->slot);
+}
+
+/* Start one attempt of the probe in slot s. */
+static void launch(struct engine *e, struct slot *s)
+{
+	uint32_t i = (uint32_t)(s - e->slot);
+	socklen_t alen = s->ep.family == AF_INET6 ? sizeof(s->addr.v6) : sizeof(s->addr.v4);
+	struct io_uring_sqe *sqe;
+
+	s->gen++;
+	s->t0_ns = e->now_ns;
+	s->st = S_CONNECT;
+	e->inflight++;
+	if (e->direct) {
+		sqe = get_sqe(e, 3);
+		io_uring_prep_socket_direct(sqe, s->ep.family, SOCK_STREAM, 0, i, 0);
+		sqe->flags |= IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS;
+		sqe->user_data = ud(i, OP_SOCKET, s->gen);
+		sqe = io_uring_get_sqe(&e->ring);
+		io_uring_prep_connect(sqe, (int)i, &s->addr.sa, alen);
+		sqe->flags |= IOSQE_FIXED_FILE | IOSQE_IO_LINK;
+	} else {
+		if (s->fd >= 0)
+			close(s->fd);
+		s->fd = socket(s->ep.family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (s->fd < 0) {
+			/* Reported like the direct path's SOCKET CQE would be. */
+			struct io_uring_cqe fake = { .user_data = ud(i, OP_SOCKET, s->gen),
+						     .res = -errno };
+			on_cqe(e, &fake);
+			return;
+		}
+		sqe = get_sqe(e, 2);
+		io_uring_prep_connect(sqe, s->fd, &s->addr.sa, alen);
+		sqe->flags |= IOSQE_IO_LINK;
+	}
+	sqe->user_data = ud(i, OP_CONNECT, s->gen);
+	sqe = io_uring_get_sqe(&e->ring);
+	io_uring_prep_link_timeout(sqe, &e->timeout, 0);
+	sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
+	sqe->user_data = ud(i, OP_TIMEOUT, s->gen);
+}
+
+/* This machine is short of something: try the same probe again later. */
+static void back_off(struct engine *e, struct slot *s)
+{
+	unsigned shift = s->local_tries < 8 ? s->local_tries : 8;
+	uint32_t i = (uint32_t)(s - e->slot);
+
+	e->local_errors++;
+	s->local_tries++;
+	s->st = S_WAIT;
+	s->due_ns = e->now_ns + (1000000ULL << shift); /* 1 ms … 256 ms */
+	s->next_wait = NO_SLOT;
+	if (e->nwait++)
+		e->slot[e->wait_tail].next_wait = i;
+	else
+		e->wait_head = i;
+	e->wait_tail = i;
+}
+
+/* The attempt timed out: try again or call it filtered. */
+static void timed_out(struct engine *e, struct slot *s)
+{
+	s->attempts++;
+	s->local_tries = 0;
+	if (s->attempts <= e->p->retries) {
+		e->retries++;
+		launch(e, s);
+	} else {
+		publish(e, s, RS_FILTERED, 0);
+	}
+}
+
+static void settle(struct engine *e, struct slot *s, enum rs_verdict v, enum rs_state st, int err)
+{
+	switch (v) {
+	case RS_V_FINAL:
+		publish(e, s, st, err);
+		break;
+	case RS_V_TIMEOUT:
+		timed_out(e, s);
+		break;
+	case RS_V_LOCAL:
+		back_off(e, s);
+		break;
+	case RS_V_CONFIRM:
+		break; /* handled by the caller */
+	}
+}
+
+/* connect returned 0: confirm with SO_ERROR before calling it open. */
+static void confirm(struct engine *e, struct slot *s)
+{
+	uint32_t i = (uint32_t)(s - e->slot);
+	enum rs_state st = RS_ERROR;
+	int err = 0;
+
+	if (!e->direct) {
+		socklen_t len = sizeof(s->so_error);
+		if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &s->so_error, &len))
+			s->so_error = errno;
+		setsockopt(s->fd, SOL_SOCKET, SO_LINGER, &e->linger, sizeof(e->linger));
+		settle(e, s, rs_classify_so_error(s->so_error, &st, &err), st, err);
+		return;
+	}
+	struct io_uring_sqe *sqe = get_sqe(e, 2);
+	rs__prep_sockopt(sqe, SOCKET_URING_OP_SETSOCKOPT, (int)i, SOL_SOCKET, SO_LINGER,
+			 &e->linger, sizeof(e->linger));
+	sqe->flags |= IOSQE_FIXED_FILE | IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS;
+	sqe->user_data = ud(i, OP_LINGER, s->gen);
+	sqe = io_uring_get_sqe(&e->ring);
+	s->so_error = -1;
+	rs__prep_sockopt(sqe, SOCKET_URING_OP_GETSOCKOPT, (int)i, SOL_SOCKET, SO_ERROR,
+			 &s->so_error, sizeof(s->so_error));
+	sqe->flags |= IOSQE_FIXED_FILE;
+	sqe->user_data = ud(i, OP_CONFIRM, s->gen);
+	s->st = S_CONFIRM;
+	e->inflight++;
+}
+
+/* A failed step that is not the connect itself (socket, sockopt). */
+static void step_failed(struct engine *e, struct slot *s, int res)
+{
+	if (rs_is_local_error(-res))
+		back_off(e, s);
+	else
+		publish(e, s, RS_ERROR, -res);
+}
+
+/* Dispatch one completion to its slot's state machine. */
+static void on_cqe(struct engine *e, const struct io_uring_cqe *cqe)
+{
+	uint32_t i = (uint32_t)(cqe->user_data & SLOT_MASK);
+	enum op op = (enum op)((cqe->user_data >> SLOT_BITS) & 0xf);
+	enum rs_state st = RS_ERROR;
+	enum rs_verdict v;
+	struct slot *s;
+	int err = 0;
+
+	if (i >= e->p->concurrency)
+		return;
+	s = &e->slot[i];
+	if ((uint32_t)(cqe->user_data >> 32) != s->gen)
+		return; /* a late CQE of an earlier attempt */
+
+	switch (op) {
+	case OP_SOCKET: /* posted only on failure; the chain is cancelled */
+		if (s->st != S_CONNECT || cqe->res >= 0)
+			return;
+		e->inflight--;
+		step_failed(e, s, cqe->res);
+		break;
+	case OP_CONNECT:
+		if (s->st != S_CONNECT)
+			return;
+		e->inflight--;
+		v = rs_classify_connect(cqe->res, &st, &err);
+		if (v == RS_V_CONFIRM) {
+			s->attempts++;
+			s->local_tries = 0;
+			confirm(e, s);
+		} else if (v == RS_V_FINAL) {
+			s->attempts++;
+			publish(e, s, st, err);
+		} else {
+			settle(e, s, v, st, err);
+		}
+		break;
+	case OP_LINGER: /* posted only on failure; GETSOCKOPT is cancelled */
+		if (s->st != S_CONFIRM || cqe->res >= 0)
+			return;
+		e->inflight--;
+		step_failed(e, s, cqe->res);
+		break;
+	case OP_CONFIRM:
+		if (s->st != S_CONFIRM)
+			return;
+		e->inflight--;
+		if (cqe->res < 0) {
+			step_failed(e, s, cqe->res);
+			break;
+		}
+		v = rs_classify_so_error(s->so_error, &st, &err);
+		if (v == RS_V_TIMEOUT)
+			s->attempts--; /* timed_out() counts this attempt */
+		settle(e, s, v, st, err);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Next position to probe, claiming a chunk from the job ring if needed. */
+static int next_pos(struct engine *e, uint64_t *pos, uint8_t *lease)
+{
+	if (e->cur < 0 || e->lease[e->cur].next == e->lease[e->cur].end) {
+		int k;
+		struct rs_job job;
+
+		e->cur = -1;
+		for (k = 0; k < RS_LEASES && e->lease[k].used; k++)
+			;
+		if (k == RS_LEASES)
+			return 0;
+		/* Record the claim in the lease table as soon as it is ours. */
+		if (!rs_jobring_pop(e->p->shm->jobs, &job))
+			return 0;
+		struct rs_lease *sl = &e->w->lease[k];
+		atomic_store_explicit(&sl->begin, job.begin, memory_order_relaxed);
+		atomic_store_explicit(&sl->end, job.end, memory_order_release);
+		e->lease[k] = (struct lease){ .next = job.begin, .end = job.end, .used = 1 };
+		e->cur = k;
+	}
+	struct lease *l = &e->lease[e->cur];
+	*pos = l->next++;
+	l->pending++;
+	*lease = (uint8_t)e->cur;
+	return 1;
+}
+
+static void set_target(struct engine *e, struct slot *s)
+{
+	rs_space_pick(e->p->space, rs_perm_at(e->p->perm, s->pos), &s->ep);
+	memset(&s->addr, 0, sizeof(s->addr));
+	if (s->ep.family == AF_INET6) {
+		s->addr.v6.sin6_family = AF_INET6;
+		s->addr.v6.sin6_port = htons(s->ep.port);
+		memcpy(&s->addr.v6.sin6_addr, s->ep.addr, 16);
+	} else {
+		s->addr.v4.sin_family = AF_INET;
+		s->addr.v4.sin_port = htons(s->ep.port);
+		memcpy(&s->addr.v4.sin_addr, s->ep.addr, 4);
+	}
+}
+
+/* Fill free slots: probes due after a backoff first, then new positions. */
+static void fill(struct engine *e)
+{
+	uint64_t budget;
+
+	if (!e->nfree && !e->nwait)
+		return;
+	budget = rs_bucket_take(&e->bucket, e->nfree + e->nwait, e->now_ns);
+	/* Due backoffs (the list is short unless this machine is starved). */
+	for (uint32_t prev = NO_SLOT, i = e->nwait ? e->wait_head : NO_SLOT; i != NO_SLOT && budget;) {
+		struct slot *s = &e->slot[i];
+		uint32_t next = s->next_wait;
+		if (s->due_ns <= e->now_ns) {
+			if (prev == NO_SLOT)
+				e->wait_head = next;
+			else
+				e->slot[prev].next_wait = next;
+			if (i == e->wait_tail)
+				e->wait_tail = prev;
+			e->nwait--;
+			budget--;
+			launch(e, s);
+		} else {
+			prev = i;
+		}
+		i = next;
+	}
+	while (e->nfree && budget) {
+		uint64_t pos;
+		uint8_t lease;
+		if (!next_pos(e, &pos, &lease))
+			break;
+		struct slot *s = &e->slot[e->free_stack[--e->nfree]];
+		s->pos = pos;
+		s->lease = lease;
+		s->attempts = 0;
+		s->local_tries = 0;
+		set_target(e, s);
+		budget--;
+		launch(e, s);
+	}
+	/* Credit not used goes back (at most what was taken). */
+	e->bucket.credit_ns += budget * e->bucket.cost_ns;
+}
+
+static int all_done(struct engine *e)
+{
+	if (e->inflight || e->nwait)
+		return 0;
+	for (int k = 0; k < RS_LEASES; k++)
+		if (e->lease[k].used)
+			return 0;
+	/* no_more_jobs is set after the last push: read it before the ring. */
+	if (!atomic_load_explicit(&e->p->shm->ctl->no_more_jobs, memory_order_acquire))
+		return 0;
+	return rs_jobring_count(e->p->shm->jobs) == 0;
+}
+
+/* Does this kernel have what the direct path needs? */
+static int probe_direct(struct engine *e)
+{
+	struct io_uring_probe *pr = io_uring_get_probe_ring(&e->ring);
+	int ok = pr && io_uring_opcode_supported(pr, IORING_OP_SOCKET) &&
+		 io_uring_opcode_supported(pr, IORING_OP_URING_CMD);
+	int fd = -1, val = -1, res = -1;
+
+	if (pr)
+		io_uring_free_probe(pr);
+	if (!ok)
+		return 0;
+	/* SOCKET_URING_OP_GETSOCKOPT exists from 6.7: ask it once. */
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&e->ring);
+	struct io_uring_cqe *cqe;
+	rs__prep_sockopt(sqe, SOCKET_URING_OP_GETSOCKOPT, fd, SOL_SOCKET, SO_ERROR, &val,
+			 sizeof(val));
+	sqe->user_data = 0;
+	if (io_uring_submit_and_wait(&e->ring, 1) >= 0 && !io_uring_peek_cqe(&e->ring, &cqe)) {
+		res = cqe->res;
+		io_uring_cqe_seen(&e->ring, cqe);
+	}
+	close(fd);
+	return res == (int)sizeof(int) && val == 0;
+}
+
+static unsigned pow2_at_least(unsigned v)
+{
+	unsigned p = 1;
+	while (p < v && p < (1u << 30))
+		p <<= 1;
+	return p;
+}
+
+static int setup_ring(struct engine *e)
+{
+	unsigned conc = e->p->concurrency;
+	unsigned sq = pow2_at_least(conc * 3 < 8 ? 8 : conc * 3);
+	struct io_uring_params prm;
+	int ret;
+
+	if (sq > 4096)
+		sq = 4096;
+	memset(&prm, 0, sizeof(prm));
+	prm.flags = IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP | IORING_SETUP_SUBMIT_ALL |
+		    IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN |
+		    IORING_SETUP_TASKRUN_FLAG;
+	prm.cq_entries = pow2_at_least(conc * 2 > sq * 2 ? conc * 2 : sq * 2);
+	ret = io_uring_queue_init_params(sq, &e->ring, &prm);
+	if (ret == -EINVAL) { /* before 6.1: no DEFER_TASKRUN */
+		prm = (struct io_uring_params){ .flags = IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP,
+						.cq_entries = prm.cq_entries };
+		ret = io_uring_queue_init_params(sq, &e->ring, &prm);
+	}
+	if (ret < 0)
+		return ret;
+	e->ring_ok = 1;
+	e->direct = e->p->mode != RS_ENGINE_COMPAT && probe_direct(e);
+	if (e->direct) {
+		ret = io_uring_register_files_sparse(&e->ring, conc);
+		if (ret < 0)
+			e->direct = 0;
+	}
+	return 0;
+}
+
+static void engine_free(struct engine *e)
+{
+	if (e->ring_ok)
+		io_uring_queue_exit(&e->ring); /* closes every direct socket */
+	if (e->slot)
+		for (unsigned i = 0; i < e->p->concurrency; i++)
+			if (e->slot[i].fd >= 0)
+				close(e->slot[i].fd);
+	free(e->slot);
+	free(e->free_stack);
+}
+
+int rs_engine_run(const struct rs_engine_params *p)
+{
+	struct engine e = { .p = p, .cur = -1 };
+	int ret;
+
+	e.w = &p->shm->w[p->id];
+	e.out = p->shm->res[p->id];
+	e.timeout.tv_sec = p->timeout_ms / 1000;
+	e.timeout.tv_nsec = (long long)(p->timeout_ms % 1000) * 1000000;
+	e.linger = (struct linger){ .l_onoff = 1, .l_linger = 0 };
+	e.slot = calloc(p->concurrency, sizeof(*e.slot));
+	e.free_stack = calloc(p->concurrency, sizeof(*e.free_stack));
+	ret = -ENOMEM;
+	if (!e.slot || !e.free_stack)
+		goto out;
+	for (unsigned i = 0; i < p->concurrency; i++) {
+		e.slot[i].fd = -1;
+		e.free_stack[i] = p->concurrency - 1 - i;
+	}
+	e.nfree = p->concurrency;
+	ret = setup_ring(&e);
+	if (ret < 0)
+		goto out;
+	atomic_store(&e.w->engine, e.direct ? RS_ENGINE_AUTO : RS_ENGINE_COMPAT);
+	e.now_ns = clock_ns(CLOCK_MONOTONIC);
+	rs_bucket_init(&e.bucket, p->rate, p->concurrency, e.now_ns);
+
+	while (!atomic_load_explicit(&p->shm->ctl->stop, memory_order_relaxed)) {
+		struct io_uring_cqe *cqe;
+		unsigned head, n = 0, wait_nr = 0;
+		uint64_t wait_ns = 1000000; /* 1 ms: look for new jobs this often */
+
+		e.now_ns = clock_ns(CLOCK_MONOTONIC);
+		fill(&e);
+		if (all_done(&e))
+			break;
+		if (e.inflight) {
+			wait_nr = e.inflight / 8;
+			wait_nr = wait_nr < 1 ? 1 : wait_nr > 128 ? 128 : wait_nr;
+		}
+		uint64_t tok = rs_bucket_wait_ns(&e.bucket, e.now_ns);
+		if (tok && tok < wait_ns)
+			wait_ns = tok;
+		struct __kernel_timespec ts = { .tv_sec = 0, .tv_nsec = (long long)wait_ns };
+		if (wait_nr) {
+			ret = io_uring_submit_and_wait_timeout(&e.ring, &cqe, wait_nr, &ts, NULL);
+		} else {
+			io_uring_submit(&e.ring);
+			struct timespec nap = { 0, e.nwait ? 200000 : 100000 };
+			nanosleep(&nap, NULL);
+		}
+		e.now_ns = clock_ns(CLOCK_MONOTONIC);
+		e.wall_ns = clock_ns(CLOCK_REALTIME);
+		io_uring_for_each_cqe(&e.ring, head, cqe)
+		{
+			on_cqe(&e, cqe);
+			n++;
+		}
+		io_uring_cq_advance(&e.ring, n);
+		sync_counters(&e);
+	}
+	ret = 0;
+out:
+	sync_counters(&e);
+	engine_free(&e);
+	return ret;
+}

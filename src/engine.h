@@ -1,0 +1,28 @@
+/* One worker's probe engine: an io_uring that keeps up to concurrency
+ * connects in flight, fed from the shared job ring, answering into the
+ * worker's result ring. */
+#ifndef RS_ENGINE_H
+#define RS_ENGINE_H
+
+#include "ringscan/perm.h"
+#include "ringscan/scan.h"
+#include "ringscan/targets.h"
+#include "shm.h"
+
+struct rs_engine_params {
+	const struct rs_space *space;
+	const struct rs_perm *perm;
+	struct rs_shm *shm;
+	unsigned id;          /* worker index */
+	unsigned concurrency; /* probes in flight at most */
+	unsigned timeout_ms;
+	unsigned retries;
+	uint64_t rate; /* this worker's share of --rate; 0 = none */
+	enum rs_engine_mode mode;
+};
+
+/* Scan until the job ring is drained and every claimed probe answered, or
+ * until ctl->stop. Returns 0 or -errno (setup failure). */
+int rs_engine_run(const struct rs_engine_params *p);
+
+#endif

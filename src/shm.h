@@ -1,0 +1,59 @@
+/* The region shared by the coordinator and its workers, created with
+ * MAP_SHARED before fork() so every process sees it at the same address:
+ * control flags, the job ring, one result ring per worker, per-worker
+ * counters and lease tables. Plain data only. */
+#ifndef RS_SHM_H
+#define RS_SHM_H
+
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ringscan/jobring.h"
+#include "ringscan/results.h"
+#include "ringscan/types.h"
+
+/* Chunks a worker may hold at once (claimed, not fully answered). */
+#define RS_LEASES 64
+
+/* A claimed chunk. begin == end means the lease is free. */
+struct rs_lease {
+	_Atomic uint64_t begin, end;
+};
+
+/* Written by one worker, read by the coordinator. */
+struct rs_wshared {
+	alignas(64) _Atomic uint64_t answered; /* results published */
+	_Atomic uint64_t attempts;             /* connects that reached the wire */
+	_Atomic uint64_t retries;              /* timeouts re-probed */
+	_Atomic uint64_t local_errors;         /* backoffs for local trouble */
+	_Atomic uint64_t inflight;
+	_Atomic uint64_t heartbeat_ns;         /* CLOCK_MONOTONIC */
+	_Atomic int32_t pid;
+	_Atomic int32_t status;   /* 0 running, 1 finished, < 0 -errno of a failure */
+	_Atomic int32_t engine;   /* enum rs_engine_mode actually in use */
+	_Atomic uint32_t concurrency; /* in use, after limits */
+	struct rs_lease lease[RS_LEASES];
+};
+
+struct rs_ctl {
+	alignas(64) _Atomic uint32_t no_more_jobs; /* every job has been pushed */
+	_Atomic uint32_t stop;                     /* abandon work and exit */
+};
+
+struct rs_shm {
+	void *base;
+	size_t len;
+	unsigned nworkers;
+	struct rs_ctl *ctl;
+	struct rs_jobring *jobs;
+	struct rs_wshared *w;      /* [nworkers] */
+	struct rs_resring **res;   /* [nworkers], pointers into base */
+};
+
+/* Map and initialise the region. Returns 0 or -errno. */
+int rs_shm_create(struct rs_shm *shm, unsigned nworkers, uint32_t jobcap, uint32_t rescap);
+void rs_shm_destroy(struct rs_shm *shm);
+
+#endif

@@ -1,0 +1,30 @@
+/* CSV with a header line; the columns are the JSON keys, in order. */
+#include <stdio.h>
+
+#include "ringscan/classify.h"
+#include "ringscan/sink.h"
+
+static int csv_begin(struct rs_out *o)
+{
+	return rs_out_puts(o, "ip,port,proto,state,reason,rtt_us,attempts,ts\n");
+}
+
+static int csv_record(struct rs_out *o, const struct rs_result *r)
+{
+	char ip[64], ts[40];
+	char *d = rs_out_reserve(o, RS_LINE_MAX);
+
+	rs_fmt_ip(ip, &r->ep);
+	rs_fmt_ts(ts, r->ts_ns);
+	int n = snprintf(d, RS_LINE_MAX, "%s,%u,tcp,%s,%s,%u,%u,%s\n", ip, r->ep.port,
+			 rs_state_name((enum rs_state)r->state),
+			 rs_reason((enum rs_state)r->state, r->err), r->rtt_us, r->attempts, ts);
+	rs_out_commit(o, (size_t)n);
+	return 0;
+}
+
+const struct rs_sink_ops rs_sink_csv = {
+	.name = "csv",
+	.begin = csv_begin,
+	.record = csv_record,
+};

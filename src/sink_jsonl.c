@@ -1,0 +1,14 @@
+/* JSON lines: one object per probe, keys in DESIGN.md's order. */
+#include "ringscan/sink.h"
+
+static int jsonl_record(struct rs_out *o, const struct rs_result *r)
+{
+	char *d = rs_out_reserve(o, RS_LINE_MAX);
+	rs_out_commit(o, rs_fmt_jsonl(d, r));
+	return 0;
+}
+
+const struct rs_sink_ops rs_sink_jsonl = {
+	.name = "jsonl",
+	.record = jsonl_record,
+};

@@ -1,0 +1,25 @@
+/* One "ip:port state" line per probe ("[v6]:port state" for IPv6): for
+ * grep, cut and xargs. */
+#include <arpa/inet.h>
+#include <stdio.h>
+
+#include "ringscan/classify.h"
+#include "ringscan/sink.h"
+
+static int list_record(struct rs_out *o, const struct rs_result *r)
+{
+	char ip[64];
+	char *d = rs_out_reserve(o, RS_LINE_MAX);
+	int v6 = r->ep.family == AF_INET6;
+
+	rs_fmt_ip(ip, &r->ep);
+	int n = snprintf(d, RS_LINE_MAX, "%s%s%s:%u %s\n", v6 ? "[" : "", ip, v6 ? "]" : "",
+			 r->ep.port, rs_state_name((enum rs_state)r->state));
+	rs_out_commit(o, (size_t)n);
+	return 0;
+}
+
+const struct rs_sink_ops rs_sink_list = {
+	.name = "list",
+	.record = list_record,
+};

@@ -1,0 +1,49 @@
+/* The summary: human lines on stderr and the --stats JSON object. */
+#include <errno.h>
+#include <stdio.h>
+
+#include "ringscan/scan.h"
+
+static double rate(const struct rs_summary *s)
+{
+	return s->elapsed_s > 0 ? (double)s->targets / s->elapsed_s : 0;
+}
+
+void rs_summary_print(const struct rs_summary *s, int fd)
+{
+	dprintf(fd, "ringscan: %llu probes in %.2f s (%.0f probes/s), seed %llu, shard 0/1\n",
+		(unsigned long long)s->targets, s->elapsed_s, rate(s), (unsigned long long)s->seed);
+	dprintf(fd, "ringscan: open %llu, closed %llu, filtered %llu, unreachable %llu, error %llu\n",
+		(unsigned long long)s->count[RS_OPEN], (unsigned long long)s->count[RS_CLOSED],
+		(unsigned long long)s->count[RS_FILTERED],
+		(unsigned long long)s->count[RS_UNREACHABLE], (unsigned long long)s->count[RS_ERROR]);
+	dprintf(fd, "ringscan: retries %llu, local-error backoffs %llu, %u workers x %u in flight (%s)\n",
+		(unsigned long long)s->retries, (unsigned long long)s->local_errors, s->workers,
+		s->concurrency, s->engine ? s->engine : "direct");
+}
+
+int rs_summary_write_json(const struct rs_summary *s, const char *path)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		return -errno;
+	fprintf(f,
+		"{\"seed\":%llu,\"shard\":\"0/1\",\"targets\":%llu,\"open\":%llu,\"closed\":%llu,"
+		"\"filtered\":%llu,\"unreachable\":%llu,\"error\":%llu,\"retries\":%llu,"
+		"\"local_errors\":%llu,\"elapsed_s\":%.6f,\"probes_per_s\":%.1f,"
+		"\"engine\":\"%s\",\"concurrency\":%u,\"workers\":[",
+		(unsigned long long)s->seed, (unsigned long long)s->targets,
+		(unsigned long long)s->count[RS_OPEN], (unsigned long long)s->count[RS_CLOSED],
+		(unsigned long long)s->count[RS_FILTERED],
+		(unsigned long long)s->count[RS_UNREACHABLE], (unsigned long long)s->count[RS_ERROR],
+		(unsigned long long)s->retries, (unsigned long long)s->local_errors, s->elapsed_s,
+		rate(s), s->engine ? s->engine : "direct", s->concurrency);
+	for (unsigned w = 0; w < s->workers; w++)
+		fprintf(f, "%s{\"id\":%u,\"pid\":%d,\"probes\":%llu}", w ? "," : "", w,
+			s->worker[w].pid, (unsigned long long)s->worker[w].probes);
+	fprintf(f, "]}\n");
+	if (fclose(f))
+		return -errno;
+	return 0;
+}

@@ -1,0 +1,62 @@
+/* Worker process lifecycle. The child inherits the target space, the
+ * permutation and the shared region from the coordinator (copy-on-write,
+ * read-only after fork), creates its io_uring only after fork() (a ring
+ * with SINGLE_ISSUER belongs to one task), and leaves with _exit() so that
+ * nothing of the parent's stdio is flushed twice. */
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "worker.h"
+
+unsigned rs_online_cpus(int *cpus, unsigned max)
+{
+	cpu_set_t set;
+	unsigned n = 0;
+
+	if (sched_getaffinity(0, sizeof(set), &set) == 0)
+		for (int c = 0; c < CPU_SETSIZE && n < max; c++)
+			if (CPU_ISSET(c, &set))
+				cpus[n++] = c;
+	if (!n)
+		cpus[n++] = 0;
+	return n;
+}
+
+static void pin(unsigned id)
+{
+	int cpus[CPU_SETSIZE];
+	unsigned n = rs_online_cpus(cpus, CPU_SETSIZE);
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpus[id % n], &set);
+	sched_setaffinity(0, sizeof(set), &set); /* best effort */
+}
+
+pid_t rs_worker_spawn(const struct rs_engine_params *p)
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -errno;
+	if (pid > 0)
+		return pid;
+
+	/* Child. Die with the coordinator rather than scan on unsupervised. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() == 1)
+		_exit(1);
+	signal(SIGINT, SIG_IGN); /* the coordinator decides when to stop */
+	signal(SIGPIPE, SIG_IGN);
+	pin(p->id);
+	struct rs_wshared *w = &p->shm->w[p->id];
+	atomic_store(&w->pid, (int32_t)getpid());
+	atomic_store(&w->concurrency, p->concurrency);
+	int ret = rs_engine_run(p);
+	atomic_store(&w->status, ret < 0 ? ret : 1);
+	_exit(ret < 0 ? 1 : 0);
+}

@@ -1,0 +1,17 @@
+/* Worker processes: fork one per core after the shared region exists, pin
+ * each to its core, run the engine, and reap them. */
+#ifndef RS_WORKER_H
+#define RS_WORKER_H
+
+#include <sys/types.h>
+
+#include "engine.h"
+
+/* Fork worker id running rs_engine_run(p) pinned to a core of the
+ * coordinator's affinity mask. Returns the child's pid or -errno. */
+pid_t rs_worker_spawn(const struct rs_engine_params *p);
+
+/* The CPUs this process may run on, in order; returns how many (>= 1). */
+unsigned rs_online_cpus(int *cpus, unsigned max);
+
+#endif
