@@ -275,7 +275,10 @@ static void confirm(struct engine *e, struct slot *s)
 		if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &s->so_error, &len))
 			s->so_error = errno;
 		setsockopt(s->fd, SOL_SOCKET, SO_LINGER, &e->linger, sizeof(e->linger));
-		settle(e, s, rs_classify_so_error(s->so_error, &st, &err), st, err);
+		enum rs_verdict v = rs_classify_so_error(s->so_error, &st, &err);
+		if (v == RS_V_TIMEOUT)
+			s->attempts--; /* timed_out() counts this attempt */
+		settle(e, s, v, st, err);
 		return;
 	}
 	struct io_uring_sqe *sqe = get_sqe(e, 2);
