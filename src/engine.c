@@ -52,7 +52,7 @@ enum op { OP_SOCKET = 1, OP_CONNECT, OP_TIMEOUT, OP_LINGER, OP_CONFIRM };
 
 /* Attempts launched per loop iteration at most. The kernel runs a batch's
  * connects inline, back to back, so a huge batch only queues probes behind
- * each other: on a 65,536-probe refused world, 64 gave ~126k probes/s and
+ * each other: on a 131,072-probe refused world, 64 gave ~126k probes/s and
  * an rtt_us median of ~4 ms against ~94k/s and ~72 ms uncapped (c=4096, 2
  * workers, medians of 3 side by side); 16-128 were within noise. Refilling
  * at once instead of waiting for completions brought the 72 ms back: the
