@@ -207,6 +207,12 @@ int rs_scan_run(const struct rs_config *cfg, struct rs_summary *sum)
 		uint64_t got = drain(&c);
 		uint64_t now = mono_ns();
 		rs_progress_tick(&prog, now, c.received, c.total, sum->count[RS_OPEN]);
+		if (out->err) {
+			/* No point probing what cannot be reported. */
+			fprintf(stderr, "ringscan: writing output: %s; stopping\n", strerror(out->err));
+			ret = -out->err;
+			goto out_kill;
+		}
 		if (got)
 			continue;
 		ret = reap(&c, 0);
@@ -257,7 +263,7 @@ out:
 	if (cfg->sink->end)
 		cfg->sink->end(out);
 	int werr = rs_out_flush(out);
-	if (werr < 0 && !ret) {
+	if (werr < 0 && ret != werr) {
 		fprintf(stderr, "ringscan: writing output: %s\n", strerror(-werr));
 		ret = werr;
 	}

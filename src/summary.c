@@ -4,15 +4,32 @@
 
 #include "ringscan/scan.h"
 
+static uint64_t answered(const struct rs_summary *s)
+{
+	uint64_t n = 0;
+	for (int i = 0; i < RS_NSTATES; i++)
+		n += s->count[i];
+	return n;
+}
+
+/* Answered probes per second: a stopped scan does not claim the rest. */
 static double rate(const struct rs_summary *s)
 {
-	return s->elapsed_s > 0 ? (double)s->targets / s->elapsed_s : 0;
+	return s->elapsed_s > 0 ? (double)answered(s) / s->elapsed_s : 0;
 }
 
 void rs_summary_print(const struct rs_summary *s, int fd)
 {
-	dprintf(fd, "ringscan: %llu probes in %.2f s (%.0f probes/s), seed %llu, shard 0/1\n",
-		(unsigned long long)s->targets, s->elapsed_s, rate(s), (unsigned long long)s->seed);
+	if (answered(s) == s->targets)
+		dprintf(fd, "ringscan: %llu probes in %.2f s (%.0f probes/s), seed %llu, shard 0/1\n",
+			(unsigned long long)s->targets, s->elapsed_s, rate(s),
+			(unsigned long long)s->seed);
+	else
+		dprintf(fd,
+			"ringscan: INCOMPLETE: %llu of %llu probes answered in %.2f s (%.0f probes/s), "
+			"seed %llu, shard 0/1\n",
+			(unsigned long long)answered(s), (unsigned long long)s->targets,
+			s->elapsed_s, rate(s), (unsigned long long)s->seed);
 	dprintf(fd, "ringscan: open %llu, closed %llu, filtered %llu, unreachable %llu, error %llu\n",
 		(unsigned long long)s->count[RS_OPEN], (unsigned long long)s->count[RS_CLOSED],
 		(unsigned long long)s->count[RS_FILTERED],
@@ -29,12 +46,12 @@ int rs_summary_write_json(const struct rs_summary *s, const char *path)
 	if (!f)
 		return -errno;
 	fprintf(f,
-		"{\"seed\":%llu,\"shard\":\"0/1\",\"targets\":%llu,\"open\":%llu,\"closed\":%llu,"
+		"{\"seed\":%llu,\"shard\":\"0/1\",\"targets\":%llu,\"answered\":%llu,\"open\":%llu,\"closed\":%llu,"
 		"\"filtered\":%llu,\"unreachable\":%llu,\"error\":%llu,\"retries\":%llu,"
 		"\"local_errors\":%llu,\"elapsed_s\":%.6f,\"probes_per_s\":%.1f,"
 		"\"engine\":\"%s\",\"concurrency\":%u,\"workers\":[",
 		(unsigned long long)s->seed, (unsigned long long)s->targets,
-		(unsigned long long)s->count[RS_OPEN], (unsigned long long)s->count[RS_CLOSED],
+		(unsigned long long)answered(s), (unsigned long long)s->count[RS_OPEN], (unsigned long long)s->count[RS_CLOSED],
 		(unsigned long long)s->count[RS_FILTERED],
 		(unsigned long long)s->count[RS_UNREACHABLE], (unsigned long long)s->count[RS_ERROR],
 		(unsigned long long)s->retries, (unsigned long long)s->local_errors, s->elapsed_s,
