@@ -60,7 +60,8 @@ $(B)/obj/%.o: src/%.c
 $(B)/tests/%: tests/unit/%.c $(B)/libringscan.a
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libringscan.a -lcmocka $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) -MF $(dir $@).$(notdir $@).d $(LDFLAGS) -o $@ $< \
+		$(B)/libringscan.a -lcmocka $(LDLIBS)
 
 # Test-world tools (listener, world generator) are always built without
 # sanitizers: they are the ground truth, not the code under test.
@@ -101,4 +102,4 @@ lint:
 clean:
 	rm -rf build
 
--include $(wildcard $(B)/obj/*.d $(B)/tests/*.d)
+-include $(wildcard $(B)/obj/*.d $(B)/tests/.*.d)

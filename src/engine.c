@@ -465,8 +465,7 @@ static void fill(struct engine *e)
 		budget--;
 		launch(e, s);
 	}
-	/* Credit not used goes back (at most what was taken). */
-	e->bucket.credit_ns += budget * e->bucket.cost_ns;
+	rs_bucket_give_back(&e->bucket, budget); /* granted but not used */
 }
 
 static int all_done(struct engine *e)

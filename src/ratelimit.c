@@ -1,43 +1,63 @@
-/* Batch token bucket: credit accrues in nanoseconds of elapsed time, each
- * probe costs 1e9 / rate of it. Integer arithmetic, no drift. */
+/* Batch token bucket: credit accrues as elapsed nanoseconds × rate, and each
+ * probe costs 1e9 of it, so a rate that does not divide 1e9 is still exact
+ * (1e9 / rate in whole ns would round the cost down and overshoot, by 25 %
+ * at 400M/s). Integer arithmetic only. */
 #include "ringscan/ratelimit.h"
+
+#define UNIT 1000000000ULL /* credit units per probe */
 
 void rs_bucket_init(struct rs_bucket *b, uint64_t rate, uint64_t burst, uint64_t now_ns)
 {
-	b->cost_ns = rate ? (rate >= 1000000000ULL ? 1 : 1000000000ULL / rate) : 0;
 	if (!burst)
 		burst = 1;
-	b->cap_ns = b->cost_ns * burst;
-	b->credit_ns = b->cost_ns; /* the first probe may go at once */
+	if (burst > UINT64_MAX / UNIT / 2)
+		burst = UINT64_MAX / UNIT / 2;
+	b->rate = rate;
+	b->cap = burst * UNIT;
+	b->credit = UNIT; /* the first probe may go at once */
 	b->last_ns = now_ns;
 }
 
-static void refill(struct rs_bucket *b, uint64_t now_ns)
+/* Credit at now_ns, without exceeding the cap (and without overflow: the
+ * elapsed time is clamped to what fills the bucket). */
+static uint64_t credit_at(const struct rs_bucket *b, uint64_t now_ns)
 {
-	if (now_ns > b->last_ns) {
-		b->credit_ns += now_ns - b->last_ns;
-		if (b->credit_ns > b->cap_ns)
-			b->credit_ns = b->cap_ns;
-		b->last_ns = now_ns;
-	}
+	uint64_t dt = now_ns > b->last_ns ? now_ns - b->last_ns : 0;
+	uint64_t fill = b->cap / b->rate + 1;
+
+	if (dt > fill)
+		dt = fill;
+	uint64_t c = b->credit + dt * b->rate;
+	return c > b->cap ? b->cap : c;
 }
 
 uint64_t rs_bucket_take(struct rs_bucket *b, uint64_t want, uint64_t now_ns)
 {
-	if (!b->cost_ns)
+	if (!b->rate)
 		return want;
-	refill(b, now_ns);
-	uint64_t n = b->credit_ns / b->cost_ns;
+	b->credit = credit_at(b, now_ns);
+	if (now_ns > b->last_ns)
+		b->last_ns = now_ns;
+	uint64_t n = b->credit / UNIT;
 	if (n > want)
 		n = want;
-	b->credit_ns -= n * b->cost_ns;
+	b->credit -= n * UNIT;
 	return n;
+}
+
+void rs_bucket_give_back(struct rs_bucket *b, uint64_t n)
+{
+	if (!b->rate)
+		return;
+	b->credit += n * UNIT;
+	if (b->credit > b->cap)
+		b->credit = b->cap;
 }
 
 uint64_t rs_bucket_wait_ns(const struct rs_bucket *b, uint64_t now_ns)
 {
-	if (!b->cost_ns)
+	if (!b->rate)
 		return 0;
-	uint64_t credit = b->credit_ns + (now_ns > b->last_ns ? now_ns - b->last_ns : 0);
-	return credit >= b->cost_ns ? 0 : b->cost_ns - credit;
+	uint64_t c = credit_at(b, now_ns);
+	return c >= UNIT ? 0 : (UNIT - c + b->rate - 1) / b->rate;
 }

@@ -5,10 +5,12 @@
 
 #include <stdint.h>
 
+/* Credit is kept as elapsed ns × rate,
+ * and a probe costs 1e9 units: exact for every rate, no rounding drift. */
 struct rs_bucket {
-	uint64_t cost_ns;   /* credit one probe costs: 1e9 / rate; 0 = unlimited */
-	uint64_t cap_ns;    /* most credit that may accumulate (the burst) */
-	uint64_t credit_ns;
+	uint64_t rate;   /* probes per second; 0 = unlimited */
+	uint64_t cap;    /* most credit that may accumulate (the burst), units */
+	uint64_t credit; /* units */
 	uint64_t last_ns;
 };
 
@@ -16,6 +18,8 @@ struct rs_bucket {
 void rs_bucket_init(struct rs_bucket *b, uint64_t rate, uint64_t burst, uint64_t now_ns);
 /* Take up to want probes at time now_ns; returns how many are granted. */
 uint64_t rs_bucket_take(struct rs_bucket *b, uint64_t want, uint64_t now_ns);
+/* Return n probes granted by the last take but not used. */
+void rs_bucket_give_back(struct rs_bucket *b, uint64_t n);
 /* Nanoseconds from now_ns until one probe will be granted (0 = now). */
 uint64_t rs_bucket_wait_ns(const struct rs_bucket *b, uint64_t now_ns);
 
