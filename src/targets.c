@@ -54,7 +54,8 @@ int rs_set32_finalize(struct rs_set32 *s)
 {
 	size_t out = 0;
 
-	qsort(s->r, s->n, sizeof(*s->r), cmp_range);
+	if (s->n) /* qsort(NULL, 0, ...) is undefined behaviour */
+		qsort(s->r, s->n, sizeof(*s->r), cmp_range);
 	for (size_t i = 0; i < s->n; i++) {
 		/* Merge overlapping and adjacent ranges (hi + 1 may wrap). */
 		if (out && (uint64_t)s->r[i].lo <= (uint64_t)s->r[out - 1].hi + 1) {

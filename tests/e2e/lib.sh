@@ -1,0 +1,253 @@
+# shellcheck shell=bash
+# Helpers for ringscan's end-to-end tests. Source it from a test:
+#
+#   . "$(dirname "$0")/lib.sh"
+#   ns_reexec 120 "$0" "$@"   # from here on we are inside a private netns
+#   world_gen "$RS_TMP/w" --seed 1 --addrs 127.1.0.0/26 --ports 20-27 ...
+#   world_up "$RS_TMP/w"
+#   ...
+#
+# Safety: every test body runs inside `unshare -rn` (a private network
+# namespace whose only interface is lo), under a hard `timeout`. Nothing in
+# here may target an address outside 127.0.0.0/8.
+
+RS_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+RS_TOOLS=${RS_TOOLS:-$RS_ROOT/build/tools}
+PATH=$PATH:/usr/sbin:/sbin
+export LC_ALL=C
+
+rs_say() { printf '%s\n' "$*" >&2; }
+rs_fail() {
+	rs_say "FAIL: $*"
+	exit 1
+}
+rs_skip() {
+	rs_say "SKIP: $*"
+	exit 77
+}
+
+# ns_run LIMIT CMD...: run CMD inside a fresh private network namespace
+# (lo down; use net_up or world_up in there) and, where the system allows,
+# a private pid namespace, so that nothing CMD starts can outlive it; killed
+# after LIMIT seconds (status 124 then). RS_IN_NS=1 is set for CMD.
+# Status 77 if no namespace can be made.
+ns_run() {
+	local limit=$1
+	shift
+	local -a ns=(unshare -rn)
+	if unshare -rn -pf --kill-child --mount-proc true 2>/dev/null; then
+		ns=(unshare -rn -pf --kill-child --mount-proc)
+	elif ! unshare -rn true 2>/dev/null; then
+		rs_say "cannot create a network namespace (unshare -rn)"
+		return 77
+	fi
+	timeout -k 5 "$limit" "${ns[@]}" env RS_IN_NS=1 "$@"
+}
+
+# ns_reexec LIMIT SCRIPT ARGS...
+# Outside the namespace: run the test script again, with ns_run, exporting
+# RS_TMP, a scratch directory removed afterwards, and exit with its status
+# (a timeout is a failure). Inside the namespace: return at once.
+ns_reexec() {
+	local limit=$1 rc=0
+	shift
+	if [ "${RS_IN_NS:-}" = 1 ]; then
+		return 0
+	fi
+	command -v unshare >/dev/null || rs_skip "unshare(1) not found"
+	command -v nft >/dev/null || rs_skip "nft(8) not found"
+	RS_TMP=$(mktemp -d "${TMPDIR:-/tmp}/ringscan-e2e.XXXXXX")
+	export RS_TMP
+	ns_run "$limit" bash "$@" || rc=$?
+	rm -rf "$RS_TMP"
+	case $rc in
+	77) rs_say "SKIP: $(basename "$1")" ;;
+	124 | 137)
+		rs_say "FAIL: $(basename "$1") did not finish within ${limit}s"
+		rc=1
+		;;
+	esac
+	exit "$rc"
+}
+
+# need_scanner BUILD_DIR: sets RS to the scanner binary.
+need_scanner() {
+	RS=${1:?build dir expected as \$1}/ringscan
+	case $RS in /*) ;; *) RS=$PWD/$RS ;; esac
+	[ -x "$RS" ] || rs_fail "no scanner at $RS (run make)"
+}
+
+need_tools() {
+	local t
+	for t in worldgen listener; do
+		[ -x "$RS_TOOLS/$t" ] || rs_fail "no $RS_TOOLS/$t (run make)"
+	done
+}
+
+# net_up: inside the namespace, bring lo up and make listen backlogs large
+# enough that a burst of handshakes never overflows them (an overflow would
+# make open ports look filtered). Failures to raise the sysctls are ignored.
+net_up() {
+	ip link set lo up
+	echo 65535 >/proc/sys/net/core/somaxconn 2>/dev/null || true
+	echo 65535 >/proc/sys/net/ipv4/tcp_max_syn_backlog 2>/dev/null || true
+}
+
+# world_gen DIR WORLDGEN-ARGS...: generate a world into DIR.
+world_gen() {
+	local dir=$1
+	shift
+	"$RS_TOOLS/worldgen" "$@" --out "$dir" 2>"$dir.gen.log" || {
+		cat "$dir.gen.log" >&2
+		rs_fail "worldgen $*"
+	}
+}
+
+# world_is_mixed DIR: the world in DIR has pairs in every state, and closed
+# pairs of both kinds (nft reset on a listened port, kernel RST elsewhere).
+world_is_mixed() {
+	local s
+	for s in open closed filtered unreachable; do
+		grep -q " $s\$" "$1/truth.txt" || rs_fail "world $1 has no $s pair"
+	done
+	awk 'NR == FNR { l[$1] = 1; next } $3 == "closed" { if ($2 in l) nft++; else kern++ }
+	     END { exit !(nft > 0 && kern > 0) }' "$1/listen.txt" "$1/truth.txt" ||
+		rs_fail "world $1 lacks closed pairs of both kinds (listened and unlistened ports)"
+}
+
+# world_load DIR: load DIR's nft rules and sets (one transaction per file).
+world_load() {
+	local f
+	nft -f "$1/world.nft" || rs_fail "nft -f $1/world.nft"
+	for f in "$1"/world-elements-*.nft; do
+		[ -e "$f" ] || continue
+		nft -f "$f" || rs_fail "nft -f $f"
+	done
+}
+
+# world_up DIR: inside the namespace, bring up the world generated in DIR:
+# lo, sysctls, nft rules, and a listener on every port of DIR/listen.txt.
+# Waits (bounded) until the listener is ready. Sets RS_LISTENER_PID.
+world_up() {
+	local dir=$1
+	net_up
+	world_load "$dir"
+	rm -f "$dir/listener.ready" "$dir/listener.stats"
+	"$RS_TOOLS/listener" --ports-file "$dir/listen.txt" --ready "$dir/listener.ready" \
+		--stats "$dir/listener.stats" 2>"$dir/listener.log" &
+	RS_LISTENER_PID=$!
+	RS_WORLD_DIR=$dir
+	for _ in $(seq 1 100); do
+		[ -e "$dir/listener.ready" ] && return 0
+		if ! kill -0 "$RS_LISTENER_PID" 2>/dev/null; then
+			cat "$dir/listener.log" >&2
+			rs_fail "listener died while starting"
+		fi
+		sleep 0.1
+	done
+	rs_fail "listener not ready after 10 s"
+}
+
+# world_down: stop the listener (its accepted count lands in
+# $RS_WORLD_DIR/listener.stats) and remove the nft table. Idempotent.
+world_down() {
+	if [ -n "${RS_LISTENER_PID:-}" ]; then
+		kill -TERM "$RS_LISTENER_PID" 2>/dev/null || true
+		for _ in $(seq 1 50); do
+			kill -0 "$RS_LISTENER_PID" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$RS_LISTENER_PID" 2>/dev/null || true
+		wait "$RS_LISTENER_PID" 2>/dev/null || true
+		RS_LISTENER_PID=
+	fi
+	nft delete table inet rsworld 2>/dev/null || true
+}
+
+# listener_accepted: connections accepted by the last world's listener
+# (valid after world_down).
+listener_accepted() {
+	cat "$RS_WORLD_DIR/listener.stats" 2>/dev/null || echo "?"
+}
+
+# nft_syns: SYNs to 127.0.0.0/8 seen by the world's input chain so far.
+nft_syns() {
+	nft list counter inet rsworld syns | sed -n 's/.*packets \([0-9]*\).*/\1/p'
+}
+
+# The exact shape of one JSON line (keys in the contract's order).
+RS_JSON_RE='^\{"ip":"[0-9a-f.:]+","port":[0-9]+,"proto":"tcp","state":"(open|closed|filtered|unreachable|error)","reason":"[^"\\]*","rtt_us":[0-9]+,"attempts":[0-9]+,"ts":"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z"(,"banner":"([^"\\]|\\.)*")?\}$'
+
+# scan_states FILE: ringscan JSON lines -> sorted "IP PORT STATE" lines.
+scan_states() {
+	sed -n 's/^{"ip":"\([^"]*\)","port":\([0-9]*\),"proto":"tcp","state":"\([a-z]*\)".*/\1 \2 \3/p' "$1" | sort
+}
+
+# json_bad_lines FILE: print (up to 5) lines that are not well-formed
+# ringscan JSON lines; status 0 if there are none.
+json_bad_lines() {
+	local bad
+	bad=$(grep -Ecv "$RS_JSON_RE" "$1" || true)
+	[ "$bad" = 0 ] && return 0
+	rs_say "$bad malformed JSON line(s) in $1, e.g.:"
+	grep -Ev "$RS_JSON_RE" "$1" | head -5 >&2
+	return 1
+}
+
+# compare TRUTH GOT: both sorted "IP PORT STATE" files. Prints a short report
+# (counts per state expected vs got, duplicates, first differing lines);
+# status 1 on any difference.
+compare() {
+	local truth=$1 got=$2 s e g ok=0 dups ndiff
+	rs_say "  state          expected        got"
+	for s in open closed filtered unreachable error; do
+		e=$(grep -c " $s\$" "$truth" || true)
+		g=$(grep -c " $s\$" "$got" || true)
+		[ "$e" = 0 ] && [ "$g" = 0 ] && continue
+		printf '  %-12s %10s %10s%s\n' "$s" "$e" "$g" "$([ "$e" = "$g" ] || echo '   <--')" >&2
+	done
+	printf '  %-12s %10s %10s\n' total "$(wc -l <"$truth")" "$(wc -l <"$got")" >&2
+	dups=$(cut -d' ' -f1,2 "$got" | uniq -d | head -5)
+	if [ -n "$dups" ]; then
+		rs_say "  pairs answered more than once (first 5):"
+		printf '%s\n' "$dups" | sed 's/^/    /' >&2
+		ok=1
+	fi
+	ndiff=$(comm -3 "$truth" "$got" | wc -l)
+	if [ "$ndiff" != 0 ]; then
+		rs_say "  $ndiff differing lines; first ones (- expected only, + got only):"
+		diff "$truth" "$got" | sed -n 's/^< /    - /p; s/^> /    + /p' | head -20 >&2
+		ok=1
+	fi
+	return $ok
+}
+
+# check_scan TRUTH JSONL [LABEL]: well-formed JSON lines whose states equal
+# the truth exactly. Prints the report on failure; status 1 then.
+check_scan() {
+	local truth=$1 out=$2 label=${3:-scan} ok=0
+	json_bad_lines "$out" || ok=1
+	scan_states "$out" >"$out.states"
+	if ! compare "$truth" "$out.states" 2>"$out.report"; then
+		ok=1
+	fi
+	if [ $ok = 0 ]; then
+		return 0
+	fi
+	rs_say "MISMATCH: $label"
+	cat "$out.report" >&2
+	return 1
+}
+
+# run_scan LIMIT ARGS...: run the scanner under a hard timeout; stderr goes
+# to $RS_TMP/scan.err (shown on failure). Status: the scanner's.
+run_scan() {
+	local limit=$1 rc=0
+	shift
+	timeout -k 5 "$limit" "$RS" "$@" 2>"$RS_TMP/scan.err" || rc=$?
+	if [ $rc != 0 ]; then
+		rs_say "ringscan $* -> exit $rc"
+		tail -20 "$RS_TMP/scan.err" >&2
+	fi
+	return $rc
+}
