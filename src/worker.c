@@ -39,6 +39,7 @@ static void pin(unsigned id)
 
 pid_t rs_worker_spawn(const struct rs_engine_params *p)
 {
+	pid_t coordinator = getpid();
 	pid_t pid = fork();
 
 	if (pid < 0)
@@ -46,9 +47,11 @@ pid_t rs_worker_spawn(const struct rs_engine_params *p)
 	if (pid > 0)
 		return pid;
 
-	/* Child. Die with the coordinator rather than scan on unsupervised. */
+	/* Child. Die with the coordinator rather than scan on unsupervised; if
+	 * it died before PDEATHSIG was armed, we have been reparented. (Not
+	 * "getppid() == 1": the coordinator may be PID 1 in a container.) */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() == 1)
+	if (getppid() != coordinator)
 		_exit(1);
 	signal(SIGINT, SIG_IGN); /* the coordinator decides when to stop */
 	signal(SIGPIPE, SIG_IGN);
