@@ -61,6 +61,13 @@ enum op { OP_SOCKET = 1, OP_CONNECT, OP_TIMEOUT, OP_LINGER, OP_CONFIRM };
  * ones accumulate up to --concurrency at LAUNCH_BATCH per millisecond. */
 #define LAUNCH_BATCH 64
 
+/* Completions to wait for at most (before the 1 ms timeout). Waiting for
+ * more than a batch's fast answers makes every iteration sleep the full
+ * millisecond when most of what is in flight will time out: on a mixed
+ * world (5% filtered, 1 s timeout) 32 gave 36.1k probes/s against 30.9k
+ * with 128, refused-only worlds within noise (medians of 3, side by side). */
+#define WAIT_MAX 32
+
 union rs_sockaddr {
 	struct sockaddr sa;
 	struct sockaddr_in v4;
@@ -600,7 +607,7 @@ int rs_engine_run(const struct rs_engine_params *p)
 			break;
 		if (e.inflight) {
 			wait_nr = e.inflight / 8;
-			wait_nr = wait_nr < 1 ? 1 : wait_nr > 128 ? 128 : wait_nr;
+			wait_nr = wait_nr < 1 ? 1 : wait_nr > WAIT_MAX ? WAIT_MAX : wait_nr;
 		}
 		uint64_t tok = rs_bucket_wait_ns(&e.bucket, e.now_ns);
 		if (tok && tok < wait_ns)
