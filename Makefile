@@ -5,7 +5,7 @@
 #   make demo       deps, build, scan a private loopback test world, check it
 #   make asan       build/asan/ringscan with AddressSanitizer + UBSan
 #   make format     clang-format every source file
-#   make lint       cppcheck
+#   make lint       cppcheck and clang-format --dry-run (part of make test)
 #   V=1             show full command lines
 #
 # Objects of one flavour live under $(B); the sanitizer flavour is the same
@@ -78,6 +78,7 @@ deps:
 
 # The README's test command; .ci/run calls exactly this.
 test: deps
+	$(Q)$(MAKE) --no-print-directory lint
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(MAKE) --no-print-directory asan
 	$(Q)tests/run.sh build build/asan
@@ -93,11 +94,14 @@ bench: deps all
 	$(Q)bench/run.sh
 
 format:
-	$(Q)clang-format -i src/*.c src/*.h include/ringscan/*.h tests/unit/*.c tests/tools/*.c
+	$(Q)clang-format -i $(FORMAT_SRCS)
+
+FORMAT_SRCS = src/*.c src/*.h include/ringscan/*.h tests/unit/*.c tests/unit/*.h tests/tools/*.c
 
 lint:
 	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 		--inline-suppr -Iinclude -Isrc -D__linux__ src tests/tools
+	$(Q)clang-format --dry-run --Werror $(FORMAT_SRCS)
 
 clean:
 	rm -rf build

@@ -5,10 +5,8 @@
 #include "ringscan/classify.h"
 
 static const char *const state_names[RS_NSTATES] = {
-	[RS_OPEN] = "open",
-	[RS_CLOSED] = "closed",
-	[RS_FILTERED] = "filtered",
-	[RS_UNREACHABLE] = "unreachable",
+	[RS_OPEN] = "open",	    [RS_CLOSED] = "closed",
+	[RS_FILTERED] = "filtered", [RS_UNREACHABLE] = "unreachable",
 	[RS_ERROR] = "error",
 };
 

@@ -15,7 +15,7 @@
 #include "cli.h"
 #include "worker.h"
 
-#define DEFAULT_PORTS "22,23"
+#define DEFAULT_PORTS	    "22,23"
 #define DEFAULT_CONCURRENCY 4096
 
 enum {
@@ -32,28 +32,28 @@ enum {
 };
 
 static const struct option options[] = {
-	{ "ports", required_argument, NULL, 'p' },
-	{ "input", required_argument, NULL, 'i' },
-	{ "exclude", required_argument, NULL, OPT_EXCLUDE },
-	{ "exclude-file", required_argument, NULL, OPT_EXCLUDE_FILE },
-	{ "output", required_argument, NULL, 'o' },
-	{ "format", required_argument, NULL, 'f' },
-	{ "all", no_argument, NULL, OPT_ALL },
-	{ "workers", required_argument, NULL, 'w' },
-	{ "concurrency", required_argument, NULL, 'c' },
-	{ "rate", required_argument, NULL, 'r' },
-	{ "timeout", required_argument, NULL, 't' },
-	{ "retries", required_argument, NULL, OPT_RETRIES },
-	{ "seed", required_argument, NULL, OPT_SEED },
-	{ "shard", required_argument, NULL, OPT_SHARD },
-	{ "resume", required_argument, NULL, OPT_RESUME },
-	{ "banner", no_argument, NULL, OPT_BANNER },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "stats", required_argument, NULL, OPT_STATS },
-	{ "engine", required_argument, NULL, OPT_ENGINE },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 },
+	{"ports", required_argument, NULL, 'p'},
+	{"input", required_argument, NULL, 'i'},
+	{"exclude", required_argument, NULL, OPT_EXCLUDE},
+	{"exclude-file", required_argument, NULL, OPT_EXCLUDE_FILE},
+	{"output", required_argument, NULL, 'o'},
+	{"format", required_argument, NULL, 'f'},
+	{"all", no_argument, NULL, OPT_ALL},
+	{"workers", required_argument, NULL, 'w'},
+	{"concurrency", required_argument, NULL, 'c'},
+	{"rate", required_argument, NULL, 'r'},
+	{"timeout", required_argument, NULL, 't'},
+	{"retries", required_argument, NULL, OPT_RETRIES},
+	{"seed", required_argument, NULL, OPT_SEED},
+	{"shard", required_argument, NULL, OPT_SHARD},
+	{"resume", required_argument, NULL, OPT_RESUME},
+	{"banner", no_argument, NULL, OPT_BANNER},
+	{"quiet", no_argument, NULL, 'q'},
+	{"stats", required_argument, NULL, OPT_STATS},
+	{"engine", required_argument, NULL, OPT_ENGINE},
+	{"help", no_argument, NULL, 'h'},
+	{"version", no_argument, NULL, 'V'},
+	{NULL, 0, NULL, 0},
 };
 
 static const char usage_text[] =
@@ -64,7 +64,8 @@ static const char usage_text[] =
 	"  -p, --ports LIST       ports and ranges, e.g. 22,23,80-90 (default 22,23)\n"
 	"  -o, --output FILE      write results to FILE (default stdout)\n"
 	"  -f, --format FMT       jsonl (default), csv, list\n"
-	"      --all              report closed/filtered/unreachable/error too (default: open only)\n"
+	"      --all              report closed/filtered/unreachable/error too (default: open "
+	"only)\n"
 	"  -w, --workers N        worker processes, one per core (default: online cores)\n"
 	"  -c, --concurrency N    probes in flight per worker (default 4096; capped by the\n"
 	"                         open-files limit, which ringscan raises to its hard limit)\n"
@@ -82,7 +83,9 @@ static const char usage_text[] =
 	"--exclude-file, --shard, --resume, --banner, hostnames and IPv6 targets.\n"
 	"\n"
 	"Output: one JSON object per line, e.g.\n"
-	"  {\"ip\":\"127.0.0.1\",\"port\":22,\"proto\":\"tcp\",\"state\":\"open\",\"reason\":\"syn-ack\",\n"
+	"  "
+	"{\"ip\":\"127.0.0.1\",\"port\":22,\"proto\":\"tcp\",\"state\":\"open\",\"reason\":\"syn-"
+	"ack\",\n"
 	"   \"rtt_us\":87,\"attempts\":1,\"ts\":\"2026-11-25T16:34:59.123456Z\"}\n"
 	"Exit status: 0 done, 1 runtime failure, 2 bad usage or input.\n";
 
@@ -116,14 +119,13 @@ static int parse_num(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 	return 0;
 }
 
-#define NUM(optname, lo, hi, dst)                                                          \
-	do {                                                                               \
-		uint64_t v_;                                                               \
-		if (parse_num(optarg, (lo), (hi), &v_))                                    \
-			return refuse("%s: invalid value '%s' (expected %llu-%llu)", optname, \
-				      optarg, (unsigned long long)(lo),                    \
-				      (unsigned long long)(hi));                           \
-		(dst) = v_;                                                                \
+#define NUM(optname, lo, hi, dst)                                                                  \
+	do {                                                                                       \
+		uint64_t v_;                                                                       \
+		if (parse_num(optarg, (lo), (hi), &v_))                                            \
+			return refuse("%s: invalid value '%s' (expected %llu-%llu)", optname,      \
+				      optarg, (unsigned long long)(lo), (unsigned long long)(hi)); \
+		(dst) = v_;                                                                        \
 	} while (0)
 
 /* The open-files limit bounds a worker's registered file table (and fds

@@ -7,7 +7,7 @@
 #include "ringscan/scan.h"
 
 enum rs_cli_result {
-	RS_CLI_RUN = 0,     /* cfg is ready: scan */
+	RS_CLI_RUN = 0,	    /* cfg is ready: scan */
 	RS_CLI_EXIT_OK = 1, /* --help or --version was printed */
 	RS_CLI_USAGE = 2,   /* refused: one line was printed on stderr */
 };

@@ -48,7 +48,7 @@ enum op { OP_SOCKET = 1, OP_CONNECT, OP_TIMEOUT, OP_LINGER, OP_CONFIRM };
 
 #define SLOT_BITS 28
 #define SLOT_MASK ((1u << SLOT_BITS) - 1)
-#define NO_SLOT UINT32_MAX
+#define NO_SLOT	  UINT32_MAX
 
 /* Attempts launched per loop iteration at most. The kernel runs a batch's
  * connects inline, back to back, so a huge batch only queues probes behind
@@ -75,15 +75,15 @@ union rs_sockaddr {
 };
 
 struct slot {
-	uint64_t pos;       /* permutation position of the probe */
-	uint64_t t0_ns;     /* start of the current attempt */
-	uint64_t due_ns;    /* S_WAIT: when to try again */
+	uint64_t pos;	 /* permutation position of the probe */
+	uint64_t t0_ns;	 /* start of the current attempt */
+	uint64_t due_ns; /* S_WAIT: when to try again */
 	union rs_sockaddr addr;
 	struct rs_endpoint ep;
 	uint32_t gen;
 	uint32_t next_wait; /* S_WAIT list link */
-	int fd;             /* compat mode only */
-	int so_error;       /* GETSOCKOPT target: must outlive the request */
+	int fd;		    /* compat mode only */
+	int so_error;	    /* GETSOCKOPT target: must outlive the request */
 	uint8_t st;
 	uint8_t attempts;    /* attempts that reached the wire */
 	uint8_t local_tries; /* consecutive local failures */
@@ -172,7 +172,7 @@ static void publish(struct engine *e, struct slot *s, enum rs_state state, int e
 		sync_counters(e);
 		if (atomic_load_explicit(&e->p->shm->ctl->stop, memory_order_relaxed))
 			break;
-		struct timespec nap = { 0, 50000 };
+		struct timespec nap = {0, 50000};
 		nanosleep(&nap, NULL);
 	}
 	e->answered++;
@@ -217,8 +217,8 @@ static void launch(struct engine *e, struct slot *s)
 		s->fd = socket(s->ep.family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (s->fd < 0) {
 			/* Reported like the direct path's SOCKET CQE would be. */
-			struct io_uring_cqe fake = { .user_data = ud(i, OP_SOCKET, s->gen),
-						     .res = -errno };
+			struct io_uring_cqe fake = {.user_data = ud(i, OP_SOCKET, s->gen),
+						    .res = -errno};
 			on_cqe(e, &fake);
 			return;
 		}
@@ -300,8 +300,8 @@ static void confirm(struct engine *e, struct slot *s)
 		return;
 	}
 	struct io_uring_sqe *sqe = get_sqe(e, 2);
-	rs__prep_sockopt(sqe, SOCKET_URING_OP_SETSOCKOPT, (int)i, SOL_SOCKET, SO_LINGER,
-			 &e->linger, sizeof(e->linger));
+	rs__prep_sockopt(sqe, SOCKET_URING_OP_SETSOCKOPT, (int)i, SOL_SOCKET, SO_LINGER, &e->linger,
+			 sizeof(e->linger));
 	sqe->flags |= IOSQE_FIXED_FILE | IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS;
 	sqe->user_data = ud(i, OP_LINGER, s->gen);
 	sqe = io_uring_get_sqe(&e->ring);
@@ -404,7 +404,7 @@ static int next_pos(struct engine *e, uint64_t *pos, uint8_t *lease)
 		struct rs_lease *sl = &e->w->lease[k];
 		atomic_store_explicit(&sl->begin, job.begin, memory_order_relaxed);
 		atomic_store_explicit(&sl->end, job.end, memory_order_release);
-		e->lease[k] = (struct lease){ .next = job.begin, .end = job.end, .used = 1 };
+		e->lease[k] = (struct lease){.next = job.begin, .end = job.end, .used = 1};
 		e->cur = k;
 	}
 	struct lease *l = &e->lease[e->cur];
@@ -440,7 +440,8 @@ static void fill(struct engine *e)
 	want = e->nfree + e->nwait;
 	budget = rs_bucket_take(&e->bucket, want < LAUNCH_BATCH ? want : LAUNCH_BATCH, e->now_ns);
 	/* Due backoffs (the list is short unless this machine is starved). */
-	for (uint32_t prev = NO_SLOT, i = e->nwait ? e->wait_head : NO_SLOT; i != NO_SLOT && budget;) {
+	for (uint32_t prev = NO_SLOT, i = e->nwait ? e->wait_head : NO_SLOT;
+	     i != NO_SLOT && budget;) {
 		struct slot *s = &e->slot[i];
 		uint32_t next = s->next_wait;
 		if (s->due_ns <= e->now_ns) {
@@ -541,8 +542,8 @@ static int setup_ring(struct engine *e)
 	prm.cq_entries = pow2_at_least(conc * 2 > sq * 2 ? conc * 2 : sq * 2);
 	ret = io_uring_queue_init_params(sq, &e->ring, &prm);
 	if (ret == -EINVAL) { /* before 6.1: no DEFER_TASKRUN */
-		prm = (struct io_uring_params){ .flags = IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP,
-						.cq_entries = prm.cq_entries };
+		prm = (struct io_uring_params){.flags = IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP,
+					       .cq_entries = prm.cq_entries};
 		ret = io_uring_queue_init_params(sq, &e->ring, &prm);
 	}
 	if (ret < 0)
@@ -571,14 +572,14 @@ static void engine_free(struct engine *e)
 
 int rs_engine_run(const struct rs_engine_params *p)
 {
-	struct engine e = { .p = p, .cur = -1 };
+	struct engine e = {.p = p, .cur = -1};
 	int ret;
 
 	e.w = &p->shm->w[p->id];
 	e.out = p->shm->res[p->id];
 	e.timeout.tv_sec = p->timeout_ms / 1000;
 	e.timeout.tv_nsec = (long long)(p->timeout_ms % 1000) * 1000000;
-	e.linger = (struct linger){ .l_onoff = 1, .l_linger = 0 };
+	e.linger = (struct linger){.l_onoff = 1, .l_linger = 0};
 	e.slot = calloc(p->concurrency, sizeof(*e.slot));
 	e.free_stack = calloc(p->concurrency, sizeof(*e.free_stack));
 	ret = -ENOMEM;
@@ -612,18 +613,17 @@ int rs_engine_run(const struct rs_engine_params *p)
 		uint64_t tok = rs_bucket_wait_ns(&e.bucket, e.now_ns);
 		if (tok && tok < wait_ns)
 			wait_ns = tok;
-		struct __kernel_timespec ts = { .tv_sec = 0, .tv_nsec = (long long)wait_ns };
+		struct __kernel_timespec ts = {.tv_sec = 0, .tv_nsec = (long long)wait_ns};
 		if (wait_nr) {
 			ret = io_uring_submit_and_wait_timeout(&e.ring, &cqe, wait_nr, &ts, NULL);
 		} else {
 			io_uring_submit(&e.ring);
-			struct timespec nap = { 0, e.nwait ? 200000 : 100000 };
+			struct timespec nap = {0, e.nwait ? 200000 : 100000};
 			nanosleep(&nap, NULL);
 		}
 		e.now_ns = clock_ns(CLOCK_MONOTONIC);
 		e.wall_ns = clock_ns(CLOCK_REALTIME);
-		io_uring_for_each_cqe(&e.ring, head, cqe)
-		{
+		io_uring_for_each_cqe (&e.ring, head, cqe) {
 			on_cqe(&e, cqe);
 			n++;
 		}

@@ -13,7 +13,7 @@ struct rs_engine_params {
 	const struct rs_space *space;
 	const struct rs_perm *perm;
 	struct rs_shm *shm;
-	unsigned id;          /* worker index */
+	unsigned id;	      /* worker index */
 	unsigned concurrency; /* probes in flight at most */
 	unsigned timeout_ms;
 	unsigned retries;

@@ -32,8 +32,8 @@ int main(int argc, char **argv)
 	if (cfg.stats_path) {
 		int r = rs_summary_write_json(sum, cfg.stats_path);
 		if (r < 0) {
-			fprintf(stderr, "ringscan: --stats: cannot write '%s': %s\n", cfg.stats_path,
-				strerror(-r));
+			fprintf(stderr, "ringscan: --stats: cannot write '%s': %s\n",
+				cfg.stats_path, strerror(-r));
 			status = 1;
 		}
 	}

@@ -6,7 +6,7 @@
 
 void rs_progress_init(struct rs_progress *p, int enabled, uint64_t now_ns)
 {
-	*p = (struct rs_progress){ .enabled = enabled, .start_ns = now_ns, .last_ns = now_ns };
+	*p = (struct rs_progress){.enabled = enabled, .start_ns = now_ns, .last_ns = now_ns};
 }
 
 void rs_progress_tick(struct rs_progress *p, uint64_t now_ns, uint64_t done, uint64_t total,

@@ -18,7 +18,7 @@
 #include "shm.h"
 #include "worker.h"
 
-#define JOB_SLOTS 1024
+#define JOB_SLOTS   1024
 #define DRAIN_BATCH 1024
 
 struct coord {
@@ -42,7 +42,7 @@ static uint64_t mono_ns(void)
 
 static void nap_us(long us)
 {
-	struct timespec ts = { 0, us * 1000 };
+	struct timespec ts = {0, us * 1000};
 	nanosleep(&ts, NULL);
 }
 
@@ -58,7 +58,7 @@ static void produce(struct coord *c)
 {
 	while (c->next < c->total) {
 		uint64_t end = c->next + c->chunk;
-		struct rs_job job = { c->next, end < c->total ? end : c->total };
+		struct rs_job job = {c->next, end < c->total ? end : c->total};
 		if (!rs_jobring_push(c->shm.jobs, &job))
 			return;
 		c->next = job.end;
@@ -164,7 +164,7 @@ static int spawn_all(struct coord *c, const struct rs_perm *perm, uint64_t rate_
 
 int rs_scan_run(const struct rs_config *cfg, struct rs_summary *sum)
 {
-	struct coord c = { .cfg = cfg, .sum = sum };
+	struct coord c = {.cfg = cfg, .sum = sum};
 	struct rs_perm perm;
 	struct rs_progress prog;
 	struct rs_out *out = NULL;
@@ -209,7 +209,8 @@ int rs_scan_run(const struct rs_config *cfg, struct rs_summary *sum)
 		rs_progress_tick(&prog, now, c.received, c.total, sum->count[RS_OPEN]);
 		if (out->err) {
 			/* No point probing what cannot be reported. */
-			fprintf(stderr, "ringscan: writing output: %s; stopping\n", strerror(out->err));
+			fprintf(stderr, "ringscan: writing output: %s; stopping\n",
+				strerror(out->err));
 			ret = -out->err;
 			goto out_kill;
 		}
@@ -219,7 +220,9 @@ int rs_scan_run(const struct rs_config *cfg, struct rs_summary *sum)
 		if (!ret && !alive_count(&c)) {
 			drain(&c);
 			if (c.received < c.total) {
-				fprintf(stderr, "ringscan: every worker exited with %llu of %llu probes unanswered\n",
+				fprintf(stderr,
+					"ringscan: every worker exited with %llu of %llu probes "
+					"unanswered\n",
 					(unsigned long long)(c.total - c.received),
 					(unsigned long long)c.total);
 				ret = -EIO;

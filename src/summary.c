@@ -21,20 +21,26 @@ static double rate(const struct rs_summary *s)
 void rs_summary_print(const struct rs_summary *s, int fd)
 {
 	if (answered(s) == s->targets)
-		dprintf(fd, "ringscan: %llu probes in %.2f s (%.0f probes/s), seed %llu, shard 0/1\n",
+		dprintf(fd,
+			"ringscan: %llu probes in %.2f s (%.0f probes/s), seed %llu, shard 0/1\n",
 			(unsigned long long)s->targets, s->elapsed_s, rate(s),
 			(unsigned long long)s->seed);
 	else
 		dprintf(fd,
-			"ringscan: INCOMPLETE: %llu of %llu probes answered in %.2f s (%.0f probes/s), "
+			"ringscan: INCOMPLETE: %llu of %llu probes answered in %.2f s (%.0f "
+			"probes/s), "
 			"seed %llu, shard 0/1\n",
 			(unsigned long long)answered(s), (unsigned long long)s->targets,
 			s->elapsed_s, rate(s), (unsigned long long)s->seed);
-	dprintf(fd, "ringscan: open %llu, closed %llu, filtered %llu, unreachable %llu, error %llu\n",
+	dprintf(fd,
+		"ringscan: open %llu, closed %llu, filtered %llu, unreachable %llu, error %llu\n",
 		(unsigned long long)s->count[RS_OPEN], (unsigned long long)s->count[RS_CLOSED],
 		(unsigned long long)s->count[RS_FILTERED],
-		(unsigned long long)s->count[RS_UNREACHABLE], (unsigned long long)s->count[RS_ERROR]);
-	dprintf(fd, "ringscan: retries %llu, local-error backoffs %llu, %u workers x %u in flight (%s)\n",
+		(unsigned long long)s->count[RS_UNREACHABLE],
+		(unsigned long long)s->count[RS_ERROR]);
+	dprintf(fd,
+		"ringscan: retries %llu, local-error backoffs %llu, %u workers x %u in flight "
+		"(%s)\n",
 		(unsigned long long)s->retries, (unsigned long long)s->local_errors, s->workers,
 		s->concurrency, s->engine ? s->engine : "direct");
 }
@@ -46,16 +52,18 @@ int rs_summary_write_json(const struct rs_summary *s, const char *path)
 	if (!f)
 		return -errno;
 	fprintf(f,
-		"{\"seed\":%llu,\"shard\":\"0/1\",\"targets\":%llu,\"answered\":%llu,\"open\":%llu,\"closed\":%llu,"
+		"{\"seed\":%llu,\"shard\":\"0/"
+		"1\",\"targets\":%llu,\"answered\":%llu,\"open\":%llu,\"closed\":%llu,"
 		"\"filtered\":%llu,\"unreachable\":%llu,\"error\":%llu,\"retries\":%llu,"
 		"\"local_errors\":%llu,\"elapsed_s\":%.6f,\"probes_per_s\":%.1f,"
 		"\"engine\":\"%s\",\"concurrency\":%u,\"workers\":[",
 		(unsigned long long)s->seed, (unsigned long long)s->targets,
-		(unsigned long long)answered(s), (unsigned long long)s->count[RS_OPEN], (unsigned long long)s->count[RS_CLOSED],
-		(unsigned long long)s->count[RS_FILTERED],
-		(unsigned long long)s->count[RS_UNREACHABLE], (unsigned long long)s->count[RS_ERROR],
-		(unsigned long long)s->retries, (unsigned long long)s->local_errors, s->elapsed_s,
-		rate(s), s->engine ? s->engine : "direct", s->concurrency);
+		(unsigned long long)answered(s), (unsigned long long)s->count[RS_OPEN],
+		(unsigned long long)s->count[RS_CLOSED], (unsigned long long)s->count[RS_FILTERED],
+		(unsigned long long)s->count[RS_UNREACHABLE],
+		(unsigned long long)s->count[RS_ERROR], (unsigned long long)s->retries,
+		(unsigned long long)s->local_errors, s->elapsed_s, rate(s),
+		s->engine ? s->engine : "direct", s->concurrency);
 	for (unsigned w = 0; w < s->workers; w++)
 		fprintf(f, "%s{\"id\":%u,\"pid\":%d,\"probes\":%llu}", w ? "," : "", w,
 			s->worker[w].pid, (unsigned long long)s->worker[w].probes);

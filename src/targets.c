@@ -37,7 +37,7 @@ int rs_set32_add(struct rs_set32 *s, uint32_t lo, uint32_t hi)
 		s->r = r;
 		s->cap = cap;
 	}
-	s->r[s->n++] = (struct rs_range32){ lo, hi };
+	s->r[s->n++] = (struct rs_range32){lo, hi};
 	s->finalized = 0;
 	return 0;
 }
@@ -160,8 +160,8 @@ int rs_targets_add(struct rs_set32 *addrs, const char *spec, char *err, size_t e
 	}
 	return rs_set32_add(addrs, lo, hi);
 bad:
-	snprintf(err, errlen, "invalid target '%s' (expected a.b.c.d, a.b.c.d/len or a.b.c.d-e.f.g.h)",
-		 spec);
+	snprintf(err, errlen,
+		 "invalid target '%s' (expected a.b.c.d, a.b.c.d/len or a.b.c.d-e.f.g.h)", spec);
 	return -EINVAL;
 }
 
@@ -176,7 +176,7 @@ int rs_ports_parse(struct rs_set32 *ports, const char *list, char *err, size_t e
 	for (;;) {
 		const char *end = strchr(p, ','), *dash;
 		size_t len = end ? (size_t)(end - p) : strlen(p);
-		uint32_t lo, hi;
+		uint32_t lo = 0, hi = 0;
 		int r;
 
 		dash = memchr(p, '-', len);
@@ -190,10 +190,11 @@ int rs_ports_parse(struct rs_set32 *ports, const char *list, char *err, size_t e
 		}
 		if (r || lo == 0 || hi < lo) {
 			const char *why = r == -ERANGE ? "out of range 1-65535"
-				: r ? "not a port or range"
-				: lo == 0 ? "port 0 is not scannable"
-				: "reversed range";
-			snprintf(err, errlen, "invalid port '%.*s' in '%s': %s", (int)len, p, list, why);
+					  : r	       ? "not a port or range"
+					  : lo == 0    ? "port 0 is not scannable"
+						       : "reversed range";
+			snprintf(err, errlen, "invalid port '%.*s' in '%s': %s", (int)len, p, list,
+				 why);
 			return -EINVAL;
 		}
 		r = rs_set32_add(ports, lo, hi);

@@ -8,8 +8,8 @@
 /* Credit is kept as elapsed ns × rate,
  * and a probe costs 1e9 units: exact for every rate, no rounding drift. */
 struct rs_bucket {
-	uint64_t rate;   /* probes per second; 0 = unlimited */
-	uint64_t cap;    /* most credit that may accumulate (the burst), units */
+	uint64_t rate;	 /* probes per second; 0 = unlimited */
+	uint64_t cap;	 /* most credit that may accumulate (the burst), units */
 	uint64_t credit; /* units */
 	uint64_t last_ns;
 };

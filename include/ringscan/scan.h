@@ -28,7 +28,7 @@ struct rs_config {
 	bool quiet;
 	enum rs_engine_mode engine;
 	const char *output; /* NULL = stdout */
-	int out_fd;         /* opened by the CLI before anything is sent */
+	int out_fd;	    /* opened by the CLI before anything is sent */
 	const char *stats_path;
 	const struct rs_sink_ops *sink;
 };

@@ -11,8 +11,8 @@
 /* A buffered output file. */
 struct rs_out {
 	int fd;
-	int err;      /* first write error (positive errno), sticky */
-	size_t len;   /* bytes buffered */
+	int err;	  /* first write error (positive errno), sticky */
+	size_t len;	  /* bytes buffered */
 	uint64_t written; /* bytes handed to the kernel so far */
 	char buf[1 << 16];
 };
@@ -43,8 +43,8 @@ int rs_out_flush(struct rs_out *o);
 #define RS_LINE_MAX 512
 
 /* Text forms used by several sinks; each returns the length written. */
-size_t rs_fmt_ip(char *dst, const struct rs_endpoint *ep);     /* >= 46 bytes */
-size_t rs_fmt_ts(char *dst, uint64_t ts_ns);                   /* >= 32 bytes */
+size_t rs_fmt_ip(char *dst, const struct rs_endpoint *ep); /* >= 46 bytes */
+size_t rs_fmt_ts(char *dst, uint64_t ts_ns);		   /* >= 32 bytes */
 /* One JSON line (with '\n') for r into dst[RS_LINE_MAX]. */
 size_t rs_fmt_jsonl(char *dst, const struct rs_result *r);
 

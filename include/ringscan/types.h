@@ -26,12 +26,12 @@ struct rs_endpoint {
 
 /* One probe's answer, as a worker publishes it to the coordinator. */
 struct rs_result {
-	uint64_t pos;   /* permutation position in [0, N) */
+	uint64_t pos;	/* permutation position in [0, N) */
 	uint64_t ts_ns; /* CLOCK_REALTIME when the answer arrived */
 	uint32_t rtt_us;
-	int32_t err;    /* positive errno for RS_ERROR, else 0 */
+	int32_t err; /* positive errno for RS_ERROR, else 0 */
 	struct rs_endpoint ep;
-	uint8_t state;    /* enum rs_state */
+	uint8_t state;	  /* enum rs_state */
 	uint8_t attempts; /* connect attempts that reached the wire */
 	uint16_t worker;
 };

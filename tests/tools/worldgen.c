@@ -276,7 +276,7 @@ int main(int argc, char **argv)
 		if (dark[d].len < addrs.len || (dark[d].base & amask) != addrs.base)
 			die_usage("--dark range #%u is not inside --addrs", d + 1);
 	for (unsigned p = 1; p < 65536; p++)
-		if (shut[p] && (p < plo || p > phi))
+		if ((p < plo || p > phi) && shut[p])
 			die_usage("--closed-port %u is not inside --ports", p);
 	if (mkdir(out, 0777) && errno != EEXIST)
 		die_io("cannot create", out);
