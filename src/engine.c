@@ -339,17 +339,27 @@ static void on_cqe(struct engine *e, const struct io_uring_cqe *cqe)
 	if ((uint32_t)(cqe->user_data >> 32) != s->gen)
 		return; /* a late CQE of an earlier attempt */
 
+	/* The state a slot is in while each op of its chain is pending. */
+	static const uint8_t pending_in[] = {
+		[OP_SOCKET] = S_CONNECT,
+		[OP_CONNECT] = S_CONNECT,
+		[OP_LINGER] = S_CONFIRM,
+		[OP_CONFIRM] = S_CONFIRM,
+	};
+	if (op == OP_TIMEOUT || op > OP_CONFIRM || s->st != pending_in[op])
+		return;
+	/* SOCKET and LINGER post a CQE only on failure, which cancels the
+	 * rest of their chain. */
+	if ((op == OP_SOCKET || op == OP_LINGER) && cqe->res >= 0)
+		return;
+	e->inflight--;
+
 	switch (op) {
-	case OP_SOCKET: /* posted only on failure; the chain is cancelled */
-		if (s->st != S_CONNECT || cqe->res >= 0)
-			return;
-		e->inflight--;
+	case OP_SOCKET:
+	case OP_LINGER:
 		step_failed(e, s, cqe->res);
 		break;
 	case OP_CONNECT:
-		if (s->st != S_CONNECT)
-			return;
-		e->inflight--;
 		v = rs_classify_connect(cqe->res, &st, &err);
 		if (v == RS_V_CONFIRM) {
 			s->attempts++;
@@ -362,16 +372,7 @@ static void on_cqe(struct engine *e, const struct io_uring_cqe *cqe)
 			settle(e, s, v, st, err);
 		}
 		break;
-	case OP_LINGER: /* posted only on failure; GETSOCKOPT is cancelled */
-		if (s->st != S_CONFIRM || cqe->res >= 0)
-			return;
-		e->inflight--;
-		step_failed(e, s, cqe->res);
-		break;
 	case OP_CONFIRM:
-		if (s->st != S_CONFIRM)
-			return;
-		e->inflight--;
 		if (cqe->res < 0) {
 			step_failed(e, s, cqe->res);
 			break;
