@@ -87,7 +87,8 @@ static const char usage_text[] =
 	"{\"ip\":\"127.0.0.1\",\"port\":22,\"proto\":\"tcp\",\"state\":\"open\",\"reason\":\"syn-"
 	"ack\",\n"
 	"   \"rtt_us\":87,\"attempts\":1,\"ts\":\"2026-11-25T16:34:59.123456Z\"}\n"
-	"Exit status: 0 done, 1 runtime failure, 2 bad usage or input.\n";
+	"Exit status: 0 done, 1 runtime failure, 2 bad usage or input,\n"
+	"130/143 stopped by SIGINT/SIGTERM (what was answered is written).\n";
 
 /* One line on stderr, then the caller returns RS_CLI_USAGE. */
 static int refuse(const char *fmt, ...)
@@ -163,6 +164,7 @@ int rs_cli_parse(int argc, char **argv, struct rs_config *cfg)
 	cfg->timeout_ms = 1000;
 	cfg->retries = 1;
 	cfg->out_fd = STDOUT_FILENO;
+	cfg->signal_fd = -1;
 
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":p:i:o:f:w:c:r:t:qhV", options, NULL)) != -1) {
@@ -288,4 +290,6 @@ void rs_cli_free(struct rs_config *cfg)
 	rs_space_free(&cfg->space);
 	if (cfg->output && cfg->out_fd >= 0)
 		close(cfg->out_fd);
+	if (cfg->signal_fd >= 0)
+		close(cfg->signal_fd);
 }

@@ -1,7 +1,10 @@
 /* ringscan: command line → configuration → scan → summary → exit status.
- * Exit status: 0 done, 1 runtime failure, 2 bad usage or input. */
+ * Exit status: 0 done, 1 runtime failure, 2 bad usage or input, 128 + the
+ * signal number when SIGINT (130) or SIGTERM (143) stopped the scan. */
 #include <signal.h>
+#include <sys/signalfd.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -20,6 +23,14 @@ int main(int argc, char **argv)
 		return ret == RS_CLI_EXIT_OK ? 0 : 2;
 	}
 	signal(SIGPIPE, SIG_IGN); /* a closed pipe is a write error, reported */
+	/* SIGINT and SIGTERM arrive on a signalfd that the coordinator polls,
+	 * so that a stop flushes what is answered (workers unblock them). */
+	sigset_t stop_set;
+	sigemptyset(&stop_set);
+	sigaddset(&stop_set, SIGINT);
+	sigaddset(&stop_set, SIGTERM);
+	sigprocmask(SIG_BLOCK, &stop_set, NULL);
+	cfg.signal_fd = signalfd(-1, &stop_set, SFD_NONBLOCK | SFD_CLOEXEC);
 	sum = calloc(1, sizeof(*sum));
 	if (!sum) {
 		fprintf(stderr, "ringscan: out of memory\n");
@@ -27,7 +38,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	ret = rs_scan_run(&cfg, sum);
-	status = ret < 0 ? 1 : 0;
+	status = ret == -EINTR ? 128 + sum->interrupted : ret < 0 ? 1 : 0;
 	rs_summary_print(sum, STDERR_FILENO);
 	if (cfg.stats_path) {
 		int r = rs_summary_write_json(sum, cfg.stats_path);

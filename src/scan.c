@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -88,6 +89,16 @@ static uint64_t drain(struct coord *c)
 	}
 	c->received += got;
 	return got;
+}
+
+/* The signal waiting on the signalfd, or 0. */
+static int pending_signal(int fd)
+{
+	struct signalfd_siginfo si;
+
+	if (fd < 0 || read(fd, &si, sizeof(si)) != (ssize_t)sizeof(si))
+		return 0;
+	return (int)si.ssi_signo;
 }
 
 static void kill_workers(struct coord *c)
@@ -214,6 +225,15 @@ int rs_scan_run(const struct rs_config *cfg, struct rs_summary *sum)
 			ret = -out->err;
 			goto out_kill;
 		}
+		int sig = pending_signal(cfg->signal_fd);
+		if (sig) {
+			/* Stop now, keep what is answered (issue 4 adds draining
+			 * in-flight probes and a checkpoint). */
+			sum->interrupted = sig;
+			atomic_store(&c.shm.ctl->stop, 1);
+			ret = -EINTR;
+			goto out_stop;
+		}
 		if (got)
 			continue;
 		ret = reap(&c, 0);
@@ -248,6 +268,18 @@ int rs_scan_run(const struct rs_config *cfg, struct rs_summary *sum)
 	}
 	ret = 0;
 	goto out;
+out_stop:
+	/* Workers see stop and leave within a loop iteration; take what they
+	 * published meanwhile, bounded in time. */
+	for (uint64_t deadline = mono_ns() + 2000000000ULL;
+	     alive_count(&c) && mono_ns() < deadline;) {
+		drain(&c);
+		for (unsigned w = 0; w < cfg->workers; w++)
+			if (c.alive[w] && waitpid(c.pid[w], NULL, WNOHANG) == c.pid[w])
+				c.alive[w] = 0;
+		nap_us(1000);
+	}
+	drain(&c);
 out_kill:
 	rs_progress_end(&prog);
 	kill_workers(&c);

@@ -27,11 +27,11 @@ void rs_summary_print(const struct rs_summary *s, int fd)
 			(unsigned long long)s->seed);
 	else
 		dprintf(fd,
-			"ringscan: INCOMPLETE: %llu of %llu probes answered in %.2f s (%.0f "
-			"probes/s), "
-			"seed %llu, shard 0/1\n",
-			(unsigned long long)answered(s), (unsigned long long)s->targets,
-			s->elapsed_s, rate(s), (unsigned long long)s->seed);
+			"ringscan: INCOMPLETE%s: %llu of %llu probes answered in %.2f s "
+			"(%.0f probes/s), seed %llu, shard 0/1\n",
+			s->interrupted ? " (interrupted)" : "", (unsigned long long)answered(s),
+			(unsigned long long)s->targets, s->elapsed_s, rate(s),
+			(unsigned long long)s->seed);
 	dprintf(fd,
 		"ringscan: open %llu, closed %llu, filtered %llu, unreachable %llu, error %llu\n",
 		(unsigned long long)s->count[RS_OPEN], (unsigned long long)s->count[RS_CLOSED],

@@ -54,6 +54,9 @@ pid_t rs_worker_spawn(const struct rs_engine_params *p)
 	if (getppid() != coordinator)
 		_exit(1);
 	signal(SIGINT, SIG_IGN); /* the coordinator decides when to stop */
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL); /* SIGTERM kills a worker */
 	signal(SIGPIPE, SIG_IGN);
 	pin(p->id);
 	struct rs_wshared *w = &p->shm->w[p->id];

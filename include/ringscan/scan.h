@@ -29,6 +29,7 @@ struct rs_config {
 	enum rs_engine_mode engine;
 	const char *output; /* NULL = stdout */
 	int out_fd;	    /* opened by the CLI before anything is sent */
+	int signal_fd;	    /* signalfd for SIGINT/SIGTERM, or -1 */
 	const char *stats_path;
 	const struct rs_sink_ops *sink;
 };
@@ -48,12 +49,14 @@ struct rs_summary {
 	unsigned workers;
 	unsigned concurrency; /* per worker, after clamping to limits */
 	const char *engine;   /* "direct" or "compat" */
+	int interrupted;      /* the signal that stopped the scan, or 0 */
 	struct rs_worker_summary worker[RS_MAX_WORKERS];
 };
 
 /* Run the scan described by cfg, writing results to its sink and the
- * summary to sum. Returns 0, or -errno for a runtime failure (after
- * printing one line about it on stderr). */
+ * summary to sum. Returns 0, -EINTR when a signal on cfg->signal_fd stopped
+ * it (sum->interrupted says which; what was answered is written), or
+ * -errno for a runtime failure (after printing one line on stderr). */
 int rs_scan_run(const struct rs_config *cfg, struct rs_summary *sum);
 
 /* Write the summary as a JSON object (no trailing newline) into f-style
