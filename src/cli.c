@@ -161,6 +161,8 @@ int rs_cli_parse(int argc, char **argv, struct rs_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	rs_space_init(&cfg->space);
 	cfg->workers = rs_online_cpus(cpus, 1024);
+	if (cfg->workers > RS_MAX_WORKERS)
+		cfg->workers = RS_MAX_WORKERS;
 	cfg->timeout_ms = 1000;
 	cfg->retries = 1;
 	cfg->out_fd = STDOUT_FILENO;
@@ -273,15 +275,23 @@ int rs_cli_parse(int argc, char **argv, struct rs_config *cfg)
 		conc = lim / 2 ? lim / 2 : 1;
 	cfg->concurrency = (unsigned)conc;
 
+	/* Files last, after everything else is known to be valid: a refused
+	 * command line must not truncate the output. --stats is created (not
+	 * truncated) now so that an unwritable path is refused before the
+	 * scan, not discovered after it. */
+	if (cfg->stats_path) {
+		int fd = open(cfg->stats_path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+		if (fd < 0)
+			return refuse("--stats: cannot write '%s': %s", cfg->stats_path,
+				      strerror(errno));
+		close(fd);
+	}
 	if (cfg->output) {
 		cfg->out_fd = open(cfg->output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		if (cfg->out_fd < 0)
 			return refuse("-o/--output: cannot open '%s': %s", cfg->output,
 				      strerror(errno));
 	}
-	if (cfg->stats_path && access(cfg->stats_path, F_OK) == 0 &&
-	    access(cfg->stats_path, W_OK) != 0)
-		return refuse("--stats: cannot write '%s': %s", cfg->stats_path, strerror(errno));
 	return RS_CLI_RUN;
 }
 

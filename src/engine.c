@@ -29,6 +29,7 @@
  * --engine compat) uses plain fds from socket(2) and sockopt syscalls; the
  * connect and its timeout still go through the ring. */
 #include <errno.h>
+#include <stdbool.h>
 #include <liburing.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -44,7 +45,7 @@
 
 enum slot_state { S_FREE, S_CONNECT, S_CONFIRM, S_WAIT };
 
-enum op { OP_SOCKET = 1, OP_CONNECT, OP_TIMEOUT, OP_LINGER, OP_CONFIRM };
+enum op { OP_SOCKET = 1, OP_CONNECT, OP_TIMEOUT, OP_LINGER, OP_CONFIRM, OP_CLOSE };
 
 #define SLOT_BITS 28
 #define SLOT_MASK ((1u << SLOT_BITS) - 1)
@@ -120,6 +121,7 @@ struct engine {
 };
 
 static void on_cqe(struct engine *e, const struct io_uring_cqe *cqe);
+static void back_off(struct engine *e, struct slot *s);
 
 static uint64_t clock_ns(clockid_t id)
 {
@@ -135,11 +137,15 @@ static uint64_t ud(uint32_t slot, enum op op, uint32_t gen)
 
 /* An SQE, submitting what is queued first if fewer than need are free (a
  * linked chain must never be split across two submissions). */
-static struct io_uring_sqe *get_sqe(struct engine *e, unsigned need)
+/* Room for a chain of need SQEs, submitting what is queued first if needed
+ * (a linked chain must never be split across two submissions). False when
+ * the kernel takes no more for now (memory pressure): local trouble, which
+ * the caller backs off from. */
+static bool sq_room(struct engine *e, unsigned need)
 {
 	if (io_uring_sq_space_left(&e->ring) < need)
 		io_uring_submit(&e->ring);
-	return io_uring_get_sqe(&e->ring);
+	return io_uring_sq_space_left(&e->ring) >= need;
 }
 
 static void sync_counters(struct engine *e)
@@ -199,12 +205,16 @@ static void launch(struct engine *e, struct slot *s)
 	socklen_t alen = s->ep.family == AF_INET6 ? sizeof(s->addr.v6) : sizeof(s->addr.v4);
 	struct io_uring_sqe *sqe;
 
+	if (!sq_room(e, e->direct ? 3 : 2)) {
+		back_off(e, s);
+		return;
+	}
 	s->gen++;
 	s->t0_ns = e->now_ns;
 	s->st = S_CONNECT;
 	e->inflight++;
 	if (e->direct) {
-		sqe = get_sqe(e, 3);
+		sqe = io_uring_get_sqe(&e->ring);
 		io_uring_prep_socket_direct(sqe, s->ep.family, SOCK_STREAM, 0, i, 0);
 		sqe->flags |= IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS;
 		sqe->user_data = ud(i, OP_SOCKET, s->gen);
@@ -222,7 +232,7 @@ static void launch(struct engine *e, struct slot *s)
 			on_cqe(e, &fake);
 			return;
 		}
-		sqe = get_sqe(e, 2);
+		sqe = io_uring_get_sqe(&e->ring);
 		io_uring_prep_connect(sqe, s->fd, &s->addr.sa, alen);
 		sqe->flags |= IOSQE_IO_LINK;
 	}
@@ -233,16 +243,14 @@ static void launch(struct engine *e, struct slot *s)
 	sqe->user_data = ud(i, OP_TIMEOUT, s->gen);
 }
 
-/* This machine is short of something: try the same probe again later. */
-static void back_off(struct engine *e, struct slot *s)
+/* Queue the probe in slot s to be launched again at due_ns, by fill(),
+ * which also makes it wait for the rate limiter. */
+static void defer(struct engine *e, struct slot *s, uint64_t due_ns)
 {
-	unsigned shift = s->local_tries < 8 ? s->local_tries : 8;
 	uint32_t i = (uint32_t)(s - e->slot);
 
-	e->local_errors++;
-	s->local_tries++;
 	s->st = S_WAIT;
-	s->due_ns = e->now_ns + (1000000ULL << shift); /* 1 ms … 256 ms */
+	s->due_ns = due_ns;
 	s->next_wait = NO_SLOT;
 	if (e->nwait++)
 		e->slot[e->wait_tail].next_wait = i;
@@ -251,14 +259,48 @@ static void back_off(struct engine *e, struct slot *s)
 	e->wait_tail = i;
 }
 
+/* This machine is short of something: try the same probe again later. */
+static void back_off(struct engine *e, struct slot *s)
+{
+	unsigned shift = s->local_tries < 8 ? s->local_tries : 8;
+
+	e->local_errors++;
+	s->local_tries++;
+	defer(e, s, e->now_ns + (1000000ULL << shift)); /* 1 ms … 256 ms */
+}
+
+/* Close the socket of slot s now. After a timeout it is still in SYN_SENT
+ * and the kernel would go on retransmitting SYNs until the slot is reused.
+ * The close is not linked to anything, so it runs at submission, before any
+ * later SOCKET into the same slot; its CQE is posted only on failure, with
+ * this attempt's generation, and then ignored. */
+static void close_now(struct engine *e, struct slot *s)
+{
+	uint32_t i = (uint32_t)(s - e->slot);
+
+	if (!e->direct) {
+		if (s->fd >= 0)
+			close(s->fd);
+		s->fd = -1;
+		return;
+	}
+	if (!sq_room(e, 1))
+		return; /* the next SOCKET into the slot will replace it */
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&e->ring);
+	io_uring_prep_close_direct(sqe, i);
+	sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
+	sqe->user_data = ud(i, OP_CLOSE, s->gen);
+}
+
 /* The attempt timed out: try again or call it filtered. */
 static void timed_out(struct engine *e, struct slot *s)
 {
+	close_now(e, s);
 	s->attempts++;
 	s->local_tries = 0;
 	if (s->attempts <= e->p->retries) {
 		e->retries++;
-		launch(e, s);
+		defer(e, s, e->now_ns); /* at once, as the rate limit allows */
 	} else {
 		publish(e, s, RS_FILTERED, 0);
 	}
@@ -299,7 +341,11 @@ static void confirm(struct engine *e, struct slot *s)
 		settle(e, s, v, st, err);
 		return;
 	}
-	struct io_uring_sqe *sqe = get_sqe(e, 2);
+	if (!sq_room(e, 2)) {
+		back_off(e, s); /* probe it again from the start */
+		return;
+	}
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&e->ring);
 	rs__prep_sockopt(sqe, SOCKET_URING_OP_SETSOCKOPT, (int)i, SOL_SOCKET, SO_LINGER, &e->linger,
 			 sizeof(e->linger));
 	sqe->flags |= IOSQE_FIXED_FILE | IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS;
@@ -596,7 +642,13 @@ int rs_engine_run(const struct rs_engine_params *p)
 		goto out;
 	atomic_store(&e.w->engine, e.direct ? RS_ENGINE_AUTO : RS_ENGINE_COMPAT);
 	e.now_ns = clock_ns(CLOCK_MONOTONIC);
-	rs_bucket_init(&e.bucket, p->rate, p->concurrency, e.now_ns);
+	/* Bursts of at most ~10 ms of this worker's share, and of a batch. */
+	uint64_t burst = p->rate / (p->nworkers ? p->nworkers : 1) / 100;
+	rs_bucket_init_share(&e.bucket, p->rate,
+			     burst < 1		    ? 1
+			     : burst > LAUNCH_BATCH ? LAUNCH_BATCH
+						    : burst,
+			     p->nworkers, p->id, e.now_ns);
 
 	while (!atomic_load_explicit(&p->shm->ctl->stop, memory_order_relaxed)) {
 		struct io_uring_cqe *cqe;
@@ -630,6 +682,13 @@ int rs_engine_run(const struct rs_engine_params *p)
 		}
 		io_uring_cq_advance(&e.ring, n);
 		sync_counters(&e);
+		if (*e.ring.cq.koverflow) {
+			/* The kernel dropped completions (it could not allocate
+			 * overflow entries): some probes can never be answered.
+			 * Fail loudly rather than wait for them forever. */
+			ret = -EOVERFLOW;
+			goto out;
+		}
 	}
 	ret = 0;
 out:

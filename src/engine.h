@@ -17,7 +17,8 @@ struct rs_engine_params {
 	unsigned concurrency; /* probes in flight at most */
 	unsigned timeout_ms;
 	unsigned retries;
-	uint64_t rate; /* this worker's share of --rate; 0 = none */
+	uint64_t rate;	   /* --rate, all workers together; 0 = none */
+	unsigned nworkers; /* how many share it */
 	enum rs_engine_mode mode;
 };
 

@@ -25,12 +25,15 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN); /* a closed pipe is a write error, reported */
 	/* SIGINT and SIGTERM arrive on a signalfd that the coordinator polls,
 	 * so that a stop flushes what is answered (workers unblock them). */
-	sigset_t stop_set;
+	sigset_t stop_set, before;
 	sigemptyset(&stop_set);
 	sigaddset(&stop_set, SIGINT);
 	sigaddset(&stop_set, SIGTERM);
-	sigprocmask(SIG_BLOCK, &stop_set, NULL);
+	sigprocmask(SIG_BLOCK, &stop_set, &before);
 	cfg.signal_fd = signalfd(-1, &stop_set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (cfg.signal_fd < 0) /* then the signals keep their default action */
+		sigprocmask(SIG_SETMASK, &before, NULL);
+	cfg.wait_mask = &before;
 	sum = calloc(1, sizeof(*sum));
 	if (!sum) {
 		fprintf(stderr, "ringscan: out of memory\n");

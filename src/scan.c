@@ -124,12 +124,20 @@ static int reap(struct coord *c, int scan_done)
 			continue;
 		if (scan_done && WIFEXITED(status) && WEXITSTATUS(status) == 0)
 			continue;
+		if (WIFSIGNALED(status) &&
+		    (WTERMSIG(status) == SIGTERM || WTERMSIG(status) == SIGINT)) {
+			/* Sent to the whole process group: ours is pending too. */
+			int sig = pending_signal(c->cfg->signal_fd);
+			if (sig) {
+				c->sum->interrupted = sig;
+				return -EINTR;
+			}
+		}
 		if (WIFSIGNALED(status))
 			fprintf(stderr, "ringscan: worker %u (pid %d) killed by signal %d\n", w,
 				(int)c->pid[w], WTERMSIG(status));
 		else if (st < 0)
-			fprintf(stderr, "ringscan: worker %u failed to start its engine: %s\n", w,
-				strerror(-st));
+			fprintf(stderr, "ringscan: worker %u failed: %s\n", w, strerror(-st));
 		else
 			fprintf(stderr, "ringscan: worker %u (pid %d) exited early, status %d\n", w,
 				(int)c->pid[w], WEXITSTATUS(status));
@@ -146,7 +154,7 @@ static unsigned alive_count(const struct coord *c)
 	return n;
 }
 
-static int spawn_all(struct coord *c, const struct rs_perm *perm, uint64_t rate_each)
+static int spawn_all(struct coord *c, const struct rs_perm *perm)
 {
 	const struct rs_config *cfg = c->cfg;
 
@@ -159,7 +167,8 @@ static int spawn_all(struct coord *c, const struct rs_perm *perm, uint64_t rate_
 			.concurrency = cfg->concurrency,
 			.timeout_ms = cfg->timeout_ms,
 			.retries = cfg->retries,
-			.rate = rate_each,
+			.rate = cfg->rate,
+			.nworkers = cfg->workers,
 			.mode = cfg->engine,
 		};
 		pid_t pid = rs_worker_spawn(&p);
@@ -179,7 +188,7 @@ int rs_scan_run(const struct rs_config *cfg, struct rs_summary *sum)
 	struct rs_perm perm;
 	struct rs_progress prog;
 	struct rs_out *out = NULL;
-	uint64_t t0, rate_each;
+	uint64_t t0;
 	int ret;
 
 	memset(sum, 0, sizeof(*sum));
@@ -195,6 +204,7 @@ int rs_scan_run(const struct rs_config *cfg, struct rs_summary *sum)
 	if (!out)
 		return -ENOMEM;
 	rs_out_init(out, cfg->out_fd);
+	rs_out_wait_mask(out, cfg->wait_mask);
 	c.out = out;
 
 	ret = rs_shm_create(&c.shm, cfg->workers, JOB_SLOTS, cfg->workers > 8 ? 16384 : 65536);
@@ -205,11 +215,10 @@ int rs_scan_run(const struct rs_config *cfg, struct rs_summary *sum)
 	}
 	if (cfg->sink->begin)
 		cfg->sink->begin(out);
-	rate_each = cfg->rate ? (cfg->rate + cfg->workers - 1) / cfg->workers : 0;
 	t0 = mono_ns();
 	rs_progress_init(&prog, !cfg->quiet && isatty(STDERR_FILENO), t0);
 	produce(&c);
-	ret = spawn_all(&c, &perm, rate_each);
+	ret = spawn_all(&c, &perm);
 	if (ret < 0)
 		goto out_kill;
 
@@ -248,6 +257,8 @@ int rs_scan_run(const struct rs_config *cfg, struct rs_summary *sum)
 				ret = -EIO;
 			}
 		}
+		if (ret == -EINTR)
+			goto out_stop;
 		if (ret < 0)
 			goto out_kill;
 		nap_us(250);
@@ -269,6 +280,9 @@ int rs_scan_run(const struct rs_config *cfg, struct rs_summary *sum)
 	ret = 0;
 	goto out;
 out_stop:
+	/* A second signal now ends the process at once (default action). */
+	if (cfg->wait_mask)
+		sigprocmask(SIG_SETMASK, cfg->wait_mask, NULL);
 	/* Workers see stop and leave within a loop iteration; take what they
 	 * published meanwhile, bounded in time. */
 	for (uint64_t deadline = mono_ns() + 2000000000ULL;

@@ -1,7 +1,10 @@
 /* Buffered output and the sink registry. Adding a format is one file plus
  * one line in the table below. */
 #include <errno.h>
+#include <limits.h>
+#include <poll.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ringscan/sink.h"
@@ -29,10 +32,34 @@ const char *rs_sink_names(void)
 
 void rs_out_init(struct rs_out *o, int fd)
 {
+	struct stat st;
+
 	o->fd = fd;
+	o->stream = fstat(fd, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode);
+	o->wait_mask = NULL;
 	o->err = 0;
 	o->len = 0;
 	o->written = 0;
+}
+
+void rs_out_wait_mask(struct rs_out *o, const sigset_t *mask)
+{
+	o->wait_mask = mask;
+}
+
+/* Write some of buf. A stream is written PIPE_BUF at a time once poll says
+ * it has room, so the wait happens in ppoll() under wait_mask, never
+ * inside a write() that no signal can interrupt. */
+static ssize_t write_some(struct rs_out *o, const char *buf, size_t n)
+{
+	if (o->stream) {
+		struct pollfd p = {.fd = o->fd, .events = POLLOUT};
+		if (ppoll(&p, 1, NULL, o->wait_mask) < 0)
+			return -1;
+		if (n > PIPE_BUF)
+			n = PIPE_BUF;
+	}
+	return write(o->fd, buf, n);
 }
 
 int rs_out_flush(struct rs_out *o)
@@ -40,9 +67,9 @@ int rs_out_flush(struct rs_out *o)
 	size_t off = 0;
 
 	while (off < o->len && !o->err) {
-		ssize_t n = write(o->fd, o->buf + off, o->len - off);
+		ssize_t n = write_some(o, o->buf + off, o->len - off);
 		if (n < 0) {
-			if (errno == EINTR)
+			if (errno == EINTR || errno == EAGAIN)
 				continue;
 			o->err = errno;
 			break;

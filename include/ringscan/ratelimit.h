@@ -5,10 +5,11 @@
 
 #include <stdint.h>
 
-/* Credit is kept as elapsed ns × rate,
- * and a probe costs 1e9 units: exact for every rate, no rounding drift. */
+/* Credit is kept as elapsed ns × rate, and a probe costs 1e9 units (1e9 ×
+ * share for one of share processes): exact for every rate, no drift. */
 struct rs_bucket {
 	uint64_t rate;	 /* probes per second; 0 = unlimited */
+	uint64_t unit;	 /* credit one probe costs */
 	uint64_t cap;	 /* most credit that may accumulate (the burst), units */
 	uint64_t credit; /* units */
 	uint64_t last_ns;
@@ -16,6 +17,12 @@ struct rs_bucket {
 
 /* rate probes per second (0 = unlimited), burst probes at most at once. */
 void rs_bucket_init(struct rs_bucket *b, uint64_t rate, uint64_t burst, uint64_t now_ns);
+/* The bucket of one of share processes that together keep to rate: each
+ * gets exactly rate / share, and process index (0 <= index < share) takes
+ * its first probe at index / rate seconds, so their starts interleave
+ * instead of all bursting at time 0. */
+void rs_bucket_init_share(struct rs_bucket *b, uint64_t rate, uint64_t burst, unsigned share,
+			  unsigned index, uint64_t now_ns);
 /* Take up to want probes at time now_ns; returns how many are granted. */
 uint64_t rs_bucket_take(struct rs_bucket *b, uint64_t want, uint64_t now_ns);
 /* Return n probes granted by the last take but not used. */

@@ -4,6 +4,7 @@
 #ifndef RINGSCAN_SINK_H
 #define RINGSCAN_SINK_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "ringscan/types.h"
@@ -11,9 +12,11 @@
 /* A buffered output file. */
 struct rs_out {
 	int fd;
-	int err;	  /* first write error (positive errno), sticky */
-	size_t len;	  /* bytes buffered */
-	uint64_t written; /* bytes handed to the kernel so far */
+	int stream;		   /* a pipe, socket or tty: writes may block indefinitely */
+	const sigset_t *wait_mask; /* signal mask while waiting on a stream */
+	int err;		   /* first write error (positive errno), sticky */
+	size_t len;		   /* bytes buffered */
+	uint64_t written;	   /* bytes handed to the kernel so far */
 	char buf[1 << 16];
 };
 
@@ -31,6 +34,10 @@ const struct rs_sink_ops *rs_sink_find(const char *name);
 const char *rs_sink_names(void);
 
 void rs_out_init(struct rs_out *o, int fd);
+/* While a stream output cannot take more, wait with this signal mask in
+ * force (ppoll), so that a signal it lets through can end a process whose
+ * reader has stalled. NULL (the default) waits with the current mask. */
+void rs_out_wait_mask(struct rs_out *o, const sigset_t *mask);
 /* Reserve n bytes (n <= sizeof buf), flushing first if needed. Returns a
  * pointer to write into, then commit with rs_out_commit(). */
 char *rs_out_reserve(struct rs_out *o, size_t n);

@@ -85,6 +85,18 @@ bad '127\.0\.0\.5-127\.0\.0\.1' -- 127.0.0.5-127.0.0.1
 bad '2/2' -- --shard 2/2 127.0.0.1
 bad '127\.0\.0\.0/40' -- --exclude 127.0.0.0/40 127.0.0.1
 bad 'targets\.txt' -- -i "$T/targets.txt"
+bad 'stats' 'nonexistent' -- --stats /nonexistent/dir/s.json 127.0.0.1
+bad 'stats' 'Is a directory' -- --stats "$T" 127.0.0.1
+bad 'output|-o' 'nonexistent' -- -o /nonexistent/dir/out.jsonl 127.0.0.1
+# A refused command line leaves an existing output file as it was.
+echo keep >"$T/keep.jsonl"
+bad 'stats' -- -o "$T/keep.jsonl" --stats /nonexistent/dir/s.json 127.0.0.1
+if [ "$(cat "$T/keep.jsonl")" = keep ]; then
+	pass=$((pass + 1))
+else
+	fail=$((fail + 1))
+	rs_say "FAIL: a refused run truncated its -o file"
+fi
 # Good options, bad ones later on the line: still nothing sent.
 bad '70000' -- --all -w 2 -c 64 127.0.0.0/24 -p 22,70000
 

@@ -39,3 +39,25 @@ for sig in INT TERM; do
 	pgrep -P "$pid" >/dev/null 2>&1 && rs_fail "SIG$sig: workers left behind"
 	rs_say "ok: SIG$sig: exit $rc, $n correct answers written before stopping"
 done
+
+# A reader that has stalled must not make the scan unstoppable: writing
+# into the full pipe blocks, and SIGTERM must still end it at once.
+mkfifo "$RS_TMP/fifo"
+sleep 20 <"$RS_TMP/fifo" &
+reader=$!
+# 127.9.0.0/16 port 9 has no listener and no rule: 65,536 fast RSTs, some
+# 10 MB of lines, far more than the pipe and the output buffer hold.
+"$RS" --all -q -w 2 -c 64 --seed 11 127.9.0.0/16 -p 9 >"$RS_TMP/fifo" 2>/dev/null &
+pid=$!
+sleep 1.5
+kill -TERM "$pid"
+for i in $(seq 1 40); do
+	kill -0 "$pid" 2>/dev/null || break
+	sleep 0.05
+done
+if kill -0 "$pid" 2>/dev/null; then
+	kill -KILL "$pid" "$reader" 2>/dev/null || true
+	rs_fail "SIGTERM did not stop a scan whose reader stalled (still alive after 2 s)"
+fi
+kill "$reader" 2>/dev/null || true
+rs_say "ok: SIGTERM stops a scan blocked on a stalled reader"

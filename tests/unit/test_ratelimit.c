@@ -232,6 +232,52 @@ static void test_clock_not_advancing(void **state)
 	assert_int_equal(rs_bucket_take(&b, 100, T0 + 3000000), 1);
 }
 
+/* share buckets together keep to the global rate, and their first grants
+ * interleave at 1/rate apart instead of all at time 0. */
+static void test_shares_keep_global_rate(void **state)
+{
+	(void)state;
+	static const unsigned shares[] = {1, 2, 3, 7};
+	static const uint64_t rates[] = {1, 4, 1000, 999983};
+
+	for (size_t i = 0; i < sizeof(shares) / sizeof(shares[0]); i++) {
+		for (size_t j = 0; j < sizeof(rates) / sizeof(rates[0]); j++) {
+			unsigned n = shares[i];
+			uint64_t rate = rates[j], total = 0, first[8] = {0};
+			struct rs_bucket b[8];
+			const uint64_t step = 1000000, end = 10000000000ULL; /* 1 ms, 10 s */
+
+			for (unsigned k = 0; k < n; k++)
+				rs_bucket_init_share(&b[k], rate, rate / n / 100 + 1, n, k, 0);
+			for (uint64_t t = 0; t <= end; t += step) {
+				for (unsigned k = 0; k < n; k++) {
+					uint64_t g = rs_bucket_take(&b[k], 1000000, t);
+					if (g && !first[k])
+						first[k] = t + 1; /* +1: t may be 0 */
+					total += g;
+				}
+			}
+			/* At most rate per second over 10 s, plus each share's burst. */
+			if (total > rate * 10 + n * (rate / n / 100 + 1))
+				fail_msg("rate %llu, %u shares: %llu granted in 10 s",
+					 (unsigned long long)rate, n, (unsigned long long)total);
+			if (total + n + rate / 100 < rate * 10)
+				fail_msg("rate %llu, %u shares: only %llu granted in 10 s",
+					 (unsigned long long)rate, n, (unsigned long long)total);
+			/* Share k starts at k / rate (to the 1 ms step). */
+			for (unsigned k = 0; k < n; k++) {
+				uint64_t want = k * 1000000000ULL / rate;
+				uint64_t got = first[k] - 1;
+				if (got + step < want || got > want + step)
+					fail_msg("rate %llu, share %u of %u: first grant at %llu "
+						 "ns, want ~%llu",
+						 (unsigned long long)rate, k, n,
+						 (unsigned long long)got, (unsigned long long)want);
+			}
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -244,6 +290,7 @@ int main(void)
 		cmocka_unit_test(test_exact_rates),
 		cmocka_unit_test(test_clock_not_advancing),
 		cmocka_unit_test(test_rate_is_a_ceiling),
+		cmocka_unit_test(test_shares_keep_global_rate),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
