@@ -35,7 +35,8 @@ void rs_out_init(struct rs_out *o, int fd)
 	struct stat st;
 
 	o->fd = fd;
-	o->stream = fstat(fd, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode);
+	o->stream =
+		fstat(fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || isatty(fd));
 	o->wait_mask = NULL;
 	o->err = 0;
 	o->len = 0;
