@@ -90,13 +90,24 @@ demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tests/e2e/demo.sh build
 
-bench: deps all
+MICRO_SRCS := $(sort $(wildcard bench/micro/*.c))
+MICROS     := $(MICRO_SRCS:bench/micro/%.c=$(B)/bench/%)
+
+$(B)/bench/%: bench/micro/%.c $(B)/libringscan.a
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) -O3 -MF $(dir $@).$(notdir $@).d $(LDFLAGS) -o $@ $< \
+		$(B)/libringscan.a $(LDLIBS)
+
+bench: deps all $(MICROS)
+	$(Q)for m in $(MICROS); do echo "== $$m"; $$m || exit 1; done
 	$(Q)bench/run.sh
 
 format:
 	$(Q)clang-format -i $(FORMAT_SRCS)
 
-FORMAT_SRCS = src/*.c src/*.h include/ringscan/*.h tests/unit/*.c tests/unit/*.h tests/tools/*.c
+FORMAT_SRCS = src/*.c src/*.h include/ringscan/*.h tests/unit/*.c tests/unit/*.h tests/tools/*.c \
+	bench/micro/*.c
 
 lint:
 	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
@@ -106,4 +117,4 @@ lint:
 clean:
 	rm -rf build
 
--include $(wildcard $(B)/obj/*.d $(B)/tests/.*.d)
+-include $(wildcard $(B)/obj/*.d $(B)/tests/.*.d $(B)/bench/.*.d)

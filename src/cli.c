@@ -29,6 +29,8 @@ enum {
 	OPT_SHARD,
 	OPT_RESUME,
 	OPT_BANNER,
+	OPT_DRY_RUN,
+	OPT_ALLOW_RESERVED,
 };
 
 static const struct option options[] = {
@@ -48,6 +50,8 @@ static const struct option options[] = {
 	{"shard", required_argument, NULL, OPT_SHARD},
 	{"resume", required_argument, NULL, OPT_RESUME},
 	{"banner", no_argument, NULL, OPT_BANNER},
+	{"dry-run", no_argument, NULL, OPT_DRY_RUN},
+	{"allow-reserved", no_argument, NULL, OPT_ALLOW_RESERVED},
 	{"quiet", no_argument, NULL, 'q'},
 	{"stats", required_argument, NULL, OPT_STATS},
 	{"engine", required_argument, NULL, OPT_ENGINE},
@@ -60,8 +64,13 @@ static const char usage_text[] =
 	"Usage: ringscan [OPTIONS] TARGET...\n"
 	"TCP connect scanner on io_uring: which (address, port) pairs accept a connection.\n"
 	"\n"
-	"  TARGET                 IPv4 address, CIDR (10.0.0.0/8) or range (a.b.c.d-e.f.g.h)\n"
+	"  TARGET                 address, CIDR (10.0.0.0/8), range (a.b.c.d-e.f.g.h),\n"
+	"                         hostname, IPv6 address, prefix or range\n"
 	"  -p, --ports LIST       ports and ranges, e.g. 22,23,80-90 (default 22,23)\n"
+	"  -i, --input FILE       targets from FILE ('-' = stdin), one per line, '#' comments\n"
+	"      --exclude LIST     comma-separated targets never to touch\n"
+	"      --exclude-file FILE  likewise, one per line, '#' comments\n"
+	"      --allow-reserved   allow 0.0.0.0/8, 224.0.0.0/4, 255.255.255.255, ::, ff00::/8\n"
 	"  -o, --output FILE      write results to FILE (default stdout)\n"
 	"  -f, --format FMT       jsonl (default), csv, list\n"
 	"      --all              report closed/filtered/unreachable/error too (default: open "
@@ -73,14 +82,15 @@ static const char usage_text[] =
 	"  -t, --timeout MS       per-attempt connect timeout in ms (default 1000)\n"
 	"      --retries N        extra attempts for probes that time out (default 1)\n"
 	"      --seed N           permutation seed (default: random, printed in the summary)\n"
+	"      --shard I/N        scan only shard I (0-based) of N; needs --seed\n"
+	"      --dry-run          print the (address, port) pairs in scan order, send nothing\n"
 	"  -q, --quiet            no progress line\n"
 	"      --stats FILE       write the final summary as JSON to FILE\n"
 	"      --engine MODE      auto (default: direct descriptors where the kernel has them)\n"
 	"                         or compat (plain fds and sockopt syscalls)\n"
 	"  -h, --help             this text;  -V, --version  the version\n"
 	"\n"
-	"Not yet implemented (refused with exit status 2): -i/--input, --exclude,\n"
-	"--exclude-file, --shard, --resume, --banner, hostnames and IPv6 targets.\n"
+	"Not yet implemented (refused with exit status 2): --resume, --banner.\n"
 	"\n"
 	"Output: one JSON object per line, e.g.\n"
 	"  "
@@ -145,6 +155,25 @@ static uint64_t nofile_limit(void)
 	return rl.rlim_cur;
 }
 
+/* "I/N" with 0 <= I < N <= 2^32. Returns 0 or -EINVAL. */
+static int parse_shard(const char *s, uint32_t *index, uint32_t *count)
+{
+	const char *slash = strchr(s, '/');
+	uint64_t i, n;
+	char buf[32];
+
+	if (!slash || (size_t)(slash - s) >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, s, (size_t)(slash - s));
+	buf[slash - s] = 0;
+	if (parse_num(buf, 0, UINT32_MAX - 1, &i) || parse_num(slash + 1, 1, UINT32_MAX, &n) ||
+	    i >= n)
+		return -EINVAL;
+	*index = (uint32_t)i;
+	*count = (uint32_t)n;
+	return 0;
+}
+
 void rs_cli_usage(FILE *f)
 {
 	fputs(usage_text, f);
@@ -155,11 +184,12 @@ int rs_cli_parse(int argc, char **argv, struct rs_config *cfg)
 	const char *ports = NULL, *format = "jsonl";
 	uint64_t conc = DEFAULT_CONCURRENCY;
 	char err[256];
-	int seed_set = 0, opt, ret;
+	int seed_set = 0, allow_reserved = 0, opt, ret;
 	int cpus[1024];
 
 	memset(cfg, 0, sizeof(*cfg));
 	rs_space_init(&cfg->space);
+	rs_addrset_init(&cfg->exclude);
 	cfg->workers = rs_online_cpus(cpus, 1024);
 	if (cfg->workers > RS_MAX_WORKERS)
 		cfg->workers = RS_MAX_WORKERS;
@@ -219,9 +249,39 @@ int rs_cli_parse(int argc, char **argv, struct rs_config *cfg)
 				return refuse("--engine: unknown mode '%s' (auto, compat)", optarg);
 			break;
 		case 'i':
+			ret = rs_target_load(&cfg->space.addrs, optarg, RS_TARGET_NAMES, err,
+					     sizeof(err));
+			if (ret == -ENOMEM)
+				return refuse("out of memory");
+			if (ret)
+				return refuse("-i/--input: %s", err);
+			break;
 		case OPT_EXCLUDE:
+			ret = rs_target_parse_list(&cfg->exclude, optarg, 0, err, sizeof(err));
+			if (ret == -ENOMEM)
+				return refuse("out of memory");
+			if (ret)
+				return refuse("--exclude: %s", err);
+			break;
 		case OPT_EXCLUDE_FILE:
+			ret = rs_target_load(&cfg->exclude, optarg, 0, err, sizeof(err));
+			if (ret == -ENOMEM)
+				return refuse("out of memory");
+			if (ret)
+				return refuse("--exclude-file: %s", err);
+			break;
 		case OPT_SHARD:
+			if (parse_shard(optarg, &cfg->shard_index, &cfg->shard_count))
+				return refuse(
+					"--shard: invalid '%s' (expected I/N with 0 <= I < N)",
+					optarg);
+			break;
+		case OPT_DRY_RUN:
+			cfg->dry_run = true;
+			break;
+		case OPT_ALLOW_RESERVED:
+			allow_reserved = 1;
+			break;
 		case OPT_RESUME:
 		case OPT_BANNER:
 			return refuse("%s: not implemented yet", argv[optind - 1]);
@@ -238,10 +298,11 @@ int rs_cli_parse(int argc, char **argv, struct rs_config *cfg)
 		}
 	}
 
-	if (optind >= argc)
+	if (optind >= argc && !cfg->space.addrs.n)
 		return refuse("no targets given (see --help)");
 	for (int i = optind; i < argc; i++) {
-		ret = rs_targets_add(&cfg->space.addrs, argv[i], err, sizeof(err));
+		ret = rs_target_parse(&cfg->space.addrs, argv[i], RS_TARGET_NAMES, err,
+				      sizeof(err));
 		if (ret == -ENOMEM)
 			return refuse("out of memory");
 		if (ret)
@@ -252,10 +313,37 @@ int rs_cli_parse(int argc, char **argv, struct rs_config *cfg)
 		return refuse("out of memory");
 	if (ret)
 		return refuse("-p/--ports: %s", err);
-	if (rs_space_finalize(&cfg->space))
+	if (cfg->shard_count && !seed_set)
+		return refuse("--shard needs --seed: every shard must use the same order");
+
+	/* Exclusions are subtracted before indexing: an excluded address has
+	 * no index, so no option can ever send it a packet. */
+	ret = rs_addrset_finalize(&cfg->exclude);
+	if (ret == -E2BIG)
+		ret = 0; /* a huge exclusion is fine: only its ranges are used */
+	if (!ret)
+		ret = rs_addrset_finalize(&cfg->space.addrs);
+	if (!ret)
+		ret = rs_addrset_subtract(&cfg->space.addrs, &cfg->exclude);
+	if (!ret)
+		ret = rs_space_finalize(&cfg->space);
+	if (ret == -E2BIG)
+		return refuse("target: the target space is too large (more than 2^63 "
+			      "address-port pairs)");
+	if (ret)
 		return refuse("out of memory");
 	if (rs_space_count(&cfg->space) == 0)
-		return refuse("the target set is empty");
+		return refuse("the target set is empty%s",
+			      cfg->exclude.n ? " (everything is excluded)" : "");
+	const char *res = rs_addrset_reserved(&cfg->space.addrs);
+	if (res && !allow_reserved)
+		return refuse("target: the targets include reserved %s; --exclude it, or pass "
+			      "--allow-reserved",
+			      res);
+	if (!cfg->shard_count) {
+		cfg->shard_index = 0;
+		cfg->shard_count = 1;
+	}
 
 	cfg->sink = rs_sink_find(format);
 	if (!cfg->sink)
@@ -298,6 +386,7 @@ int rs_cli_parse(int argc, char **argv, struct rs_config *cfg)
 void rs_cli_free(struct rs_config *cfg)
 {
 	rs_space_free(&cfg->space);
+	rs_addrset_free(&cfg->exclude);
 	if (cfg->output && cfg->out_fd >= 0)
 		close(cfg->out_fd);
 	if (cfg->signal_fd >= 0)

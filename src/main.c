@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "dryrun.h"
 
 int main(int argc, char **argv)
 {
@@ -34,6 +35,17 @@ int main(int argc, char **argv)
 	if (cfg.signal_fd < 0) /* then the signals keep their default action */
 		sigprocmask(SIG_SETMASK, &before, NULL);
 	cfg.wait_mask = &before;
+	if (cfg.dry_run) {
+		uint64_t n;
+		int sig;
+		ret = rs_dry_run(&cfg, &n, &sig);
+		if (!cfg.quiet && !ret)
+			fprintf(stderr, "ringscan: dry run: %llu pairs, seed %llu, shard %u/%u\n",
+				(unsigned long long)n, (unsigned long long)cfg.seed,
+				cfg.shard_index, cfg.shard_count);
+		rs_cli_free(&cfg);
+		return ret == -EINTR ? 128 + sig : ret < 0 ? 1 : 0;
+	}
 	sum = calloc(1, sizeof(*sum));
 	if (!sum) {
 		fprintf(stderr, "ringscan: out of memory\n");

@@ -16,6 +16,7 @@
 #include "progress.h"
 #include "ringscan/perm.h"
 #include "ringscan/scan.h"
+#include "ringscan/shard.h"
 #include "shm.h"
 #include "worker.h"
 
@@ -29,7 +30,8 @@ struct coord {
 	struct rs_out *out;
 	pid_t pid[RS_MAX_WORKERS];
 	int alive[RS_MAX_WORKERS];
-	uint64_t total, next, received;
+	uint64_t first, end;		/* this shard's positions [first, end) */
+	uint64_t total, next, received; /* total = end - first */
 	uint64_t chunk;
 	struct rs_result buf[DRAIN_BATCH];
 };
@@ -57,9 +59,9 @@ static uint64_t chunk_size(uint64_t total, unsigned workers)
 
 static void produce(struct coord *c)
 {
-	while (c->next < c->total) {
+	while (c->next < c->end) {
 		uint64_t end = c->next + c->chunk;
-		struct rs_job job = {c->next, end < c->total ? end : c->total};
+		struct rs_job job = {c->next, end < c->end ? end : c->end};
 		if (!rs_jobring_push(c->shm.jobs, &job))
 			return;
 		c->next = job.end;
@@ -192,13 +194,18 @@ int rs_scan_run(const struct rs_config *cfg, struct rs_summary *sum)
 	int ret;
 
 	memset(sum, 0, sizeof(*sum));
-	c.total = rs_space_count(&cfg->space);
+	uint64_t space = rs_space_count(&cfg->space);
+	rs_shard_range(space, cfg->shard_index, cfg->shard_count, &c.first, &c.end);
+	c.next = c.first;
+	c.total = c.end - c.first;
 	c.chunk = chunk_size(c.total, cfg->workers);
 	sum->seed = cfg->seed;
+	sum->shard_index = cfg->shard_index;
+	sum->shard_count = cfg->shard_count;
 	sum->targets = c.total;
 	sum->workers = cfg->workers;
 	sum->concurrency = cfg->concurrency;
-	rs_perm_init(&perm, c.total, cfg->seed);
+	rs_perm_init(&perm, space, cfg->seed); /* the whole space: shards share it */
 
 	out = malloc(sizeof(*out)); /* a 64 KiB buffer: not on the stack */
 	if (!out)

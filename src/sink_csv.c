@@ -23,8 +23,25 @@ static int csv_record(struct rs_out *o, const struct rs_result *r)
 	return 0;
 }
 
+static int csv_pairs_begin(struct rs_out *o)
+{
+	return rs_out_puts(o, "ip,port\n");
+}
+
+static int csv_pair(struct rs_out *o, const struct rs_endpoint *ep)
+{
+	char ip[64];
+	char *d = rs_out_reserve(o, RS_LINE_MAX);
+
+	rs_fmt_ip(ip, ep);
+	rs_out_commit(o, (size_t)snprintf(d, RS_LINE_MAX, "%s,%u\n", ip, ep->port));
+	return 0;
+}
+
 const struct rs_sink_ops rs_sink_csv = {
 	.name = "csv",
 	.begin = csv_begin,
 	.record = csv_record,
+	.pairs_begin = csv_pairs_begin,
+	.pair = csv_pair,
 };

@@ -1,4 +1,6 @@
 /* JSON lines: one object per probe, keys in DESIGN.md's order. */
+#include <stdio.h>
+
 #include "ringscan/sink.h"
 
 static int jsonl_record(struct rs_out *o, const struct rs_result *r)
@@ -8,7 +10,19 @@ static int jsonl_record(struct rs_out *o, const struct rs_result *r)
 	return 0;
 }
 
+static int jsonl_pair(struct rs_out *o, const struct rs_endpoint *ep)
+{
+	char ip[64];
+	char *d = rs_out_reserve(o, RS_LINE_MAX);
+
+	rs_fmt_ip(ip, ep);
+	rs_out_commit(
+		o, (size_t)snprintf(d, RS_LINE_MAX, "{\"ip\":\"%s\",\"port\":%u}\n", ip, ep->port));
+	return 0;
+}
+
 const struct rs_sink_ops rs_sink_jsonl = {
 	.name = "jsonl",
 	.record = jsonl_record,
+	.pair = jsonl_pair,
 };

@@ -19,7 +19,20 @@ static int list_record(struct rs_out *o, const struct rs_result *r)
 	return 0;
 }
 
+static int list_pair(struct rs_out *o, const struct rs_endpoint *ep)
+{
+	char ip[64];
+	char *d = rs_out_reserve(o, RS_LINE_MAX);
+	int v6 = ep->family == AF_INET6;
+
+	rs_fmt_ip(ip, ep);
+	rs_out_commit(o, (size_t)snprintf(d, RS_LINE_MAX, "%s%s%s:%u\n", v6 ? "[" : "", ip,
+					  v6 ? "]" : "", ep->port));
+	return 0;
+}
+
 const struct rs_sink_ops rs_sink_list = {
 	.name = "list",
 	.record = list_record,
+	.pair = list_pair,
 };

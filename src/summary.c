@@ -22,16 +22,16 @@ void rs_summary_print(const struct rs_summary *s, int fd)
 {
 	if (answered(s) == s->targets)
 		dprintf(fd,
-			"ringscan: %llu probes in %.2f s (%.0f probes/s), seed %llu, shard 0/1\n",
+			"ringscan: %llu probes in %.2f s (%.0f probes/s), seed %llu, shard %u/%u\n",
 			(unsigned long long)s->targets, s->elapsed_s, rate(s),
-			(unsigned long long)s->seed);
+			(unsigned long long)s->seed, s->shard_index, s->shard_count);
 	else
 		dprintf(fd,
 			"ringscan: INCOMPLETE%s: %llu of %llu probes answered in %.2f s "
-			"(%.0f probes/s), seed %llu, shard 0/1\n",
+			"(%.0f probes/s), seed %llu, shard %u/%u\n",
 			s->interrupted ? " (interrupted)" : "", (unsigned long long)answered(s),
 			(unsigned long long)s->targets, s->elapsed_s, rate(s),
-			(unsigned long long)s->seed);
+			(unsigned long long)s->seed, s->shard_index, s->shard_count);
 	dprintf(fd,
 		"ringscan: open %llu, closed %llu, filtered %llu, unreachable %llu, error %llu\n",
 		(unsigned long long)s->count[RS_OPEN], (unsigned long long)s->count[RS_CLOSED],
@@ -52,14 +52,15 @@ int rs_summary_write_json(const struct rs_summary *s, const char *path)
 	if (!f)
 		return -errno;
 	fprintf(f,
-		"{\"seed\":%llu,\"shard\":\"0/"
-		"1\",\"targets\":%llu,\"answered\":%llu,\"open\":%llu,\"closed\":%llu,"
+		"{\"seed\":%llu,\"shard\":\"%u/"
+		"%u\",\"targets\":%llu,\"answered\":%llu,\"open\":%llu,\"closed\":%llu,"
 		"\"filtered\":%llu,\"unreachable\":%llu,\"error\":%llu,\"retries\":%llu,"
 		"\"local_errors\":%llu,\"elapsed_s\":%.6f,\"probes_per_s\":%.1f,"
 		"\"engine\":\"%s\",\"concurrency\":%u,\"workers\":[",
-		(unsigned long long)s->seed, (unsigned long long)s->targets,
-		(unsigned long long)answered(s), (unsigned long long)s->count[RS_OPEN],
-		(unsigned long long)s->count[RS_CLOSED], (unsigned long long)s->count[RS_FILTERED],
+		(unsigned long long)s->seed, s->shard_index, s->shard_count,
+		(unsigned long long)s->targets, (unsigned long long)answered(s),
+		(unsigned long long)s->count[RS_OPEN], (unsigned long long)s->count[RS_CLOSED],
+		(unsigned long long)s->count[RS_FILTERED],
 		(unsigned long long)s->count[RS_UNREACHABLE],
 		(unsigned long long)s->count[RS_ERROR], (unsigned long long)s->retries,
 		(unsigned long long)s->local_errors, s->elapsed_s, rate(s),

@@ -1,112 +1,54 @@
-/* Target and port sets: parse, merge, count, pick(i).
- *
- * Each set is a list of inclusive ranges, sorted and merged by finalize so
- * that a value is present once however often it was named. before[k] holds
- * the number of values in ranges [0, k), so pick(k) is a binary search. The
- * space is addresses × ports, address-major: index i is address i / nports,
- * port i % nports. */
+/* Targets and ports from text: command-line targets, target files, port
+ * lists; and the space they span. Forms: a.b.c.d, a.b.c.d/len,
+ * a.b.c.d-e.f.g.h, the IPv6 equivalents, and hostnames (resolved once, every
+ * A and AAAA record). The space is addresses × ports, address-major: index
+ * i is address i / nports, port i % nports. */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
-#include <inttypes.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ringscan/targets.h"
 
-void rs_set32_init(struct rs_set32 *s)
+/* One address of either family, strictly: inet_pton's dotted quad (no
+ * leading zeros, no short forms) or any IPv6 text form. */
+static int parse_addr(const char *s, size_t len, int v6, rs_u128 *out)
 {
-	memset(s, 0, sizeof(*s));
-}
-
-void rs_set32_free(struct rs_set32 *s)
-{
-	free(s->r);
-	free(s->before);
-	rs_set32_init(s);
-}
-
-int rs_set32_add(struct rs_set32 *s, uint32_t lo, uint32_t hi)
-{
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 16;
-		struct rs_range32 *r = realloc(s->r, cap * sizeof(*r));
-		if (!r)
-			return -ENOMEM;
-		s->r = r;
-		s->cap = cap;
-	}
-	s->r[s->n++] = (struct rs_range32){lo, hi};
-	s->finalized = 0;
-	return 0;
-}
-
-static int cmp_range(const void *a, const void *b)
-{
-	const struct rs_range32 *x = a, *y = b;
-	if (x->lo != y->lo)
-		return x->lo < y->lo ? -1 : 1;
-	return (x->hi > y->hi) - (x->hi < y->hi);
-}
-
-int rs_set32_finalize(struct rs_set32 *s)
-{
-	size_t out = 0;
-
-	if (s->n) /* qsort(NULL, 0, ...) is undefined behaviour */
-		qsort(s->r, s->n, sizeof(*s->r), cmp_range);
-	for (size_t i = 0; i < s->n; i++) {
-		/* Merge overlapping and adjacent ranges (hi + 1 may wrap). */
-		if (out && (uint64_t)s->r[i].lo <= (uint64_t)s->r[out - 1].hi + 1) {
-			if (s->r[i].hi > s->r[out - 1].hi)
-				s->r[out - 1].hi = s->r[i].hi;
-			continue;
-		}
-		s->r[out++] = s->r[i];
-	}
-	s->n = out;
-	free(s->before);
-	s->before = malloc((out ? out : 1) * sizeof(*s->before));
-	if (!s->before)
-		return -ENOMEM;
-	s->count = 0;
-	for (size_t i = 0; i < out; i++) {
-		s->before[i] = s->count;
-		s->count += (uint64_t)s->r[i].hi - s->r[i].lo + 1;
-	}
-	s->finalized = 1;
-	return 0;
-}
-
-uint32_t rs_set32_pick(const struct rs_set32 *s, uint64_t k)
-{
-	size_t lo = 0, hi = s->n; /* find last range with before <= k */
-
-	while (hi - lo > 1) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (s->before[mid] <= k)
-			lo = mid;
-		else
-			hi = mid;
-	}
-	return s->r[lo].lo + (uint32_t)(k - s->before[lo]);
-}
-
-/* Strict dotted-quad parse: four decimal octets, nothing else. */
-static int parse_ipv4(const char *s, size_t len, uint32_t *out)
-{
-	char buf[INET_ADDRSTRLEN];
-	struct in_addr a;
+	char buf[INET6_ADDRSTRLEN];
+	unsigned char b[16];
 
 	if (len == 0 || len >= sizeof(buf))
 		return -EINVAL;
 	memcpy(buf, s, len);
 	buf[len] = 0;
-	if (inet_pton(AF_INET, buf, &a) != 1)
+	if (inet_pton(v6 ? AF_INET6 : AF_INET, buf, b) != 1)
 		return -EINVAL;
-	*out = ntohl(a.s_addr);
+	if (!v6) {
+		*out = rs_addr_v4((uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
+				  (uint32_t)b[2] << 8 | b[3]);
+		return 0;
+	}
+	*out = 0;
+	for (int i = 0; i < 16; i++)
+		*out = *out << 8 | b[i];
 	return 0;
+}
+
+/* The user's text, fit for a one-line message: control characters other
+ * than tab become '?', and long input is cut with "...". */
+static const char *shown(const char *in, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	for (; *in && n + 4 < size; in++)
+		buf[n++] = ((unsigned char)*in < 0x20 && *in != '\t') || *in == 0x7f ? '?' : *in;
+	if (*in)
+		memcpy(buf + n, "...", 3), n += 3;
+	buf[n] = 0;
+	return buf;
 }
 
 /* Parse a decimal number of at most max, the whole of [s, s+len). */
@@ -115,7 +57,7 @@ static int parse_uint(const char *s, size_t len, uint32_t max, uint32_t *out)
 	uint64_t v = 0;
 
 	if (len == 0 || len > 10)
-		return -EINVAL;
+		return len > 10 ? -ERANGE : -EINVAL;
 	for (size_t i = 0; i < len; i++) {
 		if (!isdigit((unsigned char)s[i]))
 			return -EINVAL;
@@ -127,42 +69,198 @@ static int parse_uint(const char *s, size_t len, uint32_t max, uint32_t *out)
 	return 0;
 }
 
-int rs_targets_add(struct rs_set32 *addrs, const char *spec, char *err, size_t errlen)
+/* A hostname: letters, digits, '-', '.', '_' and at least one letter. */
+static bool is_hostname(const char *s)
+{
+	bool alpha = false;
+
+	for (; *s; s++) {
+		if (isalpha((unsigned char)*s))
+			alpha = true;
+		else if (!isdigit((unsigned char)*s) && *s != '-' && *s != '.' && *s != '_')
+			return false;
+	}
+	return alpha;
+}
+
+/* Resolve name to every A and AAAA record, once. */
+static int resolve(struct rs_addrset *s, const char *name, char *err, size_t errlen)
+{
+	char show[96];
+	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
+	struct addrinfo *res, *ai;
+	int r;
+
+	/* getaddrinfo() also takes inet_aton's forms (0x7f.1, 127.1): those
+	 * are malformed addresses here, not names. */
+	hints.ai_flags = AI_NUMERICHOST;
+	if (getaddrinfo(name, NULL, &hints, &res) == 0) {
+		freeaddrinfo(res);
+		snprintf(err, errlen, "invalid address '%s' (expected a dotted quad)",
+			 shown(name, show, sizeof(show)));
+		return -EINVAL;
+	}
+	hints.ai_flags = 0;
+	r = getaddrinfo(name, NULL, &hints, &res);
+	if (r) {
+		snprintf(err, errlen, "cannot resolve '%s': %s", shown(name, show, sizeof(show)),
+			 gai_strerror(r));
+		return -EINVAL;
+	}
+	for (ai = res; ai && !r; ai = ai->ai_next) {
+		rs_u128 a = 0;
+		if (ai->ai_family == AF_INET) {
+			const struct sockaddr_in *sin = (const void *)ai->ai_addr;
+			a = rs_addr_v4(ntohl(sin->sin_addr.s_addr));
+		} else if (ai->ai_family == AF_INET6) {
+			const struct sockaddr_in6 *sin6 = (const void *)ai->ai_addr;
+			for (int i = 0; i < 16; i++)
+				a = a << 8 | sin6->sin6_addr.s6_addr[i];
+		} else {
+			continue;
+		}
+		r = rs_addrset_add(s, a, a);
+	}
+	freeaddrinfo(res);
+	return r;
+}
+
+int rs_target_parse(struct rs_addrset *s, const char *spec, unsigned flags, char *err,
+		    size_t errlen)
 {
 	const char *slash = strchr(spec, '/'), *dash = strchr(spec, '-');
 	size_t len = strlen(spec);
-	uint32_t lo, hi, plen;
+	int v6 = strchr(spec, ':') != NULL;
+	rs_u128 lo, hi;
+	uint32_t plen;
+	char show[96];
 
+	if (!v6 && is_hostname(spec)) {
+		if (flags & RS_TARGET_NAMES)
+			return resolve(s, spec, err, errlen);
+		snprintf(err, errlen, "invalid address '%s' (names are not accepted here)",
+			 shown(spec, show, sizeof(show)));
+		return -EINVAL;
+	}
 	if (slash && dash)
 		goto bad;
 	if (slash) {
-		if (parse_ipv4(spec, (size_t)(slash - spec), &lo))
+		unsigned bits = v6 ? 128 : 32;
+		if (parse_addr(spec, (size_t)(slash - spec), v6, &lo))
 			goto bad;
-		if (parse_uint(slash + 1, len - (size_t)(slash - spec) - 1, 32, &plen)) {
-			snprintf(err, errlen, "invalid prefix length in '%s' (0-32)", spec);
+		if (parse_uint(slash + 1, len - (size_t)(slash - spec) - 1, bits, &plen)) {
+			snprintf(err, errlen, "invalid prefix length in '%s' (0-%u)",
+				 shown(spec, show, sizeof(show)), bits);
 			return -EINVAL;
 		}
-		uint32_t mask = plen ? ~(uint32_t)0 << (32 - plen) : 0;
-		lo &= mask;
-		hi = lo | ~mask;
+		/* Host bits of the prefix: the low (bits - plen) bits. */
+		unsigned host = bits - plen;
+		rs_u128 hostmask = host == 128 ? ~(rs_u128)0 : ((rs_u128)1 << host) - 1;
+		lo &= ~hostmask;
+		hi = lo | hostmask;
 	} else if (dash) {
-		if (parse_ipv4(spec, (size_t)(dash - spec), &lo) ||
-		    parse_ipv4(dash + 1, len - (size_t)(dash - spec) - 1, &hi))
+		if (parse_addr(spec, (size_t)(dash - spec), v6, &lo) ||
+		    parse_addr(dash + 1, len - (size_t)(dash - spec) - 1, v6, &hi))
 			goto bad;
 		if (hi < lo) {
-			snprintf(err, errlen, "reversed range '%s'", spec);
+			snprintf(err, errlen, "reversed range '%s'",
+				 shown(spec, show, sizeof(show)));
 			return -EINVAL;
 		}
 	} else {
-		if (parse_ipv4(spec, len, &lo))
+		if (parse_addr(spec, len, v6, &lo))
 			goto bad;
 		hi = lo;
 	}
-	return rs_set32_add(addrs, lo, hi);
+	return rs_addrset_add(s, lo, hi);
 bad:
 	snprintf(err, errlen,
-		 "invalid target '%s' (expected a.b.c.d, a.b.c.d/len or a.b.c.d-e.f.g.h)", spec);
+		 "invalid target '%s' (expected an address, address/len, first-last%s)",
+		 shown(spec, show, sizeof(show)), flags & RS_TARGET_NAMES ? " or hostname" : "");
 	return -EINVAL;
+}
+
+int rs_target_parse_list(struct rs_addrset *s, const char *list, unsigned flags, char *err,
+			 size_t errlen)
+{
+	char *copy = strdup(list), *save = NULL, *tok;
+	int r = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	if (!*list || list[strlen(list) - 1] == ',' || *list == ',' || strstr(list, ",,")) {
+		char show[96];
+		snprintf(err, errlen, "empty item in '%s'", shown(list, show, sizeof(show)));
+		r = -EINVAL;
+	}
+	for (tok = strtok_r(copy, ",", &save); tok && !r; tok = strtok_r(NULL, ",", &save))
+		r = rs_target_parse(s, tok, flags, err, errlen);
+	free(copy);
+	return r;
+}
+
+/* Trim a line in place: drop a '#' comment and surrounding blanks. */
+static char *trim(char *line)
+{
+	char *hash = strchr(line, '#'), *end;
+
+	if (hash)
+		*hash = 0;
+	while (isspace((unsigned char)*line))
+		line++;
+	end = line + strlen(line);
+	while (end > line && isspace((unsigned char)end[-1]))
+		*--end = 0;
+	return line;
+}
+
+int rs_target_load(struct rs_addrset *s, const char *path, unsigned flags, char *err, size_t errlen)
+{
+	int is_stdin = !strcmp(path, "-");
+	FILE *f = is_stdin ? stdin : fopen(path, "r");
+	char *line = NULL, why[256];
+	size_t cap = 0;
+	unsigned long lineno = 0;
+	int r = 0;
+
+	if (!f) {
+		r = -errno;
+		snprintf(err, errlen, "cannot read '%s': %s", path, strerror(errno));
+		return r;
+	}
+	errno = 0;
+	ssize_t got;
+	while (!r && (got = getline(&line, &cap, f)) >= 0) {
+		lineno++;
+		if (strlen(line) != (size_t)got) {
+			snprintf(why, sizeof(why), "the line holds a NUL byte");
+			r = -EINVAL;
+			snprintf(err, errlen, "%s:%lu: %s", is_stdin ? "<stdin>" : path, lineno,
+				 why);
+			break;
+		}
+		char *t = trim(line), show[96];
+		if (!*t)
+			continue;
+		if (strlen(t) != strcspn(t, " \t")) {
+			snprintf(why, sizeof(why), "one target per line, got '%s'",
+				 shown(t, show, sizeof(show)));
+			r = -EINVAL;
+		} else {
+			r = rs_target_parse(s, t, flags, why, sizeof(why));
+		}
+		if (r == -EINVAL)
+			snprintf(err, errlen, "%s:%lu: %s", is_stdin ? "<stdin>" : path, lineno,
+				 why);
+	}
+	if (!r && ferror(f)) {
+		r = errno ? -errno : -EIO;
+		snprintf(err, errlen, "cannot read '%s': %s", path, strerror(-r));
+	}
+	free(line);
+	if (!is_stdin)
+		fclose(f);
+	return r;
 }
 
 int rs_ports_parse(struct rs_set32 *ports, const char *list, char *err, size_t errlen)
@@ -209,38 +307,37 @@ int rs_ports_parse(struct rs_set32 *ports, const char *list, char *err, size_t e
 
 void rs_space_init(struct rs_space *sp)
 {
-	rs_set32_init(&sp->addrs);
+	rs_addrset_init(&sp->addrs);
 	rs_set32_init(&sp->ports);
 }
 
 void rs_space_free(struct rs_space *sp)
 {
-	rs_set32_free(&sp->addrs);
+	rs_addrset_free(&sp->addrs);
 	rs_set32_free(&sp->ports);
 }
 
 int rs_space_finalize(struct rs_space *sp)
 {
-	int r = rs_set32_finalize(&sp->addrs);
-	return r ? r : rs_set32_finalize(&sp->ports);
+	int r = rs_addrset_finalize(&sp->addrs);
+
+	if (!r)
+		r = rs_set32_finalize(&sp->ports);
+	if (!r && sp->ports.count && sp->addrs.count > RS_SPACE_MAX / sp->ports.count)
+		r = -E2BIG;
+	return r;
 }
 
 uint64_t rs_space_count(const struct rs_space *sp)
 {
-	/* At most 2^32 addresses × 2^16 ports: fits in 64 bits. */
-	return sp->addrs.count * sp->ports.count;
+	return sp->addrs.count * sp->ports.count; /* <= RS_SPACE_MAX: checked */
 }
 
 void rs_space_pick(const struct rs_space *sp, uint64_t i, struct rs_endpoint *ep)
 {
 	uint64_t np = sp->ports.count;
-	uint32_t a = rs_set32_pick(&sp->addrs, i / np);
 
-	memset(ep, 0, sizeof(*ep));
-	ep->family = AF_INET;
+	rs_addr_to_endpoint(rs_addrset_pick(&sp->addrs, i / np), ep);
+	ep->pad = 0;
 	ep->port = (uint16_t)rs_set32_pick(&sp->ports, i % np);
-	ep->addr[0] = (uint8_t)(a >> 24);
-	ep->addr[1] = (uint8_t)(a >> 16);
-	ep->addr[2] = (uint8_t)(a >> 8);
-	ep->addr[3] = (uint8_t)a;
 }

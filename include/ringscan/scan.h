@@ -18,7 +18,10 @@ enum rs_engine_mode {
 };
 
 struct rs_config {
-	struct rs_space space;
+	struct rs_space space;		   /* targets minus exclusions, × ports */
+	struct rs_addrset exclude;	   /* what was subtracted */
+	uint32_t shard_index, shard_count; /* --shard I/N (0/1 = everything) */
+	bool dry_run;
 	uint64_t seed;
 	unsigned workers;
 	unsigned concurrency; /* per worker */
@@ -43,6 +46,7 @@ struct rs_worker_summary {
 
 struct rs_summary {
 	uint64_t seed;
+	uint32_t shard_index, shard_count;
 	uint64_t targets;
 	uint64_t count[RS_NSTATES];
 	uint64_t retries;

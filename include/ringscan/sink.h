@@ -26,6 +26,9 @@ struct rs_sink_ops {
 	int (*begin)(struct rs_out *o);
 	int (*record)(struct rs_out *o, const struct rs_result *r);
 	int (*end)(struct rs_out *o);
+	/* --dry-run: a header (may be NULL), then one (address, port) pair. */
+	int (*pairs_begin)(struct rs_out *o);
+	int (*pair)(struct rs_out *o, const struct rs_endpoint *ep);
 };
 
 /* The sink named name ("jsonl", "csv", "list"), or NULL. */
