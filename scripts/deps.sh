@@ -17,6 +17,7 @@ need iproute2     command -v ip
 need util-linux   command -v unshare
 need procps       command -v pgrep
 need python3      command -v python3
+need parallel     command -v parallel
 need cppcheck     command -v cppcheck
 need clang-format command -v clang-format
 

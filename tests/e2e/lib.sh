@@ -251,3 +251,205 @@ run_scan() {
 	fi
 	return $rc
 }
+
+# ---------------------------------------------------------------------------
+# Helpers for the target-space tests (shards, exclusions, inputs, IPv6,
+# memory).
+
+# Check counters for tests that make many checks: rs_pass, rs_nok WHAT,
+# rs_check WHAT CMD... (runs CMD, counts its status), then rs_summary NAME
+# prints the counts and fails if any check failed.
+RS_NPASS=0
+RS_NFAIL=0
+rs_pass() { RS_NPASS=$((RS_NPASS + 1)); }
+rs_nok() {
+	RS_NFAIL=$((RS_NFAIL + 1))
+	rs_say "FAIL: $*"
+}
+rs_check() {
+	local what=$1
+	shift
+	if "$@"; then rs_pass; else rs_nok "$what"; fi
+}
+rs_summary() {
+	rs_say "$1: $RS_NPASS checks passed, $RS_NFAIL failed"
+	[ "$RS_NFAIL" = 0 ]
+}
+
+# The exact shape of one --dry-run JSON line.
+RS_DRY_RE='^\{"ip":"[0-9a-f.:]+","port":[0-9]+\}$'
+
+# dry_run OUT ARGS...: `ringscan --dry-run ARGS -o OUT` (stdin: the
+# caller's) under a hard timeout, stderr in OUT.err. Status 0 if the
+# scanner exited 0 and every line of OUT is a well-formed dry-run JSON
+# line; otherwise says why, 1.
+dry_run() {
+	local out=$1 rc=0 bad
+	shift
+	timeout -k 5 60 "$RS" --dry-run "$@" -o "$out" 2>"$out.err" || rc=$?
+	if [ $rc != 0 ]; then
+		rs_say "ringscan --dry-run $* -o $out -> exit $rc, want 0"
+		sed 's/^/    stderr: /' "$out.err" | tail -5 >&2
+		return 1
+	fi
+	bad=$(grep -Ecv "$RS_DRY_RE" "$out" || true)
+	if [ "$bad" != 0 ]; then
+		rs_say "ringscan --dry-run $*: $bad malformed line(s), e.g.:"
+		grep -Ev "$RS_DRY_RE" "$out" | head -3 >&2
+		return 1
+	fi
+}
+
+# dry_pairs FILE: dry-run JSON lines -> "IP PORT" lines, in file order.
+dry_pairs() {
+	sed -n 's/^{"ip":"\([^"]*\)","port":\([0-9]*\)}$/\1 \2/p' "$1"
+}
+
+# ip4_seq FIRST LAST: the IPv4 addresses FIRST..LAST, one per line.
+ip4_seq() {
+	awk -v a="$1" -v b="$2" '
+	function num(s, q) { split(s, q, "."); return ((q[1] * 256 + q[2]) * 256 + q[3]) * 256 + q[4] }
+	BEGIN {
+		for (i = num(a); i <= num(b); i++)
+			printf "%d.%d.%d.%d\n", int(i / 16777216), int(i / 65536) % 256, int(i / 256) % 256, i % 256
+	}'
+}
+
+# cross PORT...: the addresses on stdin (one per line) x PORTs, as sorted
+# "IP PORT" lines.
+cross() {
+	awk -v ports="$*" 'BEGIN { n = split(ports, p, " ") } NF { for (i = 1; i <= n; i++) print $1, p[i] }' | sort
+}
+
+# same_set WHAT EXPECTED GOT: both files of lines; status 0 if GOT holds
+# exactly the lines of EXPECTED, each once (order aside). Otherwise prints
+# the counts, duplicates and first differences; status 1.
+same_set() {
+	local what=$1 ws=$RS_TMP/same_set.want gs=$RS_TMP/same_set.got dups
+	sort "$2" >"$ws"
+	sort "$3" >"$gs"
+	dups=$(uniq -d "$gs" | head -3)
+	if [ -z "$dups" ] && cmp -s "$ws" "$gs"; then
+		return 0
+	fi
+	rs_say "SET MISMATCH: $what: want $(wc -l <"$ws") lines, got $(wc -l <"$gs")"
+	[ -z "$dups" ] || printf '%s\n' "$dups" | sed 's/^/    twice: /' >&2
+	diff "$ws" "$gs" | sed -n 's/^< /    - /p; s/^> /    + /p' | head -10 >&2
+	return 1
+}
+
+# refused PATTERN... -- ARGS...: `ringscan ARGS` (stdin: the caller's) must
+# exit 2, print nothing on stdout and match every PATTERN (extended regex,
+# any case) on stderr. Status 0 if so; otherwise says why, 1.
+refused() {
+	local -a pats=()
+	local rc=0 why='' p out=$RS_TMP/refused.out err=$RS_TMP/refused.err
+	while [ "$1" != -- ]; do
+		pats+=("$1")
+		shift
+	done
+	shift
+	timeout -k 2 30 "$RS" "$@" >"$out" 2>"$err" || rc=$?
+	if [ $rc != 2 ]; then
+		why="exit $rc, want 2"
+	elif [ -s "$out" ]; then
+		why="stdout not empty: $(head -c 200 "$out")"
+	else
+		for p in "${pats[@]}"; do
+			grep -Eqi -e "$p" "$err" || why="stderr does not match /$p/"
+		done
+	fi
+	[ -z "$why" ] && return 0
+	rs_say "ringscan $*: $why"
+	sed 's/^/    stderr: /' "$err" | head -5 >&2
+	return 1
+}
+
+# peak_rss OUT CMD...: run CMD (stdin, stdout and stderr as given) under
+# ptrace, following its forks, and write "KIB STATUS MAXKIB NPROC" to OUT:
+# the sum over CMD and every process it forked of each one's peak resident
+# set size (VmHWM, read at its exit, while its memory is still there), in
+# KiB; CMD's exit status (negative: killed by that signal); the largest
+# single VmHWM; the number of processes. Pages shared between processes
+# count once per process, so KIB is an upper bound of the peak in use at any
+# one time. (getrusage's ru_maxrss would be no good: it keeps the RSS of
+# the forking process across execve.) LeakSanitizer cannot run under ptrace,
+# so ASan builds run with detect_leaks=0.
+peak_rss() {
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 python3 -c '
+import ctypes, os, signal, sys
+libc = ctypes.CDLL(None, use_errno=True)
+libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p]
+TRACEME, CONT, SETOPTIONS = 0, 7, 0x4200
+OPTS = 0x02 | 0x04 | 0x40 | 0x100000  # TRACEFORK, TRACEVFORK, TRACEEXIT, EXITKILL
+EV_EXIT, WALL = 6, 0x40000000
+out, argv = sys.argv[1], sys.argv[2:]
+root = os.fork()
+if root == 0:
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    if libc.ptrace(TRACEME, 0, None, None) == 0:
+        try:
+            os.execvp(argv[0], argv)
+        except OSError as e:
+            print("peak_rss: %s: %s" % (argv[0], e), file=sys.stderr)
+    os._exit(127)
+hwm, seen, rc = {}, {root}, 127
+_, st = os.waitpid(root, 0)
+if os.WIFSTOPPED(st):
+    libc.ptrace(SETOPTIONS, root, None, ctypes.c_void_p(OPTS))
+    libc.ptrace(CONT, root, None, None)
+    while True:
+        try:
+            pid, st = os.waitpid(-1, WALL)
+        except ChildProcessError:
+            break
+        if not os.WIFSTOPPED(st):
+            if pid == root:
+                rc = os.waitstatus_to_exitcode(st)
+            continue
+        sig, event = os.WSTOPSIG(st), st >> 16
+        if pid not in seen:  # a new child: its first stop is a SIGSTOP
+            seen.add(pid)
+            if sig == signal.SIGSTOP:
+                sig = 0
+        if event == EV_EXIT:
+            with open("/proc/%d/status" % pid) as f:
+                for l in f:
+                    if l.startswith("VmHWM:"):
+                        hwm[pid] = int(l.split()[1])
+        if sig == signal.SIGTRAP:
+            sig = 0
+        libc.ptrace(CONT, pid, None, ctypes.c_void_p(sig))
+else:
+    rc = os.waitstatus_to_exitcode(st)
+with open(out, "w") as f:
+    f.write("%d %d %d %d\n" % (sum(hwm.values()) or -1, rc, max(hwm.values(), default=-1), len(hwm)))
+' "$@"
+}
+
+# guard_up: inside the namespace, an nft table "rsguard" whose output hook
+# counts every packet the namespace sends (counter "out") and counts and
+# drops every packet to an address outside 127.0.0.0/8 and ::1 (counter
+# "stray"), so that a test that goes wrong cannot send anything elsewhere
+# (the namespace has no route out anyway). guard_count NAME: its value.
+guard_up() {
+	nft -f - <<'NFT' || rs_fail "nft: cannot load the guard table"
+table inet rsguard
+delete table inet rsguard
+table inet rsguard {
+	counter out {
+	}
+	counter stray {
+	}
+	chain output {
+		type filter hook output priority -10; policy accept;
+		counter name out
+		meta nfproto ipv4 ip daddr != 127.0.0.0/8 counter name stray drop
+		meta nfproto ipv6 ip6 daddr != ::1 counter name stray drop
+	}
+}
+NFT
+}
+guard_count() {
+	nft list counter inet rsguard "$1" | sed -n 's/.*packets \([0-9]*\).*/\1/p'
+}

@@ -1,12 +1,14 @@
 /*
  * listener — accept-and-close TCP listener for ringscan's test worlds.
  *
- *   listener --ports-file F --ready FILE [--stats FILE]
+ *   listener --ports-file F --ready FILE [--stats FILE] [--bind ADDR]
  *
- * Listens on 0.0.0.0:PORT (SO_REUSEADDR, backlog 65535) for every port in F
- * (one per line; blank lines and '#' comments are ignored), then writes FILE
- * (atomically, holding its pid) so that scripts can wait for it. One epoll
- * loop accepts until EAGAIN and closes each connection at once, with a FIN.
+ * Listens on ADDR:PORT (default 0.0.0.0; SO_REUSEADDR, backlog 65535) for
+ * every port in F (one per line; blank lines and '#' comments are ignored),
+ * then writes FILE (atomically, holding its pid) so that scripts can wait
+ * for it. ADDR may be IPv6: "::" listens on both families (IPV6_V6ONLY off),
+ * "::1" on IPv6 loopback only. One epoll loop accepts until EAGAIN and
+ * closes each connection at once, with a FIN.
  *
  * Not with an RST (SO_LINGER {1,0}): on loopback the RST can reach the
  * client before it has looked at its own connect result, and SO_ERROR then
@@ -27,6 +29,7 @@
  *
  * Exit status: 0 ok, 1 runtime failure, 2 bad usage.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -46,7 +49,8 @@
 static void usage(const char *msg, const char *arg)
 {
 	fprintf(stderr, "listener: %s%s%s\n", msg, arg ? ": " : "", arg ? arg : "");
-	fprintf(stderr, "usage: listener --ports-file F --ready FILE [--stats FILE]\n");
+	fprintf(stderr,
+		"usage: listener --ports-file F --ready FILE [--stats FILE] [--bind ADDR]\n");
 	exit(2);
 }
 
@@ -99,7 +103,7 @@ static int read_ports(const char *path, uint16_t *ports)
 
 int main(int argc, char **argv)
 {
-	const char *ports_file = NULL, *ready = NULL, *stats = NULL;
+	const char *ports_file = NULL, *ready = NULL, *stats = NULL, *bind_addr = "0.0.0.0";
 	for (int i = 1; i < argc; i++) {
 		if (i + 1 >= argc)
 			usage("missing value or unknown option", argv[i]);
@@ -109,11 +113,20 @@ int main(int argc, char **argv)
 			ready = argv[++i];
 		else if (!strcmp(argv[i], "--stats"))
 			stats = argv[++i];
+		else if (!strcmp(argv[i], "--bind"))
+			bind_addr = argv[++i];
 		else
 			usage("unknown option", argv[i]);
 	}
 	if (!ports_file || !ready)
 		usage("--ports-file and --ready are required", NULL);
+	struct sockaddr_in6 sa6 = {.sin6_family = AF_INET6};
+	struct sockaddr_in sa4 = {.sin_family = AF_INET};
+	int family = AF_INET;
+	if (inet_pton(AF_INET6, bind_addr, &sa6.sin6_addr) == 1)
+		family = AF_INET6;
+	else if (inet_pton(AF_INET, bind_addr, &sa4.sin_addr) != 1)
+		usage("not an IPv4 or IPv6 address", bind_addr);
 
 	/* Die with the script that started us. */
 	pid_t parent = getppid();
@@ -144,11 +157,12 @@ int main(int argc, char **argv)
 	epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev);
 
 	for (int i = 0; i < nports; i++) {
-		int one = 1;
-		struct sockaddr_in sa = {.sin_family = AF_INET,
-					 .sin_port = htons(ports[i]),
-					 .sin_addr.s_addr = htonl(INADDR_ANY)};
-		int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		int one = 1, zero = 0;
+		sa4.sin_port = sa6.sin6_port = htons(ports[i]);
+		struct sockaddr *sa =
+			family == AF_INET6 ? (struct sockaddr *)&sa6 : (struct sockaddr *)&sa4;
+		socklen_t salen = family == AF_INET6 ? sizeof(sa6) : sizeof(sa4);
+		int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		if (fd < 0) {
 			fprintf(stderr,
 				"listener: socket for port %u (%d ports, fd limit %lu): %s\n",
@@ -156,7 +170,9 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, BACKLOG)) {
+		if (family == AF_INET6)
+			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+		if (bind(fd, sa, salen) || listen(fd, BACKLOG)) {
 			fprintf(stderr, "listener: port %u: %s\n", ports[i], strerror(errno));
 			return 1;
 		}
