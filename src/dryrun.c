@@ -51,10 +51,10 @@ int rs_dry_run(const struct rs_config *cfg, uint64_t *printed, int *signo)
 out:;
 	int werr = rs_out_flush(out);
 	if (werr < 0 && !ret) {
-		/* A reader that went away (| head) is the normal end of a dry run. */
-		if (werr != -EPIPE)
-			fprintf(stderr, "ringscan: writing output: %s\n", strerror(-werr));
-		ret = werr == -EPIPE ? 0 : werr;
+		/* As for a scan: a reader that went away (| head) leaves the
+		 * output incomplete, which must not look like success. */
+		fprintf(stderr, "ringscan: writing output: %s; stopping\n", strerror(-werr));
+		ret = werr;
 	}
 	free(out);
 	return ret;

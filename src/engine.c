@@ -43,9 +43,9 @@
 #include "ringscan/ratelimit.h"
 #include "uring_sock.h"
 
-enum slot_state { S_FREE, S_CONNECT, S_CONFIRM, S_WAIT };
+enum slot_state { S_FREE, S_CONNECT, S_CONFIRM, S_WAIT, S_SOFTERR };
 
-enum op { OP_SOCKET = 1, OP_CONNECT, OP_TIMEOUT, OP_LINGER, OP_CONFIRM, OP_CLOSE };
+enum op { OP_SOCKET = 1, OP_CONNECT, OP_TIMEOUT, OP_LINGER, OP_CONFIRM, OP_CLOSE, OP_SOFTERR };
 
 #define SLOT_BITS 28
 #define SLOT_MASK ((1u << SLOT_BITS) - 1)
@@ -306,6 +306,53 @@ static void timed_out(struct engine *e, struct slot *s)
 	}
 }
 
+/* After a timeout, so_error is what SO_ERROR held: an ICMP error that
+ * arrived while the connect held the socket lock is kept only there (a
+ * soft error; the kernel would act on it at the next SYN retransmit, 1 s
+ * on). Measured on ::1 behind an ICMPv6 unreachable: res -ECANCELED at
+ * -t 300 while SO_ERROR held EHOSTUNREACH. Such an answer is final. */
+static void after_timeout(struct engine *e, struct slot *s, int so_error)
+{
+	enum rs_state st = RS_ERROR;
+	int err = 0;
+
+	if (so_error && so_error != ETIMEDOUT &&
+	    rs_classify_so_error(so_error, &st, &err) == RS_V_FINAL) {
+		close_now(e, s); /* still in SYN_SENT */
+		s->attempts++;
+		publish(e, s, st, err);
+		return;
+	}
+	timed_out(e, s);
+}
+
+/* The connect timed out: read SO_ERROR first (see after_timeout). */
+static void check_soft_error(struct engine *e, struct slot *s)
+{
+	uint32_t i = (uint32_t)(s - e->slot);
+
+	if (!e->direct) {
+		int v = 0;
+		socklen_t len = sizeof(v);
+		if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &v, &len))
+			v = 0;
+		after_timeout(e, s, v);
+		return;
+	}
+	if (!sq_room(e, 1)) {
+		timed_out(e, s);
+		return;
+	}
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&e->ring);
+	s->so_error = 0;
+	rs__prep_sockopt(sqe, SOCKET_URING_OP_GETSOCKOPT, (int)i, SOL_SOCKET, SO_ERROR,
+			 &s->so_error, sizeof(s->so_error));
+	sqe->flags |= IOSQE_FIXED_FILE;
+	sqe->user_data = ud(i, OP_SOFTERR, s->gen);
+	s->st = S_SOFTERR;
+	e->inflight++;
+}
+
 static void settle(struct engine *e, struct slot *s, enum rs_verdict v, enum rs_state st, int err)
 {
 	switch (v) {
@@ -387,12 +434,10 @@ static void on_cqe(struct engine *e, const struct io_uring_cqe *cqe)
 
 	/* The state a slot is in while each op of its chain is pending. */
 	static const uint8_t pending_in[] = {
-		[OP_SOCKET] = S_CONNECT,
-		[OP_CONNECT] = S_CONNECT,
-		[OP_LINGER] = S_CONFIRM,
-		[OP_CONFIRM] = S_CONFIRM,
+		[OP_SOCKET] = S_CONNECT,  [OP_CONNECT] = S_CONNECT, [OP_LINGER] = S_CONFIRM,
+		[OP_CONFIRM] = S_CONFIRM, [OP_SOFTERR] = S_SOFTERR,
 	};
-	if (op == OP_TIMEOUT || op > OP_CONFIRM || s->st != pending_in[op])
+	if (op == OP_TIMEOUT || op == OP_CLOSE || op > OP_SOFTERR || s->st != pending_in[op])
 		return;
 	/* SOCKET and LINGER post a CQE only on failure, which cancels the
 	 * rest of their chain. */
@@ -414,9 +459,14 @@ static void on_cqe(struct engine *e, const struct io_uring_cqe *cqe)
 		} else if (v == RS_V_FINAL) {
 			s->attempts++;
 			publish(e, s, st, err);
+		} else if (v == RS_V_TIMEOUT) {
+			check_soft_error(e, s);
 		} else {
 			settle(e, s, v, st, err);
 		}
+		break;
+	case OP_SOFTERR:
+		after_timeout(e, s, cqe->res >= 0 ? s->so_error : 0);
 		break;
 	case OP_CONFIRM:
 		if (cqe->res < 0) {
