@@ -18,7 +18,18 @@
  *    cryptographic: the aim is an order that spreads probes over hosts and
  *    is reproducible from the seed.
  *
- * Memory is O(1) whatever n: nothing is materialised. */
+ * Memory is O(1) whatever n: nothing is materialised.
+ *
+ * Chosen over zmap's cyclic group (x <- x*g mod p) by measurement
+ * (build/bench/perm_bench, make bench): at the group's best case, N = 2^32
+ * with p = 2^32 + 15, it costs 4.2 ns per index against the Feistel's 7.9;
+ * between its table primes (N = 2^28 + 4, p = 2^32 + 15) 71 ns against 75.
+ * Both are noise next to ~15 us of kernel time per probe. What decides is
+ * the rest: the Feistel gives random access (a worker starts a chunk at
+ * any position; the group needs g^k mod p), any n up to 2^63 (the group
+ * needs a prime above n with a factored p - 1; zmap's table stops at
+ * 2^32 + 15), and no per-size tables. Its worst case, n just above a power
+ * of 4 (4 walk steps), measures ~77 ns per index. */
 #include "ringscan/perm.h"
 
 static uint64_t mix64(uint64_t z)
