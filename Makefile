@@ -4,6 +4,7 @@
 #   make test       deps, unit + end-to-end tests, plain and under ASan+UBSan
 #   make demo       deps, build, scan a private loopback test world, check it
 #   make asan       build/asan/ringscan with AddressSanitizer + UBSan
+#   make fuzz       libFuzzer on the target/port parsers (FUZZ_SECONDS=600)
 #   make format     clang-format every source file
 #   make lint       cppcheck and clang-format --dry-run (part of make test)
 #   V=1             show full command lines
@@ -41,7 +42,7 @@ UNITS     := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
 TOOLS     := $(TOOL_SRCS:tests/tools/%.c=$(B)/tools/%)
 
-.PHONY: all asan test test-unit test-e2e demo deps format lint clean bench
+.PHONY: all asan test test-unit test-e2e demo deps format lint clean bench fuzz
 all: $(B)/ringscan $(UNITS) $(TOOLS)
 
 $(B)/ringscan: $(B)/obj/main.o $(B)/libringscan.a
@@ -73,6 +74,25 @@ $(B)/tools/%: tests/tools/%.c
 asan:
 	$(Q)$(MAKE) --no-print-directory B=build/asan SAN=1 all
 
+# libFuzzer (clang) on the pure parsers: make fuzz runs FUZZ_SECONDS
+# (default 600) on a copy of the committed corpus; make test runs 30.
+FUZZ_SECONDS ?= 600
+FUZZ_PARSER_SRCS := src/targets.c src/addrset.c
+build/fuzz/fuzz_targets: tests/fuzz/fuzz_targets.c $(FUZZ_PARSER_SRCS) include/ringscan/targets.h
+	@mkdir -p $(dir $@)
+	@echo "  CLANG   $@"
+	$(Q)clang -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude -Isrc \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+		-o $@ tests/fuzz/fuzz_targets.c $(FUZZ_PARSER_SRCS)
+
+fuzz: build/fuzz/fuzz_targets
+	$(Q)rm -rf build/fuzz/corpus_targets && cp -r tests/fuzz/corpus_targets build/fuzz/
+	$(Q)build/fuzz/fuzz_targets -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+		-print_final_stats=1 build/fuzz/corpus_targets 2>build/fuzz/fuzz_targets.log || \
+		{ tail -50 build/fuzz/fuzz_targets.log; exit 1; }
+	$(Q)grep -E "stat::number_of_executed_units|Done" build/fuzz/fuzz_targets.log | \
+		sed 's/^/  fuzz_targets: /' 
+
 deps:
 	$(Q)scripts/deps.sh
 
@@ -81,6 +101,7 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory lint
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(MAKE) --no-print-directory asan
+	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=30
 	$(Q)tests/run.sh build build/asan
 
 test-unit: all
@@ -107,7 +128,7 @@ format:
 	$(Q)clang-format -i $(FORMAT_SRCS)
 
 FORMAT_SRCS = src/*.c src/*.h include/ringscan/*.h tests/unit/*.c tests/unit/*.h tests/tools/*.c \
-	bench/micro/*.c
+	bench/micro/*.c tests/fuzz/*.c
 
 lint:
 	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \

@@ -20,6 +20,8 @@ need python3      command -v python3
 need parallel     command -v parallel
 need cppcheck     command -v cppcheck
 need clang-format command -v clang-format
+need clang        command -v clang
+need libclang-rt-14-dev test -f /usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a
 
 [ -z "$missing" ] && exit 0
 echo "deps: installing:$missing" >&2

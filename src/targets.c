@@ -267,6 +267,8 @@ int rs_ports_parse(struct rs_set32 *ports, const char *list, char *err, size_t e
 {
 	const char *p = list;
 
+	char show_item[48], show_list[96];
+
 	if (!*list) {
 		snprintf(err, errlen, "empty port list");
 		return -EINVAL;
@@ -291,8 +293,11 @@ int rs_ports_parse(struct rs_set32 *ports, const char *list, char *err, size_t e
 					  : r	       ? "not a port or range"
 					  : lo == 0    ? "port 0 is not scannable"
 						       : "reversed range";
-			snprintf(err, errlen, "invalid port '%.*s' in '%s': %s", (int)len, p, list,
-				 why);
+			char item[32];
+			snprintf(item, sizeof(item), "%.*s", (int)(len < 31 ? len : 31), p);
+			snprintf(err, errlen, "invalid port '%s' in '%s': %s",
+				 shown(item, show_item, sizeof(show_item)),
+				 shown(list, show_list, sizeof(show_list)), why);
 			return -EINVAL;
 		}
 		r = rs_set32_add(ports, lo, hi);

@@ -765,9 +765,12 @@ static void test_port_table(void **state)
 				const char *sub = tc->errsub ? tc->errsub : tc->spec[i];
 				if (!err[0] || !strcmp(err, "(untouched)"))
 					fail_msg("%s: no error text for \"%s\"", what, tc->spec[i]);
-				if (sub[0] && !strstr(err, sub))
+				if (sub[0] && !names_input(err, sub))
 					fail_msg("%s: error text \"%s\" does not name \"%s\"", what,
 						 err, sub);
+				if (strchr(err, '\n'))
+					fail_msg("%s: error text for \"%s\" is not one line", what,
+						 tc->spec[i]);
 			}
 		}
 		if (tc->rc == 0 || tc->nr) {
