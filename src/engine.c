@@ -573,17 +573,11 @@ static void fill(struct engine *e)
 	rs_bucket_give_back(&e->bucket, budget); /* granted but not used */
 }
 
+/* The coordinator says when the scan is over: until then a worker with
+ * nothing to do waits, since work of a worker that died may come back. */
 static int all_done(struct engine *e)
 {
-	if (e->inflight || e->nwait)
-		return 0;
-	for (int k = 0; k < RS_LEASES; k++)
-		if (e->lease[k].used)
-			return 0;
-	/* no_more_jobs is set after the last push: read it before the ring. */
-	if (!atomic_load_explicit(&e->p->shm->ctl->no_more_jobs, memory_order_acquire))
-		return 0;
-	return rs_jobring_count(e->p->shm->jobs) == 0;
+	return atomic_load_explicit(&e->p->shm->ctl->done, memory_order_acquire) != 0;
 }
 
 /* Does this kernel have what the direct path needs? */

@@ -71,3 +71,16 @@ uint64_t rs_jobring_count(const struct rs_jobring *r)
 	uint64_t h = atomic_load_explicit(&r->head, memory_order_acquire);
 	return t > h ? t - h : 0;
 }
+
+void rs_jobring_unstick(struct rs_jobring *r)
+{
+	uint64_t head = atomic_load_explicit(&r->head, memory_order_acquire);
+	uint64_t cap = r->mask + 1;
+
+	for (uint64_t pos = head > cap ? head - cap : 0; pos < head; pos++) {
+		struct rs_jobslot *s = &r->slot[pos & r->mask];
+		uint64_t want = pos + 1; /* claimed by CAS, not yet released */
+		atomic_compare_exchange_strong_explicit(&s->seq, &want, pos + cap,
+							memory_order_release, memory_order_relaxed);
+	}
+}

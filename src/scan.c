@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "ledger.h"
 #include "progress.h"
 #include "ringscan/perm.h"
 #include "ringscan/scan.h"
@@ -20,8 +21,10 @@
 #include "shm.h"
 #include "worker.h"
 
-#define JOB_SLOTS   1024
-#define DRAIN_BATCH 1024
+#define JOB_SLOTS    1024
+#define DRAIN_BATCH  1024
+#define REQUEUE_MAX  4096 /* runs waiting to go back into the job ring */
+#define MAX_RESTARTS 64	  /* worker deaths tolerated in one run */
 
 struct coord {
 	const struct rs_config *cfg;
@@ -33,6 +36,16 @@ struct coord {
 	uint64_t first, end;		/* this shard's positions [first, end) */
 	uint64_t total, next, received; /* total = end - first */
 	uint64_t chunk;
+	const struct rs_perm *perm;
+	struct rs_ledger ledger;
+	/* Unanswered runs to hand out again, ahead of new chunks. */
+	struct rs_job requeue[REQUEUE_MAX];
+	size_t nrequeue;
+	uint64_t requeued;    /* positions handed out again */
+	uint64_t duplicates;  /* answers dropped as repeats */
+	unsigned restarts;    /* workers replaced */
+	uint64_t stuck_since; /* job ring full but not by count, since */
+	uint64_t idle_since;  /* everything handed out, nobody busy, since */
 	struct rs_result buf[DRAIN_BATCH];
 };
 
@@ -57,20 +70,57 @@ static uint64_t chunk_size(uint64_t total, unsigned workers)
 	return c < 1 ? 1 : c > 4096 ? 4096 : c;
 }
 
+/* Fill the job ring: runs to hand out again first, then new chunks, never
+ * past the ledger's window. A ring that refuses a push while not holding a
+ * full ring of jobs has a slot that a dead worker claimed and never
+ * released: after 100 ms of that, release it (the job in it is recovered by
+ * the idle sweep). */
 static void produce(struct coord *c)
 {
-	while (c->next < c->end) {
+	while (c->nrequeue) {
+		if (!rs_jobring_push(c->shm.jobs, &c->requeue[c->nrequeue - 1]))
+			goto full;
+		c->nrequeue--;
+	}
+	uint64_t limit = rs_ledger_limit(&c->ledger);
+	while (c->next < limit) {
 		uint64_t end = c->next + c->chunk;
 		struct rs_job job = {c->next, end < c->end ? end : c->end};
 		if (!rs_jobring_push(c->shm.jobs, &job))
-			return;
+			goto full;
 		c->next = job.end;
 	}
-	if (!atomic_load_explicit(&c->shm.ctl->no_more_jobs, memory_order_relaxed))
-		atomic_store_explicit(&c->shm.ctl->no_more_jobs, 1, memory_order_release);
+	c->stuck_since = 0;
+	return;
+full:
+	if (rs_jobring_count(c->shm.jobs) > c->shm.jobs->mask) {
+		c->stuck_since = 0;
+		return;
+	}
+	if (!c->stuck_since)
+		c->stuck_since = mono_ns();
+	else if (mono_ns() - c->stuck_since > 100000000ULL)
+		rs_jobring_unstick(c->shm.jobs);
 }
 
-/* Take every answer waiting in the result rings. Returns how many. */
+/* Queue the unanswered positions of [b, e) to be handed out again. */
+static void requeue_range(struct coord *c, uint64_t b, uint64_t e)
+{
+	while (b < e && c->nrequeue < REQUEUE_MAX) {
+		size_t n = rs_ledger_gaps(&c->ledger, b, e, c->requeue + c->nrequeue,
+					  REQUEUE_MAX - c->nrequeue, &b);
+		for (size_t i = 0; i < n; i++)
+			c->requeued +=
+				c->requeue[c->nrequeue + i].end - c->requeue[c->nrequeue + i].begin;
+		c->nrequeue += n;
+		if (!n)
+			break;
+	}
+}
+
+/* Take every answer waiting in the result rings; a position answered
+ * before (handed out twice after a worker died) is dropped, so the output
+ * holds each exactly once. Returns how many answers were taken. */
 static uint64_t drain(struct coord *c)
 {
 	const struct rs_sink_ops *sink = c->cfg->sink;
@@ -79,17 +129,21 @@ static uint64_t drain(struct coord *c)
 	for (unsigned w = 0; w < c->cfg->workers; w++) {
 		size_t n;
 		while ((n = rs_resring_pop(c->shm.res[w], c->buf, DRAIN_BATCH)) > 0) {
+			got += n;
 			for (size_t i = 0; i < n; i++) {
 				const struct rs_result *r = &c->buf[i];
+				if (!rs_ledger_mark(&c->ledger, r->pos)) {
+					c->duplicates++;
+					continue;
+				}
+				c->received++;
 				c->sum->count[r->state < RS_NSTATES ? r->state : RS_ERROR]++;
 				c->sum->worker[w].probes++;
 				if (c->cfg->all || r->state == RS_OPEN)
 					sink->record(c->out, r);
 			}
-			got += n;
 		}
 	}
-	c->received += got;
 	return got;
 }
 
@@ -111,9 +165,33 @@ static void kill_workers(struct coord *c)
 			kill(c->pid[w], SIGKILL);
 }
 
-/* Reap workers that have exited. A worker that ends before the scan is
- * answered, or by a signal, is a runtime failure (hand-over of its jobs to
- * the others is not implemented yet). Returns 0 or -EIO. */
+static int spawn_one(struct coord *c, unsigned w);
+
+/* A worker died while the scan was running: what it published is taken,
+ * the positions of the chunks it held (its leases) that have no answer go
+ * back to the job ring for the others, and a new worker takes its place. */
+static int hand_over(struct coord *c, unsigned w)
+{
+	struct rs_wshared *ws = &c->shm.w[w];
+
+	drain(c);
+	for (int k = 0; k < RS_LEASES; k++) {
+		uint64_t b = atomic_load(&ws->lease[k].begin), e = atomic_load(&ws->lease[k].end);
+		if (b < e)
+			requeue_range(c, b, e);
+		atomic_store(&ws->lease[k].begin, 0);
+		atomic_store(&ws->lease[k].end, 0);
+	}
+	atomic_store(&ws->inflight, 0);
+	c->restarts++;
+	c->idle_since = 0;
+	return spawn_one(c, w);
+}
+
+/* Reap workers that have exited. One that died while the scan ran has its
+ * work handed over (at most MAX_RESTARTS times in a run); one that could
+ * not start its engine, or died once the run is stopping, is a runtime
+ * failure. Returns 0, -EINTR (a stop signal killed it), or -EIO. */
 static int reap(struct coord *c, int scan_done)
 {
 	for (unsigned w = 0; w < c->cfg->workers; w++) {
@@ -135,6 +213,15 @@ static int reap(struct coord *c, int scan_done)
 				return -EINTR;
 			}
 		}
+		if (st >= 0 && !scan_done && c->restarts < MAX_RESTARTS) {
+			fprintf(stderr,
+				"ringscan: worker %u (pid %d) %s %d; handing its work over\n", w,
+				(int)c->pid[w],
+				WIFSIGNALED(status) ? "killed by signal" : "exited with status",
+				WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+			if (hand_over(c, w) == 0)
+				continue;
+		}
 		if (WIFSIGNALED(status))
 			fprintf(stderr, "ringscan: worker %u (pid %d) killed by signal %d\n", w,
 				(int)c->pid[w], WTERMSIG(status));
@@ -148,6 +235,36 @@ static int reap(struct coord *c, int scan_done)
 	return 0;
 }
 
+/* Everything has been handed out, the ring is empty and no worker holds
+ * or runs anything, yet answers are missing: a job was lost between a
+ * worker's claim and its lease (it died in that instant). After 200 ms of
+ * that, hand out the window's unanswered positions again. */
+static void sweep(struct coord *c)
+{
+	bool idle = c->next == c->end && !c->nrequeue && rs_jobring_count(c->shm.jobs) == 0;
+
+	for (unsigned w = 0; idle && w < c->cfg->workers; w++) {
+		struct rs_wshared *ws = &c->shm.w[w];
+		if (atomic_load(&ws->inflight))
+			idle = false;
+		for (int k = 0; idle && k < RS_LEASES; k++)
+			if (atomic_load(&ws->lease[k].begin) < atomic_load(&ws->lease[k].end))
+				idle = false;
+	}
+	if (!idle || c->received == c->total) {
+		c->idle_since = 0;
+		return;
+	}
+	if (!c->idle_since) {
+		c->idle_since = mono_ns();
+		return;
+	}
+	if (mono_ns() - c->idle_since < 200000000ULL)
+		return;
+	c->idle_since = 0;
+	requeue_range(c, c->first, c->end);
+}
+
 static unsigned alive_count(const struct coord *c)
 {
 	unsigned n = 0;
@@ -156,30 +273,39 @@ static unsigned alive_count(const struct coord *c)
 	return n;
 }
 
-static int spawn_all(struct coord *c, const struct rs_perm *perm)
+/* Fork worker w (again, after a death: same id, same result ring). */
+static int spawn_one(struct coord *c, unsigned w)
 {
 	const struct rs_config *cfg = c->cfg;
+	struct rs_engine_params p = {
+		.space = &cfg->space,
+		.perm = c->perm,
+		.shm = &c->shm,
+		.id = w,
+		.concurrency = cfg->concurrency,
+		.timeout_ms = cfg->timeout_ms,
+		.retries = cfg->retries,
+		.rate = cfg->rate,
+		.nworkers = cfg->workers,
+		.mode = cfg->engine,
+	};
+	atomic_store(&c->shm.w[w].status, 0);
+	pid_t pid = rs_worker_spawn(&p);
+	if (pid < 0) {
+		fprintf(stderr, "ringscan: fork: %s\n", strerror((int)-pid));
+		return (int)pid;
+	}
+	c->pid[w] = pid;
+	c->alive[w] = 1;
+	return 0;
+}
 
-	for (unsigned w = 0; w < cfg->workers; w++) {
-		struct rs_engine_params p = {
-			.space = &cfg->space,
-			.perm = perm,
-			.shm = &c->shm,
-			.id = w,
-			.concurrency = cfg->concurrency,
-			.timeout_ms = cfg->timeout_ms,
-			.retries = cfg->retries,
-			.rate = cfg->rate,
-			.nworkers = cfg->workers,
-			.mode = cfg->engine,
-		};
-		pid_t pid = rs_worker_spawn(&p);
-		if (pid < 0) {
-			fprintf(stderr, "ringscan: fork: %s\n", strerror((int)-pid));
-			return (int)pid;
-		}
-		c->pid[w] = pid;
-		c->alive[w] = 1;
+static int spawn_all(struct coord *c)
+{
+	for (unsigned w = 0; w < c->cfg->workers; w++) {
+		int r = spawn_one(c, w);
+		if (r < 0)
+			return r;
 	}
 	return 0;
 }
@@ -206,10 +332,19 @@ int rs_scan_run(const struct rs_config *cfg, struct rs_summary *sum)
 	sum->workers = cfg->workers;
 	sum->concurrency = cfg->concurrency;
 	rs_perm_init(&perm, space, cfg->seed); /* the whole space: shards share it */
+	c.perm = &perm;
+	/* The window: what the ring and every worker's leases can hold, plus
+	 * room for a slow chunk to finish while later ones go on. */
+	ret = rs_ledger_init(&c.ledger, c.first, c.end, c.chunk,
+			     JOB_SLOTS + RS_LEASES * cfg->workers + 1024);
+	if (ret < 0)
+		return ret;
 
 	out = malloc(sizeof(*out)); /* a 64 KiB buffer: not on the stack */
-	if (!out)
+	if (!out) {
+		rs_ledger_free(&c.ledger);
 		return -ENOMEM;
+	}
 	rs_out_init(out, cfg->out_fd);
 	rs_out_wait_mask(out, cfg->wait_mask);
 	c.out = out;
@@ -218,6 +353,7 @@ int rs_scan_run(const struct rs_config *cfg, struct rs_summary *sum)
 	if (ret < 0) {
 		fprintf(stderr, "ringscan: shared memory: %s\n", strerror(-ret));
 		free(out);
+		rs_ledger_free(&c.ledger);
 		return ret;
 	}
 	if (cfg->sink->begin)
@@ -225,7 +361,7 @@ int rs_scan_run(const struct rs_config *cfg, struct rs_summary *sum)
 	t0 = mono_ns();
 	rs_progress_init(&prog, !cfg->quiet && isatty(STDERR_FILENO), t0);
 	produce(&c);
-	ret = spawn_all(&c, &perm);
+	ret = spawn_all(&c);
 	if (ret < 0)
 		goto out_kill;
 
@@ -252,6 +388,7 @@ int rs_scan_run(const struct rs_config *cfg, struct rs_summary *sum)
 		}
 		if (got)
 			continue;
+		sweep(&c);
 		ret = reap(&c, 0);
 		if (!ret && !alive_count(&c)) {
 			drain(&c);
@@ -272,7 +409,8 @@ int rs_scan_run(const struct rs_config *cfg, struct rs_summary *sum)
 	}
 	rs_progress_end(&prog);
 
-	/* Every probe is answered: the workers see the empty ring and leave. */
+	/* Every probe is answered: tell the workers to leave. */
+	atomic_store_explicit(&c.shm.ctl->done, 1, memory_order_release);
 	for (uint64_t deadline = mono_ns() + 10000000000ULL; alive_count(&c);) {
 		ret = reap(&c, 1);
 		if (ret < 0)
@@ -324,7 +462,11 @@ out:
 		ret = werr;
 	}
 	sum->elapsed_s = (double)(mono_ns() - t0) / 1e9;
+	sum->requeued = c.requeued;
+	sum->duplicates = c.duplicates;
+	sum->restarts = c.restarts;
 	rs_shm_destroy(&c.shm);
+	rs_ledger_free(&c.ledger);
 	free(out);
 	return ret;
 }

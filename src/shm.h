@@ -38,8 +38,8 @@ struct rs_wshared {
 };
 
 struct rs_ctl {
-	alignas(64) _Atomic uint32_t no_more_jobs; /* every job has been pushed */
-	_Atomic uint32_t stop;			   /* abandon work and exit */
+	alignas(64) _Atomic uint32_t done; /* every position is answered: leave */
+	_Atomic uint32_t stop;		   /* abandon work and exit */
 };
 
 struct rs_shm {

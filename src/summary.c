@@ -43,6 +43,12 @@ void rs_summary_print(const struct rs_summary *s, int fd)
 		"(%s)\n",
 		(unsigned long long)s->retries, (unsigned long long)s->local_errors, s->workers,
 		s->concurrency, s->engine ? s->engine : "direct");
+	if (s->restarts)
+		dprintf(fd,
+			"ringscan: %u worker(s) died and were replaced; %llu positions handed "
+			"over, %llu repeat answers dropped\n",
+			s->restarts, (unsigned long long)s->requeued,
+			(unsigned long long)s->duplicates);
 }
 
 int rs_summary_write_json(const struct rs_summary *s, const char *path)
@@ -56,7 +62,8 @@ int rs_summary_write_json(const struct rs_summary *s, const char *path)
 		"%u\",\"targets\":%llu,\"answered\":%llu,\"open\":%llu,\"closed\":%llu,"
 		"\"filtered\":%llu,\"unreachable\":%llu,\"error\":%llu,\"retries\":%llu,"
 		"\"local_errors\":%llu,\"elapsed_s\":%.6f,\"probes_per_s\":%.1f,"
-		"\"engine\":\"%s\",\"concurrency\":%u,\"workers\":[",
+		"\"engine\":\"%s\",\"concurrency\":%u,\"restarts\":%u,\"requeued\":%llu,"
+		"\"duplicates\":%llu,\"workers\":[",
 		(unsigned long long)s->seed, s->shard_index, s->shard_count,
 		(unsigned long long)s->targets, (unsigned long long)answered(s),
 		(unsigned long long)s->count[RS_OPEN], (unsigned long long)s->count[RS_CLOSED],
@@ -64,7 +71,8 @@ int rs_summary_write_json(const struct rs_summary *s, const char *path)
 		(unsigned long long)s->count[RS_UNREACHABLE],
 		(unsigned long long)s->count[RS_ERROR], (unsigned long long)s->retries,
 		(unsigned long long)s->local_errors, s->elapsed_s, rate(s),
-		s->engine ? s->engine : "direct", s->concurrency);
+		s->engine ? s->engine : "direct", s->concurrency, s->restarts,
+		(unsigned long long)s->requeued, (unsigned long long)s->duplicates);
 	for (unsigned w = 0; w < s->workers; w++)
 		fprintf(f, "%s{\"id\":%u,\"pid\":%d,\"probes\":%llu}", w ? "," : "", w,
 			s->worker[w].pid, (unsigned long long)s->worker[w].probes);

@@ -34,6 +34,10 @@ void rs_jobring_init(struct rs_jobring *r, uint32_t cap);
 bool rs_jobring_push(struct rs_jobring *r, const struct rs_job *job);
 /* Any consumer. False when the ring is empty. */
 bool rs_jobring_pop(struct rs_jobring *r, struct rs_job *job);
+/* Release slots that a consumer claimed and never released (it died
+ * between its claim and its copy): the producer would otherwise wait on
+ * them forever. Call only when such a slot has stayed so for a while. */
+void rs_jobring_unstick(struct rs_jobring *r);
 /* Jobs queued and not yet claimed (a snapshot). */
 uint64_t rs_jobring_count(const struct rs_jobring *r);
 

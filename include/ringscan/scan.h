@@ -56,6 +56,9 @@ struct rs_summary {
 	unsigned concurrency; /* per worker, after clamping to limits */
 	const char *engine;   /* "direct" or "compat" */
 	int interrupted;      /* the signal that stopped the scan, or 0 */
+	unsigned restarts;    /* workers that died and were replaced */
+	uint64_t requeued;    /* positions handed out again after a death */
+	uint64_t duplicates;  /* answers dropped as repeats */
 	struct rs_worker_summary worker[RS_MAX_WORKERS];
 };
 

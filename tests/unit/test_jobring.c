@@ -329,9 +329,55 @@ static void test_cross_process_repeat(void **state)
 		cross_process(256);
 }
 
+/* A consumer that dies between its claim (CAS on head) and its release
+ * leaves a slot the producer waits on forever; rs_jobring_unstick frees it
+ * and touches nothing else. */
+static void test_unstick_dead_consumer(void **state)
+{
+	(void)state;
+	const uint32_t cap = 8;
+	struct rs_jobring *r = malloc(rs_jobring_size(cap));
+	struct rs_job j = {0, 0}, got;
+	assert_non_null(r);
+	rs_jobring_init(r, cap);
+	for (uint64_t i = 0; i < cap; i++) {
+		j.begin = i;
+		j.end = i + 1;
+		assert_true(rs_jobring_push(r, &j));
+	}
+	/* A dies right after claiming position 0: head moves, seq stays. */
+	uint64_t h = 0;
+	assert_true(atomic_compare_exchange_strong(&r->head, &h, 1));
+	/* Others consume the rest normally. */
+	for (uint64_t i = 1; i < cap; i++) {
+		assert_true(rs_jobring_pop(r, &got));
+		assert_int_equal(got.begin, i);
+	}
+	/* The producer refills positions 8..: slot 0 (position 8) is stuck. */
+	j.begin = 100;
+	assert_false(rs_jobring_push(r, &j));
+	rs_jobring_unstick(r);
+	assert_true(rs_jobring_push(r, &j));
+	for (uint64_t i = 1; i < cap; i++) {
+		j.begin = 100 + i;
+		assert_true(rs_jobring_push(r, &j));
+	}
+	assert_false(rs_jobring_push(r, &j)); /* really full now */
+	/* Unstick must not disturb a healthy ring. */
+	rs_jobring_unstick(r);
+	assert_false(rs_jobring_push(r, &j));
+	for (uint64_t i = 0; i < cap; i++) {
+		assert_true(rs_jobring_pop(r, &got));
+		assert_int_equal(got.begin, 100 + i);
+	}
+	assert_false(rs_jobring_pop(r, &got));
+	free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_unstick_dead_consumer),
 		cmocka_unit_test(test_empty),
 		cmocka_unit_test(test_fill_drain),
 		cmocka_unit_test(test_wraparound_model),
