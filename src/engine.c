@@ -176,6 +176,9 @@ static void publish(struct engine *e, struct slot *s, enum rs_state state, int e
 
 	while (!rs_resring_push(e->out, &r)) {
 		sync_counters(e);
+		/* Waiting on the coordinator is not being wedged. */
+		atomic_store_explicit(&e->w->heartbeat_ns, clock_ns(CLOCK_MONOTONIC),
+				      memory_order_relaxed);
 		if (atomic_load_explicit(&e->p->shm->ctl->stop, memory_order_relaxed))
 			break;
 		struct timespec nap = {0, 50000};

@@ -33,6 +33,7 @@ struct coord {
 	struct rs_out *out;
 	pid_t pid[RS_MAX_WORKERS];
 	int alive[RS_MAX_WORKERS];
+	uint64_t spawned_ns[RS_MAX_WORKERS];
 	uint64_t first, end;		/* this shard's positions [first, end) */
 	uint64_t total, next, received; /* total = end - first */
 	uint64_t chunk;
@@ -235,6 +236,35 @@ static int reap(struct coord *c, int scan_done)
 	return 0;
 }
 
+/* A worker's loop never blocks longer than a millisecond or so, and it
+ * stamps a heartbeat every turn (also while it waits for room in its
+ * result ring). One whose heartbeat stops for max(2 s, 4 x timeout x
+ * attempts) is wedged: kill it, and reap() hands its work over. */
+static void watchdog(struct coord *c)
+{
+	uint64_t now = mono_ns(),
+		 limit = 4ULL * c->cfg->timeout_ms * (c->cfg->retries + 1) * 1000000ULL;
+
+	if (limit < 2000000000ULL)
+		limit = 2000000000ULL;
+	for (unsigned w = 0; w < c->cfg->workers; w++) {
+		if (!c->alive[w])
+			continue;
+		uint64_t beat =
+			atomic_load_explicit(&c->shm.w[w].heartbeat_ns, memory_order_relaxed);
+		if (beat < c->spawned_ns[w])
+			beat = c->spawned_ns[w]; /* not started yet, or a new worker */
+		if (now > beat && now - beat > limit) {
+			fprintf(stderr,
+				"ringscan: worker %u (pid %d) made no progress for %.1f s; "
+				"killing it\n",
+				w, (int)c->pid[w], (double)(now - beat) / 1e9);
+			kill(c->pid[w], SIGKILL);
+			c->spawned_ns[w] = now; /* once: reap() takes it from here */
+		}
+	}
+}
+
 /* Everything has been handed out, the ring is empty and no worker holds
  * or runs anything, yet answers are missing: a job was lost between a
  * worker's claim and its lease (it died in that instant). After 200 ms of
@@ -297,6 +327,7 @@ static int spawn_one(struct coord *c, unsigned w)
 	}
 	c->pid[w] = pid;
 	c->alive[w] = 1;
+	c->spawned_ns[w] = mono_ns();
 	return 0;
 }
 
@@ -365,6 +396,7 @@ int rs_scan_run(const struct rs_config *cfg, struct rs_summary *sum)
 	if (ret < 0)
 		goto out_kill;
 
+	uint64_t last_check = 0;
 	while (c.received < c.total) {
 		produce(&c);
 		uint64_t got = drain(&c);
@@ -386,9 +418,13 @@ int rs_scan_run(const struct rs_config *cfg, struct rs_summary *sum)
 			ret = -EINTR;
 			goto out_stop;
 		}
-		if (got)
+		/* Look after the workers when idle, and at least every 10 ms:
+		 * a steady flow from the others must not hide a dead one. */
+		if (got && now - last_check < 10000000ULL)
 			continue;
+		last_check = now;
 		sweep(&c);
+		watchdog(&c);
 		ret = reap(&c, 0);
 		if (!ret && !alive_count(&c)) {
 			drain(&c);
@@ -405,7 +441,8 @@ int rs_scan_run(const struct rs_config *cfg, struct rs_summary *sum)
 			goto out_stop;
 		if (ret < 0)
 			goto out_kill;
-		nap_us(250);
+		if (!got)
+			nap_us(250);
 	}
 	rs_progress_end(&prog);
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# test_worker_death: kill -9 of a worker mid-scan loses nothing (DESIGN.md
-# invariant 5). The coordinator hands the dead worker's unanswered
+# test_worker_death: kill -9 of a worker mid-scan, or a worker that wedges
+# (SIGSTOP), loses nothing (DESIGN.md invariant 5). The coordinator hands the dead worker's unanswered
 # positions to the others, starts a replacement, and drops any repeat
 # answer: exit 0, the exact answer set, no line twice, and --stats says how
 # many workers were replaced and how many positions were handed over.
@@ -16,8 +16,8 @@ W=$RS_TMP/w
 world_gen "$W" --seed 17 --addrs 127.13.0.0/24 --ports 7000-7015 --open 25 --filtered 20 --unreachable 5
 world_up "$W"
 
-run() { # LABEL KILLS ENGINE
-	local label=$1 kills=$2 engine=$3 out=$RS_TMP/$1.jsonl pid rc=0 victim
+run() { # LABEL KILLS ENGINE [SIGNAL]
+	local label=$1 kills=$2 engine=$3 sig=${4:-KILL} out=$RS_TMP/$1.jsonl pid rc=0 victim
 	"$RS" --all -q -w 2 -c 64 -t 500 --retries 0 --engine "$engine" --seed 17 \
 		127.13.0.0/24 -p 7000-7015 -o "$out" --stats "$out.stats" 2>"$out.err" &
 	pid=$!
@@ -25,7 +25,7 @@ run() { # LABEL KILLS ENGINE
 		sleep 1
 		victim=$(pgrep -P "$pid" | sed -n "${k}p;1p" | tail -1)
 		[ -n "$victim" ] || rs_fail "$label: no worker to kill"
-		kill -9 "$victim"
+		kill -s "$sig" "$victim"
 	done
 	wait "$pid" || rc=$?
 	[ $rc = 0 ] || { cat "$out.err" >&2; rs_fail "$label: exit $rc, want 0"; }
@@ -40,3 +40,8 @@ run() { # LABEL KILLS ENGINE
 run one-kill 1 auto
 run two-kills 2 auto
 run compat 1 compat
+# A wedged worker (stopped, alive, no progress) is found by its stale
+# heartbeat after max(2 s, 4 x timeout), killed and handed over too.
+run wedged 1 auto STOP
+grep -q 'made no progress' "$RS_TMP/wedged.jsonl.err" ||
+	rs_fail "wedged: the coordinator did not report the wedged worker"
