@@ -64,7 +64,7 @@ static const char usage_text[] =
 	"Usage: ringscan [OPTIONS] TARGET...\n"
 	"TCP connect scanner on io_uring: which (address, port) pairs accept a connection.\n"
 	"\n"
-	"  TARGET                 address, CIDR (10.0.0.0/8), range (a.b.c.d-e.f.g.h),\n"
+	"  TARGET                 address, CIDR (127.0.0.0/8), range (a.b.c.d-e.f.g.h),\n"
 	"                         hostname, IPv6 address, prefix or range\n"
 	"  -p, --ports LIST       ports and ranges, e.g. 22,23,80-90 (default 22,23)\n"
 	"  -i, --input FILE       targets from FILE ('-' = stdin), one per line, '#' comments\n"

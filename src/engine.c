@@ -117,7 +117,7 @@ struct engine {
 	uint64_t now_ns;
 	uint64_t wall_ns;
 	/* counters mirrored to shared memory after every batch */
-	uint64_t answered, attempts, retries, local_errors;
+	uint64_t retries, local_errors;
 };
 
 static void on_cqe(struct engine *e, const struct io_uring_cqe *cqe);
@@ -152,8 +152,6 @@ static void sync_counters(struct engine *e)
 {
 	struct rs_wshared *w = e->w;
 
-	atomic_store_explicit(&w->answered, e->answered, memory_order_relaxed);
-	atomic_store_explicit(&w->attempts, e->attempts, memory_order_relaxed);
 	atomic_store_explicit(&w->retries, e->retries, memory_order_relaxed);
 	atomic_store_explicit(&w->local_errors, e->local_errors, memory_order_relaxed);
 	atomic_store_explicit(&w->inflight, e->inflight, memory_order_relaxed);
@@ -184,7 +182,6 @@ static void publish(struct engine *e, struct slot *s, enum rs_state state, int e
 		struct timespec nap = {0, 50000};
 		nanosleep(&nap, NULL);
 	}
-	e->answered++;
 
 	struct lease *l = &e->lease[s->lease];
 	if (--l->pending == 0 && l->next == l->end) {

@@ -409,20 +409,20 @@ int rs_scan_run(const struct rs_config *cfg, struct rs_summary *sum)
 			ret = -out->err;
 			goto out_kill;
 		}
+		/* Look for signals and after the workers when idle, and at
+		 * least every 10 ms: a steady flow must not hide a dead one. */
+		if (got && now - last_check < 10000000ULL)
+			continue;
+		last_check = now;
 		int sig = pending_signal(cfg->signal_fd);
 		if (sig) {
-			/* Stop now, keep what is answered (issue 4 adds draining
-			 * in-flight probes and a checkpoint). */
+			/* Stop now, keep what is answered (draining in-flight
+			 * probes and a checkpoint are issue 4). */
 			sum->interrupted = sig;
 			atomic_store(&c.shm.ctl->stop, 1);
 			ret = -EINTR;
 			goto out_stop;
 		}
-		/* Look after the workers when idle, and at least every 10 ms:
-		 * a steady flow from the others must not hide a dead one. */
-		if (got && now - last_check < 10000000ULL)
-			continue;
-		last_check = now;
 		sweep(&c);
 		watchdog(&c);
 		ret = reap(&c, 0);

@@ -24,16 +24,12 @@ struct rs_lease {
 
 /* Written by one worker, read by the coordinator. */
 struct rs_wshared {
-	alignas(64) _Atomic uint64_t answered; /* results published */
-	_Atomic uint64_t attempts;	       /* connects that reached the wire */
-	_Atomic uint64_t retries;	       /* timeouts re-probed */
-	_Atomic uint64_t local_errors;	       /* backoffs for local trouble */
+	alignas(64) _Atomic uint64_t retries; /* timeouts re-probed */
+	_Atomic uint64_t local_errors;	      /* backoffs for local trouble */
 	_Atomic uint64_t inflight;
 	_Atomic uint64_t heartbeat_ns; /* CLOCK_MONOTONIC */
-	_Atomic int32_t pid;
-	_Atomic int32_t status;	      /* 0 running, 1 finished, < 0 -errno of a failure */
-	_Atomic int32_t engine;	      /* enum rs_engine_mode actually in use */
-	_Atomic uint32_t concurrency; /* in use, after limits */
+	_Atomic int32_t status;	       /* 0 running, 1 finished, < 0 -errno of a failure */
+	_Atomic int32_t engine;	       /* enum rs_engine_mode actually in use */
 	struct rs_lease lease[RS_LEASES];
 };
 

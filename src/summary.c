@@ -20,18 +20,16 @@ static double rate(const struct rs_summary *s)
 
 void rs_summary_print(const struct rs_summary *s, int fd)
 {
+	char what[96];
+
 	if (answered(s) == s->targets)
-		dprintf(fd,
-			"ringscan: %llu probes in %.2f s (%.0f probes/s), seed %llu, shard %u/%u\n",
-			(unsigned long long)s->targets, s->elapsed_s, rate(s),
-			(unsigned long long)s->seed, s->shard_index, s->shard_count);
+		snprintf(what, sizeof(what), "%llu probes", (unsigned long long)s->targets);
 	else
-		dprintf(fd,
-			"ringscan: INCOMPLETE%s: %llu of %llu probes answered in %.2f s "
-			"(%.0f probes/s), seed %llu, shard %u/%u\n",
-			s->interrupted ? " (interrupted)" : "", (unsigned long long)answered(s),
-			(unsigned long long)s->targets, s->elapsed_s, rate(s),
-			(unsigned long long)s->seed, s->shard_index, s->shard_count);
+		snprintf(what, sizeof(what), "INCOMPLETE%s: %llu of %llu probes answered",
+			 s->interrupted ? " (interrupted)" : "", (unsigned long long)answered(s),
+			 (unsigned long long)s->targets);
+	dprintf(fd, "ringscan: %s in %.2f s (%.0f probes/s), seed %llu, shard %u/%u\n", what,
+		s->elapsed_s, rate(s), (unsigned long long)s->seed, s->shard_index, s->shard_count);
 	dprintf(fd,
 		"ringscan: open %llu, closed %llu, filtered %llu, unreachable %llu, error %llu\n",
 		(unsigned long long)s->count[RS_OPEN], (unsigned long long)s->count[RS_CLOSED],

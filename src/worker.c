@@ -60,8 +60,6 @@ pid_t rs_worker_spawn(const struct rs_engine_params *p)
 	signal(SIGPIPE, SIG_IGN);
 	pin(p->id);
 	struct rs_wshared *w = &p->shm->w[p->id];
-	atomic_store(&w->pid, (int32_t)getpid());
-	atomic_store(&w->concurrency, p->concurrency);
 	int ret = rs_engine_run(p);
 	atomic_store(&w->status, ret < 0 ? ret : 1);
 	_exit(ret < 0 ? 1 : 0);
