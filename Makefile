@@ -4,7 +4,8 @@
 #   make test       deps, unit + end-to-end tests, plain and under ASan+UBSan
 #   make demo       deps, build, scan a private loopback test world, check it
 #   make asan       build/asan/ringscan with AddressSanitizer + UBSan
-#   make fuzz       libFuzzer on the target/port parsers (FUZZ_SECONDS=600)
+#   make fuzz       libFuzzer on the target/port and checkpoint parsers
+#                   (FUZZ_SECONDS=600 each)
 #   make format     clang-format every source file
 #   make lint       cppcheck and clang-format --dry-run (part of make test)
 #   V=1             show full command lines
@@ -74,24 +75,31 @@ $(B)/tools/%: tests/tools/%.c
 asan:
 	$(Q)$(MAKE) --no-print-directory B=build/asan SAN=1 all
 
-# libFuzzer (clang) on the pure parsers: make fuzz runs FUZZ_SECONDS
-# (default 600) on a copy of the committed corpus; make test runs 30.
+# libFuzzer (clang) on the pure parsers: make fuzz runs each fuzzer for
+# FUZZ_SECONDS (default 600) on a copy of its committed corpus
+# (tests/fuzz/corpus_NAME); make test runs 30 s each.
 FUZZ_SECONDS ?= 600
-FUZZ_PARSER_SRCS := src/targets.c src/addrset.c
-build/fuzz/fuzz_targets: tests/fuzz/fuzz_targets.c $(FUZZ_PARSER_SRCS) include/ringscan/targets.h
+FUZZERS := targets checkpoint
+FUZZ_SRCS_targets := src/targets.c src/addrset.c
+FUZZ_SRCS_checkpoint := src/checkpoint.c src/addrset.c
+FUZZ_FLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude -Isrc \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+
+.SECONDEXPANSION:
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRCS_$$*) $(wildcard include/ringscan/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  CLANG   $@"
-	$(Q)clang -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude -Isrc \
-		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-		-o $@ tests/fuzz/fuzz_targets.c $(FUZZ_PARSER_SRCS)
+	$(Q)clang $(FUZZ_FLAGS) -o $@ $< $(FUZZ_SRCS_$*)
 
-fuzz: build/fuzz/fuzz_targets
-	$(Q)rm -rf build/fuzz/corpus_targets && cp -r tests/fuzz/corpus_targets build/fuzz/
-	$(Q)build/fuzz/fuzz_targets -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
-		-print_final_stats=1 build/fuzz/corpus_targets 2>build/fuzz/fuzz_targets.log || \
-		{ tail -50 build/fuzz/fuzz_targets.log; exit 1; }
-	$(Q)grep -E "stat::number_of_executed_units|Done" build/fuzz/fuzz_targets.log | \
-		sed 's/^/  fuzz_targets: /' 
+fuzz: $(FUZZERS:%=build/fuzz/fuzz_%)
+	$(Q)for f in $(FUZZERS); do \
+		rm -rf build/fuzz/corpus_$$f && cp -r tests/fuzz/corpus_$$f build/fuzz/ && \
+		build/fuzz/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+			-print_final_stats=1 build/fuzz/corpus_$$f 2>build/fuzz/fuzz_$$f.log || \
+			{ tail -50 build/fuzz/fuzz_$$f.log; exit 1; }; \
+		grep -E "stat::number_of_executed_units|Done" build/fuzz/fuzz_$$f.log | \
+			sed "s/^/  fuzz_$$f: /"; \
+	done
 
 deps:
 	$(Q)scripts/deps.sh

@@ -70,37 +70,84 @@ uint64_t rs_ledger_limit(const struct rs_ledger *l)
 	return lim < l->end ? lim : l->end;
 }
 
-static bool answered(const struct rs_ledger *l, uint64_t pos)
+void rs_ledger_skip(struct rs_ledger *l, uint64_t pos)
 {
-	uint64_t k = (pos - l->first) / l->chunk, off = (pos - l->first) % l->chunk;
-	if (k < l->low)
-		return true;
-	if (k >= l->low + l->cap)
-		return false;
-	uint32_t slot = (uint32_t)(k % l->cap);
-	return l->bits[(size_t)slot * l->words + off / 64] >> (off % 64) & 1;
+	if (pos > l->end)
+		pos = l->end;
+	if (pos <= l->first)
+		return;
+	l->low = (pos - l->first) / l->chunk;
+	for (uint64_t p = l->first + l->low * l->chunk; p < pos; p++)
+		rs_ledger_mark(l, p);
 }
 
-size_t rs_ledger_gaps(const struct rs_ledger *l, uint64_t b, uint64_t e, struct rs_job *out,
-		      size_t max, uint64_t *resume)
+uint64_t rs_ledger_low(const struct rs_ledger *l)
+{
+	uint64_t lo = l->first + l->low * l->chunk;
+	return lo < l->end ? lo : l->end;
+}
+
+/* The first position in [p, e) whose answered() differs from v. lo and
+ * hi are the window's positions: below lo all are answered, from hi on
+ * none is. */
+static uint64_t run_end(const struct rs_ledger *l, uint64_t lo, uint64_t hi, uint64_t p, uint64_t e,
+			bool v)
+{
+	if (p < lo) {
+		if (!v)
+			return p;
+		p = lo < e ? lo : e;
+	}
+	uint64_t stop = e < hi ? e : hi;
+	while (p < stop) {
+		uint64_t k = (p - l->first) / l->chunk, off = (p - l->first) % l->chunk;
+		uint64_t w = l->bits[(size_t)(k % l->cap) * l->words + off / 64];
+		if (off % 64 == 0 && off + 64 <= l->chunk && p + 64 <= stop &&
+		    w == (v ? ~0ULL : 0ULL)) {
+			p += 64;
+			continue;
+		}
+		if ((bool)(w >> (off % 64) & 1) != v)
+			return p;
+		p++;
+	}
+	if (p >= e)
+		return e;
+	return v ? p : e; /* from hi on, nothing is answered */
+}
+
+/* Maximal runs of positions in [b, e) whose answered() is want. Whole
+ * 64-bit words are skipped at once: a checkpoint walks the window. */
+static size_t runs_of(const struct rs_ledger *l, bool want, uint64_t b, uint64_t e,
+		      struct rs_job *out, size_t max, uint64_t *resume)
 {
 	size_t n = 0;
+	uint64_t lo = rs_ledger_low(l), hi = rs_ledger_limit(l);
 
 	if (b < l->first)
 		b = l->first;
 	if (e > l->end)
 		e = l->end;
 	while (b < e && n < max) {
-		while (b < e && answered(l, b))
-			b++;
+		b = run_end(l, lo, hi, b, e, !want);
 		if (b == e)
 			break;
-		uint64_t run = b;
-		while (run < e && !answered(l, run))
-			run++;
-		out[n++] = (struct rs_job){b, run};
-		b = run;
+		uint64_t stop = run_end(l, lo, hi, b, e, want);
+		out[n++] = (struct rs_job){b, stop};
+		b = stop;
 	}
 	*resume = b;
 	return n;
+}
+
+size_t rs_ledger_gaps(const struct rs_ledger *l, uint64_t b, uint64_t e, struct rs_job *out,
+		      size_t max, uint64_t *resume)
+{
+	return runs_of(l, false, b, e, out, max, resume);
+}
+
+size_t rs_ledger_runs(const struct rs_ledger *l, uint64_t b, uint64_t e, struct rs_job *out,
+		      size_t max, uint64_t *resume)
+{
+	return runs_of(l, true, b, e, out, max, resume);
 }

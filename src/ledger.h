@@ -30,11 +30,19 @@ void rs_ledger_free(struct rs_ledger *l);
 /* Record pos as answered: true if it was not yet, false for a repeat (or a
  * position outside the window, which the producer never hands out). */
 bool rs_ledger_mark(struct rs_ledger *l, uint64_t pos);
+/* Before anything is marked: every position below pos is answered (a
+ * resumed scan's low-water mark). */
+void rs_ledger_skip(struct rs_ledger *l, uint64_t pos);
+/* Every position below this one is answered. */
+uint64_t rs_ledger_low(const struct rs_ledger *l);
 /* The first position the producer may not hand out yet (window end). */
 uint64_t rs_ledger_limit(const struct rs_ledger *l);
 /* Store up to max maximal runs of unanswered positions inside [b, e) as
  * jobs; returns how many. *resume is where to continue when out filled. */
 size_t rs_ledger_gaps(const struct rs_ledger *l, uint64_t b, uint64_t e, struct rs_job *out,
+		      size_t max, uint64_t *resume);
+/* The same for runs of answered positions (for checkpoints). */
+size_t rs_ledger_runs(const struct rs_ledger *l, uint64_t b, uint64_t e, struct rs_job *out,
 		      size_t max, uint64_t *resume);
 
 #endif

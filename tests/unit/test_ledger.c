@@ -20,6 +20,33 @@ static uint64_t rng(uint64_t *s)
 	return z ^ (z >> 31);
 }
 
+/* rs_ledger_gaps (want false) or rs_ledger_runs (want true) over [b, e)
+ * yields exactly the maximal runs of positions whose model value is want. */
+static void check_runs(const struct rs_ledger *l, const uint8_t *model, uint64_t first, uint64_t b,
+		       uint64_t e, bool want)
+{
+	struct rs_job runs[64];
+	uint64_t r;
+	size_t n = want ? rs_ledger_runs(l, b, e, runs, 64, &r)
+			: rs_ledger_gaps(l, b, e, runs, 64, &r);
+	uint64_t p = b;
+
+	for (size_t g = 0; g < n; g++) {
+		assert_true(runs[g].begin < runs[g].end);
+		while (p < runs[g].begin)
+			assert_true(model[p++ - first] != want);
+		for (; p < runs[g].end; p++)
+			assert_true(model[p - first] == want);
+		assert_true(p == e || model[p - first] != want); /* maximal */
+	}
+	if (n < 64) {
+		while (p < e)
+			assert_true(model[p++ - first] != want);
+	} else {
+		assert_int_equal(r, runs[63].end);
+	}
+}
+
 /* Answer every position of [first, end) in a random order within the
  * window, with repeats; check mark(), limit and gaps against a model. */
 static void run_case(uint64_t first, uint64_t n, uint64_t chunk, uint32_t cap, uint64_t seed)
@@ -48,23 +75,14 @@ static void run_case(uint64_t first, uint64_t n, uint64_t chunk, uint32_t cap, u
 		}
 		assert_int_equal(l.answered, answered);
 		if (rng(&s) % 16 == 0) {
-			/* Gaps of a random range equal the model's runs. */
-			uint64_t b = first + rng(&s) % (limit - first), e = b + rng(&s) % 300, r;
-			if (e > limit)
-				e = limit;
-			size_t ng = rs_ledger_gaps(&l, b, e, gaps, 64, &r);
-			uint64_t p = b;
-			for (size_t g = 0; g < ng; g++) {
-				while (p < gaps[g].begin)
-					assert_true(model[p++ - first]);
-				for (; p < gaps[g].end; p++)
-					assert_false(model[p - first]);
-				assert_true(p == e || model[p - first]); /* maximal */
-			}
-			if (ng < 64) {
-				while (p < e)
-					assert_true(model[p++ - first]);
-			}
+			/* Gaps and answered runs of a random range (reaching
+			 * below the window's low and past its limit) equal the
+			 * model's runs. */
+			uint64_t b = first + rng(&s) % (limit - first), e = b + rng(&s) % 300;
+			if (e > end)
+				e = end;
+			check_runs(&l, model, first, b, e, false);
+			check_runs(&l, model, first, b, e, true);
 		}
 	}
 	/* Everything answered: every mark is a repeat, no gaps anywhere. */
@@ -89,6 +107,45 @@ static void test_random_orders(void **state)
 				uint64_t n = 1 + rng(&seed) % 5000, first = rng(&seed) % 1000;
 				run_case(first, n, chunks[c], caps[w], rng(&seed));
 			}
+}
+
+/* A resumed scan: below the skip point everything is answered, the
+ * window starts at its chunk, and runs see the partial chunk. */
+static void test_skip(void **state)
+{
+	(void)state;
+	struct rs_ledger l;
+	struct rs_job g[8];
+	uint64_t r;
+
+	assert_int_equal(rs_ledger_init(&l, 10, 1010, 100, 3), 0);
+	rs_ledger_skip(&l, 345);
+	assert_int_equal(rs_ledger_low(&l), 310);
+	assert_int_equal(rs_ledger_limit(&l), 610);
+	assert_false(rs_ledger_mark(&l, 344));
+	assert_true(rs_ledger_mark(&l, 345));
+	assert_true(rs_ledger_mark(&l, 400));
+	assert_int_equal(rs_ledger_runs(&l, 0, 1010, g, 8, &r), 2);
+	assert_int_equal(g[0].begin, 10);
+	assert_int_equal(g[0].end, 346);
+	assert_int_equal(g[1].begin, 400);
+	assert_int_equal(g[1].end, 401);
+	assert_int_equal(rs_ledger_gaps(&l, 0, 1010, g, 8, &r), 2);
+	assert_int_equal(g[0].begin, 346);
+	assert_int_equal(g[0].end, 400);
+	assert_int_equal(g[1].begin, 401);
+	assert_int_equal(g[1].end, 1010);
+	/* Finishing the partial chunk slides the window. */
+	for (uint64_t p = 346; p < 410; p++)
+		rs_ledger_mark(&l, p);
+	assert_int_equal(rs_ledger_low(&l), 410);
+	/* Skipping to the end: nothing left. */
+	rs_ledger_free(&l);
+	assert_int_equal(rs_ledger_init(&l, 10, 1010, 100, 3), 0);
+	rs_ledger_skip(&l, 1010);
+	assert_int_equal(rs_ledger_low(&l), 1010);
+	assert_int_equal(rs_ledger_gaps(&l, 0, 1010, g, 8, &r), 0);
+	rs_ledger_free(&l);
 }
 
 /* A dead worker's lease: the unanswered positions come back as runs. */
@@ -124,6 +181,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_random_orders),
 		cmocka_unit_test(test_gaps_of_a_lease),
+		cmocka_unit_test(test_skip),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
