@@ -66,20 +66,20 @@ void rs_fingerprint_sets(struct rs_fingerprint *fp, const struct rs_space *sp,
 
 const char *rs_fingerprint_diff(const struct rs_fingerprint *ck, const struct rs_fingerprint *cl)
 {
+	if (ck->exclude != cl->exclude) /* first: they change the targets too */
+		return "the exclusions differ";
 	if (ck->targets != cl->targets)
-		return "the targets";
+		return "the targets differ";
 	if (ck->ports != cl->ports)
-		return "the ports";
-	if (ck->exclude != cl->exclude)
-		return "the exclusions";
+		return "the ports differ";
 	if (ck->seed != cl->seed)
-		return "the seed";
+		return "the seed differs";
 	if (ck->shard_index != cl->shard_index || ck->shard_count != cl->shard_count)
-		return "the shard";
+		return "the shard differs";
 	if (strcmp(ck->format, cl->format))
-		return "the output format";
+		return "the output format differs";
 	if (ck->all != cl->all)
-		return "--all";
+		return "--all differs";
 	return NULL;
 }
 

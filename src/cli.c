@@ -10,9 +10,11 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "ringscan/shard.h"
 #include "worker.h"
 
 #define DEFAULT_PORTS	    "22,23"
@@ -31,6 +33,7 @@ enum {
 	OPT_BANNER,
 	OPT_DRY_RUN,
 	OPT_ALLOW_RESERVED,
+	OPT_CHECKPOINT_INTERVAL,
 };
 
 static const struct option options[] = {
@@ -49,6 +52,7 @@ static const struct option options[] = {
 	{"seed", required_argument, NULL, OPT_SEED},
 	{"shard", required_argument, NULL, OPT_SHARD},
 	{"resume", required_argument, NULL, OPT_RESUME},
+	{"checkpoint-interval", required_argument, NULL, OPT_CHECKPOINT_INTERVAL},
 	{"banner", no_argument, NULL, OPT_BANNER},
 	{"dry-run", no_argument, NULL, OPT_DRY_RUN},
 	{"allow-reserved", no_argument, NULL, OPT_ALLOW_RESERVED},
@@ -84,13 +88,16 @@ static const char usage_text[] =
 	"      --seed N           permutation seed (default: random, printed in the summary)\n"
 	"      --shard I/N        scan only shard I (0-based) of N; needs --seed\n"
 	"      --dry-run          print the (address, port) pairs in scan order, send nothing\n"
+	"      --resume FILE      checkpoint: continue the scan FILE records if it exists,\n"
+	"                         else start fresh; either way keep FILE current (needs -o)\n"
+	"      --checkpoint-interval MS  write the checkpoint this often (default 2000)\n"
 	"  -q, --quiet            no progress line\n"
 	"      --stats FILE       write the final summary as JSON to FILE\n"
 	"      --engine MODE      auto (default: direct descriptors where the kernel has them)\n"
 	"                         or compat (plain fds and sockopt syscalls)\n"
 	"  -h, --help             this text;  -V, --version  the version\n"
 	"\n"
-	"Not yet implemented (refused with exit status 2): --resume, --banner.\n"
+	"Not yet implemented (refused with exit status 2): --banner.\n"
 	"\n"
 	"Output: one JSON object per line, e.g.\n"
 	"  "
@@ -98,7 +105,8 @@ static const char usage_text[] =
 	"ack\",\n"
 	"   \"rtt_us\":87,\"attempts\":1,\"ts\":\"2026-11-25T16:34:59.123456Z\"}\n"
 	"Exit status: 0 done, 1 runtime failure, 2 bad usage or input,\n"
-	"130/143 stopped by SIGINT/SIGTERM (what was answered is written).\n";
+	"130/143 stopped by SIGINT/SIGTERM: in-flight probes are answered, the output\n"
+	"flushed and the checkpoint written first; a second signal stops at once.\n";
 
 /* One line on stderr, then the caller returns RS_CLI_USAGE. */
 static int refuse(const char *fmt, ...)
@@ -174,6 +182,94 @@ static int parse_shard(const char *s, uint32_t *index, uint32_t *count)
 	return 0;
 }
 
+/* --resume FILE, before the seed is drawn: it needs -o FILE; an existing
+ * checkpoint is read (refused when damaged) and, without --seed, gives its
+ * seed; the fingerprint of this command line is computed for comparing. */
+static int check_resume(struct rs_config *cfg, const char *path, int *seed_set)
+{
+	char err[512];
+	int ret;
+
+	if (cfg->dry_run)
+		return refuse("--resume: a --dry-run sends nothing, so there is nothing to resume");
+	if (!cfg->output)
+		return refuse("--resume needs -o FILE: a resumed scan truncates its output back to "
+			      "what the checkpoint records, which stdout cannot be");
+	if (!strcmp(path, cfg->output))
+		return refuse("--resume: the checkpoint '%s' cannot also be the -o/--output file",
+			      path);
+	cfg->resume_path = path;
+	cfg->fp.shard_index = cfg->shard_index;
+	cfg->fp.shard_count = cfg->shard_count;
+	snprintf(cfg->fp.format, sizeof(cfg->fp.format), "%s", cfg->sink->name);
+	cfg->fp.all = cfg->all;
+	rs_fingerprint_sets(&cfg->fp, &cfg->space, &cfg->exclude);
+
+	struct rs_checkpoint *ck = calloc(1, sizeof(*ck));
+	if (!ck)
+		return refuse("out of memory");
+	ret = rs_checkpoint_load(path, ck, err, sizeof(err));
+	if (ret == -ENOENT) {
+		free(ck);
+		return RS_CLI_RUN; /* start fresh */
+	}
+	if (ret) {
+		free(ck);
+		return refuse("--resume: %s", err);
+	}
+	cfg->resume = ck;
+	if (!*seed_set) {
+		cfg->seed = ck->fp.seed;
+		*seed_set = 1;
+	}
+	return RS_CLI_RUN;
+}
+
+/* With --resume, the output (opened without truncation) must be a regular
+ * file: cut back to what the checkpoint records (left as it is when the
+ * scan is finished), or emptied for a fresh start. The checkpoint's place
+ * must be writable: found out now, not at the first checkpoint. */
+static int open_resumed_output(struct rs_config *cfg)
+{
+	const struct rs_checkpoint *ck = cfg->resume;
+	struct stat st, cst;
+	char tmp[4096];
+
+	if (fstat(cfg->out_fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return refuse("-o/--output: '%s' is not a regular file, which --resume needs",
+			      cfg->output);
+	if (ck && stat(cfg->resume_path, &cst) == 0 && cst.st_dev == st.st_dev &&
+	    cst.st_ino == st.st_ino)
+		return refuse("--resume: the checkpoint '%s' cannot also be the -o/--output file",
+			      cfg->resume_path);
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", cfg->resume_path) >= (int)sizeof(tmp))
+		return refuse("--resume: path too long");
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return refuse("--resume: cannot write '%s': %s", tmp, strerror(errno));
+	close(fd);
+	unlink(tmp);
+	if (!ck)
+		return ftruncate(cfg->out_fd, 0) < 0
+			       ? refuse("-o/--output: cannot truncate '%s': %s", cfg->output,
+					strerror(errno))
+			       : RS_CLI_RUN;
+	if ((uint64_t)st.st_size < ck->length)
+		return refuse("--resume: '%s' holds %lld bytes, fewer than the %llu that '%s' "
+			      "records: it was truncated or replaced, so the scan cannot be "
+			      "resumed",
+			      cfg->output, (long long)st.st_size, (unsigned long long)ck->length,
+			      cfg->resume_path);
+	if (rs_checkpoint_finished(ck))
+		return RS_CLI_RUN; /* nothing to do: leave the output as it is */
+	if (ftruncate(cfg->out_fd, (off_t)ck->length) < 0 ||
+	    lseek(cfg->out_fd, (off_t)ck->length, SEEK_SET) < 0)
+		return refuse("-o/--output: cannot truncate '%s': %s", cfg->output,
+			      strerror(errno));
+	cfg->out_length = ck->length;
+	return RS_CLI_RUN;
+}
+
 void rs_cli_usage(FILE *f)
 {
 	fputs(usage_text, f);
@@ -181,10 +277,10 @@ void rs_cli_usage(FILE *f)
 
 int rs_cli_parse(int argc, char **argv, struct rs_config *cfg)
 {
-	const char *ports = NULL, *format = "jsonl";
+	const char *ports = NULL, *format = "jsonl", *resume = NULL;
 	uint64_t conc = DEFAULT_CONCURRENCY;
 	char err[256];
-	int seed_set = 0, allow_reserved = 0, opt, ret;
+	int seed_set = 0, allow_reserved = 0, interval_set = 0, opt, ret;
 	int cpus[1024];
 
 	memset(cfg, 0, sizeof(*cfg));
@@ -197,6 +293,7 @@ int rs_cli_parse(int argc, char **argv, struct rs_config *cfg)
 	cfg->retries = 1;
 	cfg->out_fd = STDOUT_FILENO;
 	cfg->signal_fd = -1;
+	cfg->checkpoint_ms = 2000;
 
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":p:i:o:f:w:c:r:t:qhV", options, NULL)) != -1) {
@@ -283,6 +380,12 @@ int rs_cli_parse(int argc, char **argv, struct rs_config *cfg)
 			allow_reserved = 1;
 			break;
 		case OPT_RESUME:
+			resume = optarg;
+			break;
+		case OPT_CHECKPOINT_INTERVAL:
+			NUM("--checkpoint-interval", 10, 3600000, cfg->checkpoint_ms);
+			interval_set = 1;
+			break;
 		case OPT_BANNER:
 			return refuse("%s: not implemented yet", argv[optind - 1]);
 		case 'h':
@@ -349,8 +452,30 @@ int rs_cli_parse(int argc, char **argv, struct rs_config *cfg)
 	if (!cfg->sink)
 		return refuse("-f/--format: unknown format '%s' (%s)", format, rs_sink_names());
 
+	if (interval_set && !resume)
+		return refuse("--checkpoint-interval: only with --resume FILE");
+	if (resume) {
+		ret = check_resume(cfg, resume, &seed_set);
+		if (ret != RS_CLI_RUN)
+			return ret;
+	}
 	if (!seed_set && getrandom(&cfg->seed, sizeof(cfg->seed), 0) != sizeof(cfg->seed))
 		return refuse("--seed: no randomness available; give a seed");
+	cfg->fp.seed = cfg->seed;
+	if (cfg->resume) {
+		const char *diff = rs_fingerprint_diff(&cfg->resume->fp, &cfg->fp);
+		if (diff)
+			return refuse("--resume: '%s' is the checkpoint of another scan: %s from "
+				      "this command line",
+				      resume, diff);
+		uint64_t first, end;
+		rs_shard_range(rs_space_count(&cfg->space), cfg->shard_index, cfg->shard_count,
+			       &first, &end);
+		if (cfg->resume->first != first || cfg->resume->end != end)
+			return refuse("--resume: '%s' is the checkpoint of another scan: its "
+				      "positions differ from this command line's",
+				      resume);
+	}
 
 	/* No use for more slots than a worker's share of the probes, nor for
 	 * more than the open-files limit allows (keep a few for ourselves). */
@@ -375,12 +500,13 @@ int rs_cli_parse(int argc, char **argv, struct rs_config *cfg)
 		close(fd);
 	}
 	if (cfg->output) {
-		cfg->out_fd = open(cfg->output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (resume ? 0 : O_TRUNC);
+		cfg->out_fd = open(cfg->output, flags, 0644);
 		if (cfg->out_fd < 0)
 			return refuse("-o/--output: cannot open '%s': %s", cfg->output,
 				      strerror(errno));
 	}
-	return RS_CLI_RUN;
+	return resume ? open_resumed_output(cfg) : RS_CLI_RUN;
 }
 
 void rs_cli_free(struct rs_config *cfg)
@@ -391,4 +517,8 @@ void rs_cli_free(struct rs_config *cfg)
 		close(cfg->out_fd);
 	if (cfg->signal_fd >= 0)
 		close(cfg->signal_fd);
+	if (cfg->resume) {
+		rs_checkpoint_free(cfg->resume);
+		free(cfg->resume);
+	}
 }

@@ -580,6 +580,14 @@ static int all_done(struct engine *e)
 	return atomic_load_explicit(&e->p->shm->ctl->done, memory_order_acquire) != 0;
 }
 
+/* A graceful stop: launch nothing more (no new position, no retry, no
+ * probe waiting out a backoff), answer what is on the wire, then leave.
+ * What was not answered stays unanswered, for --resume. */
+static int draining(struct engine *e)
+{
+	return atomic_load_explicit(&e->p->shm->ctl->drain, memory_order_acquire) != 0;
+}
+
 /* Does this kernel have what the direct path needs? */
 static int probe_direct(struct engine *e)
 {
@@ -700,8 +708,10 @@ int rs_engine_run(const struct rs_engine_params *p)
 		uint64_t wait_ns = 1000000; /* 1 ms: look for new jobs this often */
 
 		e.now_ns = clock_ns(CLOCK_MONOTONIC);
-		fill(&e);
-		if (all_done(&e))
+		int drain = draining(&e);
+		if (!drain)
+			fill(&e);
+		if (all_done(&e) || (drain && !e.inflight))
 			break;
 		if (e.inflight) {
 			wait_nr = e.inflight / 8;

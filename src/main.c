@@ -52,7 +52,20 @@ int main(int argc, char **argv)
 		rs_cli_free(&cfg);
 		return 1;
 	}
-	ret = rs_scan_run(&cfg, sum);
+	if (cfg.resume && rs_checkpoint_finished(cfg.resume)) {
+		/* Nothing to do: the output is left exactly as it is. */
+		if (!cfg.quiet)
+			fprintf(stderr,
+				"ringscan: '%s' records a finished scan; nothing to do, '%s' is "
+				"complete\n",
+				cfg.resume_path, cfg.output);
+		rs_summary_from_checkpoint(sum, cfg.resume);
+		sum->workers = cfg.workers;
+		sum->concurrency = cfg.concurrency;
+		ret = 0;
+	} else {
+		ret = rs_scan_run(&cfg, sum);
+	}
 	status = ret == -EINTR ? 128 + sum->interrupted : ret < 0 ? 1 : 0;
 	rs_summary_print(sum, STDERR_FILENO);
 	if (cfg.stats_path) {

@@ -1,7 +1,7 @@
 /* The coordinator: creates the shared region, forks the workers, feeds the
  * job ring, drains the result rings into the output sink, shows progress,
- * reaps the workers and fills in the summary. It never blocks on a worker:
- * every wait is a short nap between non-blocking looks. */
+ * writes checkpoints, reaps the workers and fills in the summary. It never
+ * blocks on a worker: every wait is a short nap between non-blocking looks. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -47,6 +47,16 @@ struct coord {
 	unsigned restarts;    /* workers replaced */
 	uint64_t stuck_since; /* job ring full but not by count, since */
 	uint64_t idle_since;  /* everything handed out, nobody busy, since */
+	/* Counters of workers that died (their shared ones restart at 0). */
+	uint64_t dead_retries, dead_local_errors;
+	/* --resume: every position below skip, and the runs pre[ipre..] above
+	 * it, were answered by earlier runs; a run enters the ledger when the
+	 * producer reaches it. */
+	uint64_t skip;
+	const struct rs_ckrun *pre;
+	size_t npre, ipre;
+	uint64_t ck_due; /* next periodic checkpoint (CLOCK_MONOTONIC) */
+	bool ck_stale;	 /* the output failed: the last checkpoint stays */
 	struct rs_result buf[DRAIN_BATCH];
 };
 
@@ -71,6 +81,28 @@ static uint64_t chunk_size(uint64_t total, unsigned workers)
 	return c < 1 ? 1 : c > 4096 ? 4096 : c;
 }
 
+/* A chunk of a resumed scan: enter what earlier runs answered in it into
+ * the ledger and queue only the rest (at most chunk / 2 + 1 runs; the
+ * queue is empty when this is called). */
+static void enter_resumed(struct coord *c, uint64_t b, uint64_t e)
+{
+	while (c->ipre < c->npre && c->pre[c->ipre].begin < e) {
+		const struct rs_ckrun *r = &c->pre[c->ipre];
+		for (uint64_t p = r->begin > b ? r->begin : b; p < (r->end < e ? r->end : e); p++)
+			rs_ledger_mark(&c->ledger, p);
+		if (r->end > e)
+			break;
+		c->ipre++;
+	}
+	for (uint64_t at = b; at < e;) {
+		size_t n = rs_ledger_gaps(&c->ledger, at, e, c->requeue + c->nrequeue,
+					  REQUEUE_MAX - c->nrequeue, &at);
+		if (!n)
+			break;
+		c->nrequeue += n;
+	}
+}
+
 /* Fill the job ring: runs to hand out again first, then new chunks, never
  * past the ledger's window. A ring that refuses a push while not holding a
  * full ring of jobs has a slot that a dead worker claimed and never
@@ -78,15 +110,21 @@ static uint64_t chunk_size(uint64_t total, unsigned workers)
  * the idle sweep). */
 static void produce(struct coord *c)
 {
-	while (c->nrequeue) {
-		if (!rs_jobring_push(c->shm.jobs, &c->requeue[c->nrequeue - 1]))
-			goto full;
-		c->nrequeue--;
-	}
-	uint64_t limit = rs_ledger_limit(&c->ledger);
-	while (c->next < limit) {
+	for (;;) {
+		while (c->nrequeue) {
+			if (!rs_jobring_push(c->shm.jobs, &c->requeue[c->nrequeue - 1]))
+				goto full;
+			c->nrequeue--;
+		}
+		if (c->next >= rs_ledger_limit(&c->ledger))
+			break;
 		uint64_t end = c->next + c->chunk;
 		struct rs_job job = {c->next, end < c->end ? end : c->end};
+		if (job.begin < c->skip || (c->ipre < c->npre && c->pre[c->ipre].begin < job.end)) {
+			enter_resumed(c, job.begin, job.end);
+			c->next = job.end;
+			continue;
+		}
 		if (!rs_jobring_push(c->shm.jobs, &job))
 			goto full;
 		c->next = job.end;
@@ -176,6 +214,8 @@ static int hand_over(struct coord *c, unsigned w)
 	struct rs_wshared *ws = &c->shm.w[w];
 
 	drain(c);
+	c->dead_retries += atomic_exchange(&ws->retries, 0);
+	c->dead_local_errors += atomic_exchange(&ws->local_errors, 0);
 	for (int k = 0; k < RS_LEASES; k++) {
 		uint64_t b = atomic_load(&ws->lease[k].begin), e = atomic_load(&ws->lease[k].end);
 		if (b < e)
@@ -341,6 +381,121 @@ static int spawn_all(struct coord *c)
 	return 0;
 }
 
+/* The answered runs for a checkpoint: the ledger's, below what has been
+ * handed out, then the resumed runs the producer has not reached yet. */
+struct ck_iter {
+	const struct coord *c;
+	struct rs_job buf[256];
+	size_t n, i, ipre;
+	uint64_t at;
+};
+
+static bool ck_next(void *arg, struct rs_ckrun *run)
+{
+	struct ck_iter *it = arg;
+	const struct coord *c = it->c;
+
+	while (it->i == it->n && it->at < c->next) {
+		it->n = rs_ledger_runs(&c->ledger, it->at, c->next, it->buf, 256, &it->at);
+		it->i = 0;
+		if (!it->n)
+			it->at = c->next;
+	}
+	if (it->i < it->n) {
+		*run = (struct rs_ckrun){it->buf[it->i].begin, it->buf[it->i].end};
+		it->i++;
+		return true;
+	}
+	while (it->ipre < c->npre) {
+		const struct rs_ckrun *r = &c->pre[it->ipre++];
+		uint64_t b = r->begin > c->next ? r->begin : c->next;
+		if (b < r->end) {
+			*run = (struct rs_ckrun){b, r->end};
+			return true;
+		}
+	}
+	return false;
+}
+
+static uint64_t total_retries(const struct coord *c, uint64_t *local_errors)
+{
+	uint64_t r = c->dead_retries, l = c->dead_local_errors;
+
+	for (unsigned w = 0; w < c->cfg->workers; w++) {
+		r += atomic_load(&c->shm.w[w].retries);
+		l += atomic_load(&c->shm.w[w].local_errors);
+	}
+	if (c->cfg->resume) {
+		r += c->cfg->resume->retries;
+		l += c->cfg->resume->local_errors;
+	}
+	*local_errors = l;
+	return r;
+}
+
+/* --resume: make the output durable, then record what it holds. After an
+ * output error nothing more is recorded: the last checkpoint, whose length
+ * the file still has, is the one to resume from. Returns 0 or -errno
+ * (after one line on stderr). */
+static int save_checkpoint(struct coord *c)
+{
+	const struct rs_config *cfg = c->cfg;
+	struct ck_iter *it;
+	int ret;
+
+	if (!cfg->resume_path || c->ck_stale)
+		return 0;
+	ret = rs_out_flush(c->out);
+	if (!ret && fdatasync(cfg->out_fd) < 0)
+		ret = -errno;
+	if (ret < 0) {
+		c->ck_stale = true;
+		fprintf(stderr, "ringscan: writing output: %s; '%s' still resumes the scan\n",
+			strerror(-ret), cfg->resume_path);
+		return ret;
+	}
+	struct rs_checkpoint ck = {
+		.fp = cfg->fp,
+		.first = c->first,
+		.end = c->end,
+		.low = c->first, /* the runs from first on raise it */
+		.length = c->out->written,
+	};
+	memcpy(ck.count, c->sum->count, sizeof(ck.count));
+	ck.retries = total_retries(c, &ck.local_errors);
+	it = calloc(1, sizeof(*it));
+	if (!it)
+		return -ENOMEM;
+	it->c = c;
+	it->at = c->first;
+	it->ipre = c->ipre;
+	ret = rs_checkpoint_save(cfg->resume_path, &ck, ck_next, it);
+	free(it);
+	if (ret < 0) {
+		c->ck_stale = true;
+		fprintf(stderr, "ringscan: --resume: cannot write '%s': %s\n", cfg->resume_path,
+			strerror(-ret));
+	}
+	return ret;
+}
+
+/* A resumed scan starts where its checkpoint left off: the answers and
+ * counts of earlier runs are taken as given, the output goes on at the
+ * recorded length. */
+static void resume_from(struct coord *c, const struct rs_checkpoint *ck)
+{
+	rs_ledger_skip(&c->ledger, ck->low);
+	c->skip = ck->low;
+	c->next = c->first + (ck->low - c->first) / c->chunk * c->chunk;
+	c->pre = ck->runs;
+	c->npre = ck->nruns;
+	for (int s = 0; s < RS_NSTATES; s++) {
+		c->sum->count[s] = ck->count[s];
+		c->received += ck->count[s];
+	}
+	c->sum->resumed = c->received;
+}
+
 int rs_scan_run(const struct rs_config *cfg, struct rs_summary *sum)
 {
 	struct coord c = {.cfg = cfg, .sum = sum};
@@ -378,7 +533,10 @@ int rs_scan_run(const struct rs_config *cfg, struct rs_summary *sum)
 	}
 	rs_out_init(out, cfg->out_fd);
 	rs_out_wait_mask(out, cfg->wait_mask);
+	out->written = cfg->out_length;
 	c.out = out;
+	if (cfg->resume)
+		resume_from(&c, cfg->resume);
 
 	ret = rs_shm_create(&c.shm, cfg->workers, JOB_SLOTS, cfg->workers > 8 ? 16384 : 65536);
 	if (ret < 0) {
@@ -387,12 +545,16 @@ int rs_scan_run(const struct rs_config *cfg, struct rs_summary *sum)
 		rs_ledger_free(&c.ledger);
 		return ret;
 	}
-	if (cfg->sink->begin)
-		cfg->sink->begin(out);
+	if (cfg->sink->begin && !cfg->out_length)
+		cfg->sink->begin(out); /* a resumed output has its header */
 	t0 = mono_ns();
 	rs_progress_init(&prog, !cfg->quiet && isatty(STDERR_FILENO), t0);
 	produce(&c);
-	ret = spawn_all(&c);
+	/* A checkpoint exists from the start, before any packet. */
+	ret = save_checkpoint(&c);
+	c.ck_due = t0 + (uint64_t)cfg->checkpoint_ms * 1000000ULL;
+	if (!ret)
+		ret = spawn_all(&c);
 	if (ret < 0)
 		goto out_kill;
 
@@ -406,6 +568,12 @@ int rs_scan_run(const struct rs_config *cfg, struct rs_summary *sum)
 			/* No point probing what cannot be reported. */
 			fprintf(stderr, "ringscan: writing output: %s; stopping\n",
 				strerror(out->err));
+			if (cfg->resume_path)
+				fprintf(stderr,
+					"ringscan: '%s' resumes the scan from its last checkpoint "
+					"once there is room\n",
+					cfg->resume_path);
+			c.ck_stale = true;
 			ret = -out->err;
 			goto out_kill;
 		}
@@ -416,12 +584,15 @@ int rs_scan_run(const struct rs_config *cfg, struct rs_summary *sum)
 		last_check = now;
 		int sig = pending_signal(cfg->signal_fd);
 		if (sig) {
-			/* Stop now, keep what is answered (draining in-flight
-			 * probes and a checkpoint are issue 4). */
 			sum->interrupted = sig;
-			atomic_store(&c.shm.ctl->stop, 1);
 			ret = -EINTR;
 			goto out_stop;
+		}
+		if (cfg->resume_path && now >= c.ck_due) {
+			ret = save_checkpoint(&c);
+			if (ret < 0)
+				goto out_kill;
+			c.ck_due = now + (uint64_t)cfg->checkpoint_ms * 1000000ULL;
 		}
 		sweep(&c);
 		watchdog(&c);
@@ -462,17 +633,23 @@ int rs_scan_run(const struct rs_config *cfg, struct rs_summary *sum)
 	ret = 0;
 	goto out;
 out_stop:
-	/* A second signal now ends the process at once (default action). */
-	if (cfg->wait_mask)
-		sigprocmask(SIG_SETMASK, cfg->wait_mask, NULL);
-	/* Workers see stop and leave within a loop iteration; take what they
-	 * published meanwhile, bounded in time. */
-	for (uint64_t deadline = mono_ns() + 2000000000ULL;
-	     alive_count(&c) && mono_ns() < deadline;) {
+	/* Graceful: workers start nothing new and leave once what is on the
+	 * wire is answered (within a timeout); their answers are written. A
+	 * second signal stops at once; either way the checkpoint below
+	 * records exactly what the output holds. */
+	rs_progress_end(&prog);
+	if (!cfg->quiet)
+		fprintf(stderr, "ringscan: stopping: answering the probes in flight (a second "
+				"signal stops at once)\n");
+	atomic_store(&c.shm.ctl->drain, 1);
+	for (uint64_t deadline = mono_ns() + (cfg->timeout_ms + 2000ULL) * 1000000ULL;
+	     alive_count(&c) && mono_ns() < deadline && !out->err;) {
 		drain(&c);
 		for (unsigned w = 0; w < cfg->workers; w++)
 			if (c.alive[w] && waitpid(c.pid[w], NULL, WNOHANG) == c.pid[w])
 				c.alive[w] = 0;
+		if (pending_signal(cfg->signal_fd))
+			break;
 		nap_us(1000);
 	}
 	drain(&c);
@@ -484,20 +661,24 @@ out:
 		if (c.alive[w])
 			waitpid(c.pid[w], NULL, 0);
 		sum->worker[w].pid = c.pid[w];
-		sum->retries += atomic_load(&c.shm.w[w].retries);
-		sum->local_errors += atomic_load(&c.shm.w[w].local_errors);
 		if (atomic_load(&c.shm.w[w].engine) == RS_ENGINE_COMPAT)
 			sum->engine = "compat";
 	}
+	sum->retries = total_retries(&c, &sum->local_errors);
 	if (!sum->engine)
 		sum->engine = "direct";
-	if (cfg->sink->end)
-		cfg->sink->end(out);
+	if (cfg->sink->end && c.received == c.total)
+		cfg->sink->end(out); /* a trailer only when complete: resumes append */
 	int werr = rs_out_flush(out);
 	if (werr < 0 && ret != werr) {
 		fprintf(stderr, "ringscan: writing output: %s\n", strerror(-werr));
 		ret = werr;
 	}
+	if (werr < 0)
+		c.ck_stale = true;
+	int cerr = save_checkpoint(&c);
+	if (cerr < 0 && ret >= 0)
+		ret = cerr;
 	sum->elapsed_s = (double)(mono_ns() - t0) / 1e9;
 	sum->requeued = c.requeued;
 	sum->duplicates = c.duplicates;

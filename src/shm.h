@@ -36,6 +36,7 @@ struct rs_wshared {
 struct rs_ctl {
 	alignas(64) _Atomic uint32_t done; /* every position is answered: leave */
 	_Atomic uint32_t stop;		   /* abandon work and exit */
+	_Atomic uint32_t drain;		   /* start nothing new; exit once idle */
 };
 
 struct rs_shm {

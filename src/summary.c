@@ -12,10 +12,24 @@ static uint64_t answered(const struct rs_summary *s)
 	return n;
 }
 
-/* Answered probes per second: a stopped scan does not claim the rest. */
+/* Probes answered by this run per second: a stopped scan does not claim
+ * the rest, a resumed one not what earlier runs answered. */
 static double rate(const struct rs_summary *s)
 {
-	return s->elapsed_s > 0 ? (double)answered(s) / s->elapsed_s : 0;
+	return s->elapsed_s > 0 ? (double)(answered(s) - s->resumed) / s->elapsed_s : 0;
+}
+
+void rs_summary_from_checkpoint(struct rs_summary *sum, const struct rs_checkpoint *ck)
+{
+	sum->seed = ck->fp.seed;
+	sum->shard_index = ck->fp.shard_index;
+	sum->shard_count = ck->fp.shard_count;
+	sum->targets = ck->end - ck->first;
+	for (int i = 0; i < RS_NSTATES; i++)
+		sum->count[i] = ck->count[i];
+	sum->resumed = answered(sum);
+	sum->retries = ck->retries;
+	sum->local_errors = ck->local_errors;
 }
 
 void rs_summary_print(const struct rs_summary *s, int fd)
@@ -41,6 +55,9 @@ void rs_summary_print(const struct rs_summary *s, int fd)
 		"(%s)\n",
 		(unsigned long long)s->retries, (unsigned long long)s->local_errors, s->workers,
 		s->concurrency, s->engine ? s->engine : "direct");
+	if (s->resumed)
+		dprintf(fd, "ringscan: resumed: %llu of these were answered by earlier runs\n",
+			(unsigned long long)s->resumed);
 	if (s->restarts)
 		dprintf(fd,
 			"ringscan: %u worker(s) died and were replaced; %llu positions handed "
@@ -61,7 +78,7 @@ int rs_summary_write_json(const struct rs_summary *s, const char *path)
 		"\"filtered\":%llu,\"unreachable\":%llu,\"error\":%llu,\"retries\":%llu,"
 		"\"local_errors\":%llu,\"elapsed_s\":%.6f,\"probes_per_s\":%.1f,"
 		"\"engine\":\"%s\",\"concurrency\":%u,\"restarts\":%u,\"requeued\":%llu,"
-		"\"duplicates\":%llu,\"workers\":[",
+		"\"duplicates\":%llu,\"resumed\":%llu,\"workers\":[",
 		(unsigned long long)s->seed, s->shard_index, s->shard_count,
 		(unsigned long long)s->targets, (unsigned long long)answered(s),
 		(unsigned long long)s->count[RS_OPEN], (unsigned long long)s->count[RS_CLOSED],
@@ -70,7 +87,8 @@ int rs_summary_write_json(const struct rs_summary *s, const char *path)
 		(unsigned long long)s->count[RS_ERROR], (unsigned long long)s->retries,
 		(unsigned long long)s->local_errors, s->elapsed_s, rate(s),
 		s->engine ? s->engine : "direct", s->concurrency, s->restarts,
-		(unsigned long long)s->requeued, (unsigned long long)s->duplicates);
+		(unsigned long long)s->requeued, (unsigned long long)s->duplicates,
+		(unsigned long long)s->resumed);
 	for (unsigned w = 0; w < s->workers; w++)
 		fprintf(f, "%s{\"id\":%u,\"pid\":%d,\"probes\":%llu}", w ? "," : "", w,
 			s->worker[w].pid, (unsigned long long)s->worker[w].probes);

@@ -53,10 +53,13 @@ pid_t rs_worker_spawn(const struct rs_engine_params *p)
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != coordinator)
 		_exit(1);
-	signal(SIGINT, SIG_IGN); /* the coordinator decides when to stop */
+	/* The coordinator decides when to stop: a Ctrl-C or a SIGTERM sent
+	 * to the whole group must not cut in-flight probes short. */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
 	sigset_t none;
 	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL); /* SIGTERM kills a worker */
+	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	pin(p->id);
 	struct rs_wshared *w = &p->shm->w[p->id];

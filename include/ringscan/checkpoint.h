@@ -53,7 +53,7 @@ typedef bool (*rs_ckrun_next)(void *arg, struct rs_ckrun *run);
 void rs_fingerprint_sets(struct rs_fingerprint *fp, const struct rs_space *sp,
 			 const struct rs_addrset *exclude);
 /* What differs between a checkpoint's fingerprint and a command line's,
- * as words for an error message ("the ports"), or NULL when they match. */
+ * as words for an error message ("the ports differ"), or NULL when they match. */
 const char *rs_fingerprint_diff(const struct rs_fingerprint *ck, const struct rs_fingerprint *cl);
 
 /* Parse a checkpoint from buf[len]. Returns 0, -ENOMEM, or -EINVAL with

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include "ringscan/checkpoint.h"
 #include "ringscan/sink.h"
 #include "ringscan/targets.h"
 #include "ringscan/types.h"
@@ -37,6 +38,13 @@ struct rs_config {
 	const sigset_t *wait_mask; /* the signal mask before SIGINT/SIGTERM were blocked */
 	const char *stats_path;
 	const struct rs_sink_ops *sink;
+	/* --resume FILE: the checkpoint kept current while scanning, and
+	 * what it held when the scan began (NULL when it did not exist). */
+	const char *resume_path;
+	struct rs_checkpoint *resume;
+	unsigned checkpoint_ms;	  /* how often to write it */
+	struct rs_fingerprint fp; /* what a checkpoint of this scan records */
+	uint64_t out_length;	  /* bytes already in the output (resumed) */
 };
 
 struct rs_worker_summary {
@@ -59,6 +67,7 @@ struct rs_summary {
 	unsigned restarts;    /* workers that died and were replaced */
 	uint64_t requeued;    /* positions handed out again after a death */
 	uint64_t duplicates;  /* answers dropped as repeats */
+	uint64_t resumed;     /* answered by earlier runs (--resume) */
 	struct rs_worker_summary worker[RS_MAX_WORKERS];
 };
 
@@ -67,6 +76,9 @@ struct rs_summary {
  * it (sum->interrupted says which; what was answered is written), or
  * -errno for a runtime failure (after printing one line on stderr). */
 int rs_scan_run(const struct rs_config *cfg, struct rs_summary *sum);
+
+/* The summary of a finished scan as its checkpoint records it. */
+void rs_summary_from_checkpoint(struct rs_summary *sum, const struct rs_checkpoint *ck);
 
 /* Write the summary as a JSON object (no trailing newline) into f-style
  * output, and as human lines on stderr. */

@@ -2,7 +2,7 @@
 # test_interrupt: SIGINT or SIGTERM stops a scan with what was answered
 # written out: exit status 130 / 143, only well-formed lines, each a
 # correct answer (a subset of the ground truth, none twice), and a summary
-# that says INCOMPLETE (interrupted). (Resuming is issue 4.)
+# that says INCOMPLETE (interrupted). Resuming is test_resume.
 # Usage: test_interrupt.sh BUILD_DIR
 set -eu
 . "$(dirname "$0")/lib.sh"
@@ -39,6 +39,40 @@ for sig in INT TERM; do
 	pgrep -P "$pid" >/dev/null 2>&1 && rs_fail "SIG$sig: workers left behind"
 	rs_say "ok: SIG$sig: exit $rc, $n correct answers written before stopping"
 done
+
+# The stop is graceful: probes in flight are answered, not abandoned. One
+# worker keeps 64 probes in flight to dropped SYNs (1 s timeout): 64 time
+# out at ~1 s and the next 64 go out at once. A SIGINT at 1.5 s must let
+# those finish: exactly 128 filtered answers, exit 130, a little after 2 s.
+# (Abandoning them would give 64.) A second signal stops at once.
+nft add table inet rsdrop
+nft add chain inet rsdrop in '{ type filter hook input priority -10; policy accept; }'
+nft add rule inet rsdrop in ip daddr 127.99.0.0/24 tcp dport 7 drop
+for second in no yes; do
+	out=$RS_TMP/drain-$second.jsonl
+	t0=$(date +%s%N)
+	"$RS" --all -q -w 1 -c 64 -t 1000 --retries 0 --seed 1 127.99.0.0/24 -p 7 -o "$out" \
+		2>"$RS_TMP/drain.err" &
+	pid=$!
+	sleep 1.5
+	kill -INT "$pid"
+	[ $second = yes ] && sleep 0.2 && kill -INT "$pid"
+	rc=0
+	wait "$pid" || rc=$?
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	[ $rc = 130 ] || { cat "$RS_TMP/drain.err" >&2; rs_fail "drain ($second): exit $rc, want 130"; }
+	n=$(grep -c '"state":"filtered"' "$out" || true)
+	want=$([ $second = no ] && echo 128 || echo 64)
+	[ "$n" = "$want" ] && [ "$(wc -l <"$out")" = "$want" ] ||
+		rs_fail "stop with second signal $second: $n filtered answers ($(wc -l <"$out") lines), want $want"
+	if [ $second = no ]; then
+		[ $ms -ge 1900 ] || rs_fail "graceful stop: ended after $ms ms, before the probes in flight timed out"
+	else
+		[ $ms -lt 1900 ] || rs_fail "second signal: ended after $ms ms, not at once"
+	fi
+	rs_say "ok: SIGINT at 1.5 s, second signal: $second: $n answers, exit 130 after $ms ms"
+done
+nft delete table inet rsdrop
 
 # A reader that has stalled must not make the scan unstoppable: writing
 # into the full pipe blocks, and SIGTERM must still end it at once.
