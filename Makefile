@@ -4,6 +4,7 @@
 #   make test       deps, unit + end-to-end tests, plain and under ASan+UBSan
 #   make demo       deps, build, scan a private loopback test world, check it
 #   make asan       build/asan/ringscan with AddressSanitizer + UBSan
+#   make soak       kill -9 workers and coordinators 20 times, resume, check
 #   make fuzz       libFuzzer on the target/port and checkpoint parsers
 #                   (FUZZ_SECONDS=600 each)
 #   make format     clang-format every source file
@@ -43,7 +44,7 @@ UNITS     := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
 TOOLS     := $(TOOL_SRCS:tests/tools/%.c=$(B)/tools/%)
 
-.PHONY: all asan test test-unit test-e2e demo deps format lint clean bench fuzz
+.PHONY: all asan test test-unit test-e2e demo deps format lint clean bench fuzz soak
 all: $(B)/ringscan $(UNITS) $(TOOLS)
 
 $(B)/ringscan: $(B)/obj/main.o $(B)/libringscan.a
@@ -114,6 +115,12 @@ test: deps
 
 test-unit: all
 	$(Q)tests/run.sh --unit-only build
+
+# 1M-probe world, 20 random kill -9s of workers and coordinators, resumed
+# until done, checked against the ground truth (minutes; not in CI).
+soak: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)tests/soak/soak.sh build
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all

@@ -198,6 +198,16 @@ static int check_resume(struct rs_config *cfg, const char *path, int *seed_set)
 	if (!strcmp(path, cfg->output))
 		return refuse("--resume: the checkpoint '%s' cannot also be the -o/--output file",
 			      path);
+	/* The checkpoint's place must be writable: found out now, before any
+	 * file is touched, not at the first checkpoint. */
+	char tmp[4096];
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return refuse("--resume: path too long");
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return refuse("--resume: cannot write '%s': %s", tmp, strerror(errno));
+	close(fd);
+	unlink(tmp);
 	cfg->resume_path = path;
 	cfg->fp.shard_index = cfg->shard_index;
 	cfg->fp.shard_count = cfg->shard_count;
@@ -227,13 +237,11 @@ static int check_resume(struct rs_config *cfg, const char *path, int *seed_set)
 
 /* With --resume, the output (opened without truncation) must be a regular
  * file: cut back to what the checkpoint records (left as it is when the
- * scan is finished), or emptied for a fresh start. The checkpoint's place
- * must be writable: found out now, not at the first checkpoint. */
+ * scan is finished), or emptied for a fresh start. */
 static int open_resumed_output(struct rs_config *cfg)
 {
 	const struct rs_checkpoint *ck = cfg->resume;
 	struct stat st, cst;
-	char tmp[4096];
 
 	if (fstat(cfg->out_fd, &st) < 0 || !S_ISREG(st.st_mode))
 		return refuse("-o/--output: '%s' is not a regular file, which --resume needs",
@@ -242,13 +250,6 @@ static int open_resumed_output(struct rs_config *cfg)
 	    cst.st_ino == st.st_ino)
 		return refuse("--resume: the checkpoint '%s' cannot also be the -o/--output file",
 			      cfg->resume_path);
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", cfg->resume_path) >= (int)sizeof(tmp))
-		return refuse("--resume: path too long");
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return refuse("--resume: cannot write '%s': %s", tmp, strerror(errno));
-	close(fd);
-	unlink(tmp);
 	if (!ck)
 		return ftruncate(cfg->out_fd, 0) < 0
 			       ? refuse("-o/--output: cannot truncate '%s': %s", cfg->output,
