@@ -88,7 +88,7 @@ struct slot {
 	uint8_t st;
 	uint8_t attempts;    /* attempts that reached the wire */
 	uint8_t local_tries; /* consecutive local failures */
-	uint8_t lease;
+	uint32_t lease;	     /* the lease the position came from */
 };
 
 struct lease {
@@ -109,8 +109,11 @@ struct engine {
 	uint32_t nfree;
 	uint32_t wait_head, wait_tail, nwait;
 	uint32_t inflight;
-	struct lease lease[RS_LEASES];
-	int cur; /* lease being started from, or -1 */
+	struct lease *lease; /* [shm->nleases], mirrored in shared memory */
+	struct rs_lease *shared_lease;
+	uint32_t *lease_free; /* stack of free leases */
+	uint32_t nlease_free;
+	int64_t cur; /* lease being started from, or -1 */
 	struct rs_bucket bucket;
 	struct __kernel_timespec timeout;
 	struct linger linger;
@@ -185,10 +188,11 @@ static void publish(struct engine *e, struct slot *s, enum rs_state state, int e
 
 	struct lease *l = &e->lease[s->lease];
 	if (--l->pending == 0 && l->next == l->end) {
-		struct rs_lease *sl = &e->w->lease[s->lease];
+		struct rs_lease *sl = &e->shared_lease[s->lease];
 		atomic_store_explicit(&sl->begin, 0, memory_order_relaxed);
 		atomic_store_explicit(&sl->end, 0, memory_order_release);
 		l->used = 0;
+		e->lease_free[e->nlease_free++] = s->lease;
 	}
 	if (s->fd >= 0) {
 		close(s->fd);
@@ -483,22 +487,18 @@ static void on_cqe(struct engine *e, const struct io_uring_cqe *cqe)
 	}
 }
 
-/* Next position to probe, claiming a chunk from the job ring if needed. */
-static int next_pos(struct engine *e, uint64_t *pos, uint8_t *lease)
+/* Next position to probe, claiming a job from the job ring if needed. */
+static int next_pos(struct engine *e, uint64_t *pos, uint32_t *lease)
 {
 	if (e->cur < 0 || e->lease[e->cur].next == e->lease[e->cur].end) {
-		int k;
 		struct rs_job job;
 
 		e->cur = -1;
-		for (k = 0; k < RS_LEASES && e->lease[k].used; k++)
-			;
-		if (k == RS_LEASES)
+		if (!e->nlease_free || !rs_jobring_pop(e->p->shm->jobs, &job))
 			return 0;
 		/* Record the claim in the lease table as soon as it is ours. */
-		if (!rs_jobring_pop(e->p->shm->jobs, &job))
-			return 0;
-		struct rs_lease *sl = &e->w->lease[k];
+		uint32_t k = e->lease_free[--e->nlease_free];
+		struct rs_lease *sl = &e->shared_lease[k];
 		atomic_store_explicit(&sl->begin, job.begin, memory_order_relaxed);
 		atomic_store_explicit(&sl->end, job.end, memory_order_release);
 		e->lease[k] = (struct lease){.next = job.begin, .end = job.end, .used = 1};
@@ -507,7 +507,7 @@ static int next_pos(struct engine *e, uint64_t *pos, uint8_t *lease)
 	struct lease *l = &e->lease[e->cur];
 	*pos = l->next++;
 	l->pending++;
-	*lease = (uint8_t)e->cur;
+	*lease = (uint32_t)e->cur;
 	return 1;
 }
 
@@ -558,7 +558,7 @@ static void fill(struct engine *e)
 	}
 	while (e->nfree && budget) {
 		uint64_t pos;
-		uint8_t lease;
+		uint32_t lease;
 		if (!next_pos(e, &pos, &lease))
 			break;
 		struct slot *s = &e->slot[e->free_stack[--e->nfree]];
@@ -667,6 +667,8 @@ static void engine_free(struct engine *e)
 				close(e->slot[i].fd);
 	free(e->slot);
 	free(e->free_stack);
+	free(e->lease);
+	free(e->lease_free);
 }
 
 int rs_engine_run(const struct rs_engine_params *p)
@@ -681,9 +683,15 @@ int rs_engine_run(const struct rs_engine_params *p)
 	e.linger = (struct linger){.l_onoff = 1, .l_linger = 0};
 	e.slot = calloc(p->concurrency, sizeof(*e.slot));
 	e.free_stack = calloc(p->concurrency, sizeof(*e.free_stack));
+	e.lease = calloc(p->shm->nleases, sizeof(*e.lease));
+	e.lease_free = calloc(p->shm->nleases, sizeof(*e.lease_free));
 	ret = -ENOMEM;
-	if (!e.slot || !e.free_stack)
+	if (!e.slot || !e.free_stack || !e.lease || !e.lease_free)
 		goto out;
+	e.shared_lease = rs_shm_leases(p->shm, p->id);
+	for (uint32_t k = 0; k < p->shm->nleases; k++)
+		e.lease_free[k] = p->shm->nleases - 1 - k;
+	e.nlease_free = p->shm->nleases;
 	for (unsigned i = 0; i < p->concurrency; i++) {
 		e.slot[i].fd = -1;
 		e.free_stack[i] = p->concurrency - 1 - i;

@@ -216,12 +216,13 @@ static int hand_over(struct coord *c, unsigned w)
 	drain(c);
 	c->dead_retries += atomic_exchange(&ws->retries, 0);
 	c->dead_local_errors += atomic_exchange(&ws->local_errors, 0);
-	for (int k = 0; k < RS_LEASES; k++) {
-		uint64_t b = atomic_load(&ws->lease[k].begin), e = atomic_load(&ws->lease[k].end);
+	struct rs_lease *lease = rs_shm_leases(&c->shm, w);
+	for (uint32_t k = 0; k < c->shm.nleases; k++) {
+		uint64_t b = atomic_load(&lease[k].begin), e = atomic_load(&lease[k].end);
 		if (b < e)
 			requeue_range(c, b, e);
-		atomic_store(&ws->lease[k].begin, 0);
-		atomic_store(&ws->lease[k].end, 0);
+		atomic_store(&lease[k].begin, 0);
+		atomic_store(&lease[k].end, 0);
 	}
 	atomic_store(&ws->inflight, 0);
 	c->restarts++;
@@ -314,11 +315,11 @@ static void sweep(struct coord *c)
 	bool idle = c->next == c->end && !c->nrequeue && rs_jobring_count(c->shm.jobs) == 0;
 
 	for (unsigned w = 0; idle && w < c->cfg->workers; w++) {
-		struct rs_wshared *ws = &c->shm.w[w];
-		if (atomic_load(&ws->inflight))
+		const struct rs_lease *lease = rs_shm_leases(&c->shm, w);
+		if (atomic_load(&c->shm.w[w].inflight))
 			idle = false;
-		for (int k = 0; idle && k < RS_LEASES; k++)
-			if (atomic_load(&ws->lease[k].begin) < atomic_load(&ws->lease[k].end))
+		for (uint32_t k = 0; idle && k < c->shm.nleases; k++)
+			if (atomic_load(&lease[k].begin) < atomic_load(&lease[k].end))
 				idle = false;
 	}
 	if (!idle || c->received == c->total) {
@@ -519,10 +520,11 @@ int rs_scan_run(const struct rs_config *cfg, struct rs_summary *sum)
 	sum->concurrency = cfg->concurrency;
 	rs_perm_init(&perm, space, cfg->seed); /* the whole space: shards share it */
 	c.perm = &perm;
-	/* The window: what the ring and every worker's leases can hold, plus
-	 * room for a slow chunk to finish while later ones go on. */
+	/* The window: how far past the oldest unfinished chunk the producer
+	 * may hand out new ones: the ring's worth, a few per worker, and room
+	 * for a slow chunk to finish while later ones go on. */
 	ret = rs_ledger_init(&c.ledger, c.first, c.end, c.chunk,
-			     JOB_SLOTS + RS_LEASES * cfg->workers + 1024);
+			     JOB_SLOTS + 64 * cfg->workers + 1024);
 	if (ret < 0)
 		return ret;
 
@@ -538,7 +540,8 @@ int rs_scan_run(const struct rs_config *cfg, struct rs_summary *sum)
 	if (cfg->resume)
 		resume_from(&c, cfg->resume);
 
-	ret = rs_shm_create(&c.shm, cfg->workers, JOB_SLOTS, cfg->workers > 8 ? 16384 : 65536);
+	ret = rs_shm_create(&c.shm, cfg->workers, JOB_SLOTS, cfg->workers > 8 ? 16384 : 65536,
+			    cfg->concurrency + 1);
 	if (ret < 0) {
 		fprintf(stderr, "ringscan: shared memory: %s\n", strerror(-ret));
 		free(out);

@@ -11,12 +11,14 @@ static size_t align64(size_t n)
 	return (n + 63) & ~(size_t)63;
 }
 
-int rs_shm_create(struct rs_shm *shm, unsigned nworkers, uint32_t jobcap, uint32_t rescap)
+int rs_shm_create(struct rs_shm *shm, unsigned nworkers, uint32_t jobcap, uint32_t rescap,
+		  uint32_t nleases)
 {
 	size_t off_ctl = 0;
 	size_t off_jobs = align64(off_ctl + sizeof(struct rs_ctl));
 	size_t off_w = align64(off_jobs + rs_jobring_size(jobcap));
-	size_t off_res = align64(off_w + nworkers * sizeof(struct rs_wshared));
+	size_t off_lease = align64(off_w + nworkers * sizeof(struct rs_wshared));
+	size_t off_res = align64(off_lease + (size_t)nworkers * nleases * sizeof(struct rs_lease));
 	size_t res_sz = align64(rs_resring_size(rescap));
 	size_t len = off_res + nworkers * res_sz;
 	char *base;
@@ -38,6 +40,8 @@ int rs_shm_create(struct rs_shm *shm, unsigned nworkers, uint32_t jobcap, uint32
 	shm->ctl = (struct rs_ctl *)(base + off_ctl);
 	shm->jobs = (struct rs_jobring *)(base + off_jobs);
 	shm->w = (struct rs_wshared *)(base + off_w);
+	shm->leases = (struct rs_lease *)(base + off_lease);
+	shm->nleases = nleases;
 	rs_jobring_init(shm->jobs, jobcap);
 	for (unsigned i = 0; i < nworkers; i++) {
 		shm->res[i] = (struct rs_resring *)(base + off_res + i * res_sz);

@@ -14,10 +14,10 @@
 #include "ringscan/results.h"
 #include "ringscan/types.h"
 
-/* Chunks a worker may hold at once (claimed, not fully answered). */
-#define RS_LEASES 64
-
-/* A claimed chunk. begin == end means the lease is free. */
+/* A job a worker has claimed and not fully answered. begin == end means
+ * the lease is free. A worker has one lease per probe slot, plus one: even
+ * when every probe in flight comes from a different one-position job (the
+ * gaps a resumed scan or a dead worker leaves), claims never wait. */
 struct rs_lease {
 	_Atomic uint64_t begin, end;
 };
@@ -30,7 +30,6 @@ struct rs_wshared {
 	_Atomic uint64_t heartbeat_ns; /* CLOCK_MONOTONIC */
 	_Atomic int32_t status;	       /* 0 running, 1 finished, < 0 -errno of a failure */
 	_Atomic int32_t engine;	       /* enum rs_engine_mode actually in use */
-	struct rs_lease lease[RS_LEASES];
 };
 
 struct rs_ctl {
@@ -46,11 +45,20 @@ struct rs_shm {
 	struct rs_ctl *ctl;
 	struct rs_jobring *jobs;
 	struct rs_wshared *w;	 /* [nworkers] */
+	struct rs_lease *leases; /* [nworkers][nleases] */
+	uint32_t nleases;	 /* per worker */
 	struct rs_resring **res; /* [nworkers], pointers into base */
 };
 
 /* Map and initialise the region. Returns 0 or -errno. */
-int rs_shm_create(struct rs_shm *shm, unsigned nworkers, uint32_t jobcap, uint32_t rescap);
+int rs_shm_create(struct rs_shm *shm, unsigned nworkers, uint32_t jobcap, uint32_t rescap,
+		  uint32_t nleases);
+
+/* Worker w's lease table. */
+static inline struct rs_lease *rs_shm_leases(const struct rs_shm *shm, unsigned w)
+{
+	return shm->leases + (size_t)w * shm->nleases;
+}
 void rs_shm_destroy(struct rs_shm *shm);
 
 #endif
