@@ -7,7 +7,7 @@
 #     whole process group at once), each time resumed with the same command
 #     line; the final output, taken as a set, must equal the ground truth
 #     with no pair twice.
-#  2. SIGINT, then resume; SIGTERM, then resume: the stop exits 130 / 143,
+#  2. SIGINT, SIGTERM, or two SIGINTs, then resume: the stop exits 130 / 143,
 #     the output then holds exactly what the checkpoint records (its length
 #     and its count of answers), and the resumed run completes it exactly.
 #  3. A checkpoint of a finished scan makes a rerun a no-op: exit 0, the
@@ -122,13 +122,15 @@ refused "short\.jsonl' holds 100 bytes, fewer than" -- "${base[@]}" -p 6000-6048
 [ "$(nft_syns)" = "$syns" ] || rs_fail "refusals sent $(($(nft_syns) - syns)) SYNs"
 rs_say "ok: mismatched command lines, a damaged checkpoint and a short output are refused"
 
-# 2. SIGINT / SIGTERM, then resume.
-for sig in INT TERM; do
-	out=$RS_TMP/$sig.jsonl ck=$RS_TMP/$sig.ck
+# 2. SIGINT / SIGTERM / two SIGINTs (the second stops at once), then resume.
+for how in INT TERM INT2; do
+	sig=${how%2}
+	out=$RS_TMP/$how.jsonl ck=$RS_TMP/$how.ck
 	"$RS" "${ARGS[@]}" -r 40000 --resume "$ck" -o "$out" 2>"$RS_TMP/$sig.err" &
 	pid=$!
 	sleep 1.5
 	kill -s "$sig" "$pid"
+	[ "$how" = INT2 ] && sleep 0.05 && kill -s "$sig" "$pid"
 	rc=0
 	wait "$pid" || rc=$?
 	want=$([ $sig = INT ] && echo 130 || echo 143)
@@ -142,5 +144,5 @@ for sig in INT TERM; do
 	rc=0
 	timeout -k 5 120 "$RS" "${ARGS[@]}" --resume "$ck" -o "$out" 2>"$RS_TMP/$sig-2.err" || rc=$?
 	[ $rc = 0 ] || { cat "$RS_TMP/$sig-2.err" >&2; rs_fail "SIG$sig resume: exit $rc"; }
-	check_final "SIG$sig ($n answered before) + resume" "$out"
+	check_final "$how ($n answered before) + resume" "$out"
 done
