@@ -5,7 +5,8 @@
 # and thousands of probes wanting to be in flight. Local trouble may slow
 # the scan; it must never change an answer. (Linux shares a local port
 # across distinct 4-tuples, so the small range alone rarely fails a
-# connect; test_local_errors provokes real EMFILE.)
+# connect; test_local_errors provokes real EMFILE.) And a full result
+# ring: a coordinator stopped for 2 s.
 # Usage: test_constrained.sh BUILD_DIR
 set -eu
 . "$(dirname "$0")/lib.sh"
@@ -34,4 +35,25 @@ for engine in auto compat; do
 		pass=$((pass + 1))
 	done
 done
+
+# Pressure on the result ring: a coordinator that stops draining (SIGSTOP
+# for 2 s) lets its worker's 65,536-entry result ring fill; the worker
+# must wait (without looking wedged to the watchdog) and lose nothing.
+# 262,144 pairs with no listener and no rule: every one closed (RST).
+out=$RS_TMP/stalled.jsonl
+"$RS" --all -q -w 1 --seed 13 127.22.0.0/16 -p 7,9,11,13 -o "$out" --stats "$out.stats" \
+	2>"$out.err" &
+pid=$!
+sleep 0.3
+kill -STOP "$pid"
+sleep 2
+kill -CONT "$pid"
+rc=0
+wait "$pid" || rc=$?
+[ $rc = 0 ] || { cat "$out.err" >&2; rs_fail "stalled coordinator: exit $rc"; }
+ip4_seq 127.22.0.0 127.22.255.255 | cross 7 9 11 13 | sed 's/$/ closed/' >"$RS_TMP/stalled.truth"
+check_scan "$RS_TMP/stalled.truth" "$out" "stalled coordinator" || exit 1
+grep -q '"restarts":0,' "$out.stats" || rs_fail "stalled coordinator: a waiting worker was taken for wedged"
+rs_say "ok: a coordinator stopped for 2 s: the full result ring held the worker back; exact, no restart"
+pass=$((pass + 1))
 rs_say "constrained: $pass checks passed, 0 failed"
