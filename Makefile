@@ -135,7 +135,12 @@ $(B)/bench/%: bench/micro/%.c $(B)/libringscan.a
 	$(Q)$(CC) $(CFLAGS) -O3 -MF $(dir $@).$(notdir $@).d $(LDFLAGS) -o $@ $< \
 		$(B)/libringscan.a $(LDLIBS)
 
-bench: deps all $(MICROS)
+$(B)/bench/epoll_connect: bench/peers/epoll_connect.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CC) -O2 -g -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -o $@ $<
+
+bench: deps all $(MICROS) $(B)/bench/epoll_connect
 	$(Q)for m in $(MICROS); do echo "== $$m"; $$m || exit 1; done
 	$(Q)bench/run.sh
 
@@ -143,7 +148,7 @@ format:
 	$(Q)clang-format -i $(FORMAT_SRCS)
 
 FORMAT_SRCS = src/*.c src/*.h include/ringscan/*.h tests/unit/*.c tests/unit/*.h tests/tools/*.c \
-	bench/micro/*.c tests/fuzz/*.c
+	bench/micro/*.c bench/peers/*.c tests/fuzz/*.c
 
 lint:
 	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \

@@ -1,82 +1,223 @@
 #!/usr/bin/env bash
-# make bench: ringscan's throughput and memory on loopback test worlds.
+# make bench: ringscan side by side with what users would pick instead, on
+# loopback test worlds whose ground truth is known. Never in CI.
 #
-# Worlds (each 65,536 probes, inside a private network namespace):
-#   closed  127.4.0.0/16 x port 80, no listener: every probe answered RST
-#   mixed   127.5.0.0/24 x ports 2000-2255: 10% open, 5% filtered (dropped),
-#           5% unreachable (icmp), the rest closed
-# For each: hyperfine timings (median of several runs), and one extra run
-# sampled every 10 ms for the peak memory of the whole process tree
-# (coordinator + workers): the sum of RSS (which counts the shared region
-# once per process) and the sum of PSS (which shares it out: the honest
-# total). Never in CI: it takes a few minutes and measures, not tests.
+# Worlds (each inside the private network namespace of this run):
+#   closed    127.40.0.0/16 x 4 ports (262,144), no listener: all RST
+#   open      127.41.0.0/16 x 1 port (65,536), all open (accept-and-close
+#             listener; its own counter must equal the handshakes made)
+#   mixed     127.42.0.0/20 x 1 port (4,096): 1% open, 20% filtered, 2 dark
+#             /24s, the rest closed; also 16,384 and 65,536 pairs (/18, /16)
+#             for ringscan and the Python pool, to show how the ratio grows
+#   filtered  127.43.0.0/16 x 16 ports (1,048,576), every SYN dropped; 2 x
+#             100,000 probes in flight
+#   wide      127.0.0.0/8 x 1 port (16,777,216), all RST (127.255.255.255,
+#             lo's broadcast address, is unreachable)
+# Tools: ringscan (defaults, and best settings), bench/peers/epoll_connect
+# (2 processes, non-blocking connect + epoll), bench/peers/pool_scan.py
+# (multiprocessing x threads, socket.create_connection), nmap -sT (timeouts
+# pinned to ringscan's, and its fastest settings).
+#
+# Each (world, tool): hyperfine timings (median of RUNS; 1 run for the slow
+# peers), then one run under /usr/bin/time for CPU seconds and peak RSS (the
+# largest process) and whose output is checked against the ground truth.
+# Rows go to a TSV that bench/report.py turns into bench/results/DATE.md.
 #
 # Usage: bench/run.sh [RUNS]   (default 5)
 set -eu
 . "$(dirname "$0")/../tests/e2e/lib.sh"
-command -v hyperfine >/dev/null || {
-	[ "$(id -u)" = 0 ] || rs_fail "hyperfine missing: apt-get install hyperfine"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq hyperfine >/dev/null
-}
-ns_reexec 1800 "$0" "$@"
+# What the bench needs, installed when absent (as root).
+for dep in hyperfine:hyperfine nmap:nmap python3:python3 /usr/bin/time:time strace:strace; do
+	cmd=${dep%%:*} pkg=${dep#*:}
+	command -v "$cmd" >/dev/null && continue
+	[ "$(id -u)" = 0 ] || rs_fail "$cmd missing: apt-get install $pkg"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$pkg" >/dev/null
+done
+# 200,000 probes in flight need as many descriptors: raise the hard limit
+# as real root, before the namespace (where it can no longer be raised).
+ulimit -Hn 1048576 2>/dev/null || true
+ulimit -n "$(ulimit -Hn)"
+ns_reexec 3600 "$0" "$@"
 RUNS=${1:-5}
 need_scanner "$RS_ROOT/build"
 need_tools
-trap world_down EXIT
-OUT=$RS_TMP
+EPOLL=$RS_ROOT/build/bench/epoll_connect
+POOL=$RS_ROOT/bench/peers/pool_scan.py
+[ -x "$EPOLL" ] || rs_fail "no $EPOLL (make bench builds it)"
+trap 'world_down; nft delete table inet rsbench 2>/dev/null || true' EXIT
+T=$RS_TMP
+ROWS=${RS_BENCH_ROWS:-$T/rows.tsv}
+: >"$ROWS"
+net_up
 
-# peak_mem CMD...: run CMD, print "peak_rss_kib peak_pss_kib" of its tree.
+# states FILE KIND: a tool's output as sorted "IP PORT STATE" lines.
+states() {
+	case $2 in
+	jsonl) scan_states "$1" ;;
+	gnmap) awk -F'\t' '/Ports: / {
+		split($1, h, " "); sub(/^Ports: /, "", $2); n = split($2, p, ", ")
+		for (i = 1; i <= n; i++) { split(p[i], f, "/"); print h[2], f[1], f[2] } }' "$1" | sort ;;
+	esac
+}
+
+# measure WORLD TOOL SETTINGS PROBES TRUTH KIND RUNS CMD...: time CMD (its
+# output file is $T/out, of KIND jsonl or gnmap), check one run's output,
+# append a row. Every tool writes every state (--all) so that accuracy
+# covers every state, not only open.
+measure() {
+	local world=$1 tool=$2 settings=$3 probes=$4 truth=$5 kind=$6 runs=$7 median
+	shift 7
+	rs_say "  $world: $tool $settings"
+	if [ "$runs" -gt 1 ]; then
+		hyperfine -N --warmup 1 --runs "$runs" --export-json "$T/h.json" "$*" >/dev/null 2>"$T/h.err" ||
+			{ cat "$T/h.err" >&2; rs_fail "hyperfine: $*"; }
+		median=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["results"][0]["median"])' "$T/h.json")
+	fi
+	/usr/bin/time -f '%e %U %S %M' -o "$T/time" "$@" >/dev/null 2>"$T/run.err" ||
+		{ cat "$T/run.err" >&2; rs_fail "$*"; }
+	read -r wall user sys rss <"$T/time"
+	[ "$runs" -gt 1 ] || median=$wall
+	states "$T/out" "$kind" >"$T/got"
+	local found missed false wrong
+	found=$(comm -12 <(grep ' open$' "$truth") <(grep ' open$' "$T/got") | wc -l)
+	missed=$(comm -23 <(grep ' open$' "$truth") <(grep ' open$' "$T/got") | wc -l)
+	false=$(comm -13 <(grep ' open$' "$truth") <(grep ' open$' "$T/got") | wc -l)
+	wrong=$(comm -3 "$truth" "$T/got" | wc -l) # lines in one but not the other
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$world" "$tool" "$settings" \
+		"$probes" "$median" "$runs" "$(echo "$user + $sys" | bc)" "$rss" "$found" "$missed" \
+		"$false" "$wrong" "${EXTRA:-}" >>"$ROWS"
+}
+
+rs_run() { # WORLD SETTINGS PROBES TRUTH RUNS ARGS...: ringscan
+	local w=$1 s=$2 p=$3 t=$4 r=$5
+	shift 5
+	measure "$w" ringscan "$s" "$p" "$t" jsonl "$r" "$RS" -q --all --seed 1 "$@" -o "$T/out"
+}
+ep_run() { # WORLD SETTINGS PROBES TRUTH RUNS ARGS...: the epoll baseline
+	local w=$1 s=$2 p=$3 t=$4 r=$5
+	shift 5
+	measure "$w" epoll_connect "$s" "$p" "$t" jsonl "$r" "$EPOLL" -w 2 --all -o "$T/out" "$@"
+}
+
+# peak_mem CMD...: run CMD, print "peak_rss_kib peak_pss_kib" summed over
+# its process tree, sampled every 100 ms (RSS counts shared pages once per
+# process; PSS shares them out). Sparse enough not to slow the scan.
 peak_mem() {
 	"$@" &
-	local pid=$! prss=0 ppss=0 r p kids
+	local pid=$! prss=0 ppss=0 r p k
 	while kill -0 "$pid" 2>/dev/null; do
-		kids="$pid $(pgrep -P "$pid" | tr '\n' ' ')"
 		r=0 p=0
-		for k in $kids; do
+		for k in $pid $(pgrep -P "$pid"); do
 			r=$((r + $(awk '/^VmRSS/ {print $2}' "/proc/$k/status" 2>/dev/null || echo 0)))
 			p=$((p + $(awk '/^Pss:/ {print $2}' "/proc/$k/smaps_rollup" 2>/dev/null || echo 0)))
 		done
 		[ "$r" -gt "$prss" ] && prss=$r
 		[ "$p" -gt "$ppss" ] && ppss=$p
-		sleep 0.01
+		sleep 0.1
 	done
 	wait "$pid" || true
 	echo "$prss $ppss"
 }
 
-bench_world() { # NAME ARGS...
-	local name=$1
+# syscalls_per_probe PROBES ARGS...: strace -f -c of one ringscan run.
+syscalls_per_probe() {
+	local probes=$1
 	shift
-	hyperfine -N --warmup 1 --runs "$RUNS" --export-json "$OUT/$name.json" \
-		"$RS -q --all --seed 1 $* -o /dev/null" >"$OUT/$name.hf" 2>&1 ||
-		{ cat "$OUT/$name.hf"; rs_fail "hyperfine $name"; }
-	local med
-	med=$(sed -n 's/.*"median": *\([0-9.]*\).*/\1/p' "$OUT/$name.json" | head -1)
-	# shellcheck disable=SC2086
-	read -r rss pss < <(peak_mem "$RS" -q --all --seed 1 "$@" -o "$OUT/$name.jsonl")
-	check_scan "$TRUTH" "$OUT/$name.jsonl" "$name" >/dev/null 2>&1 && exact=yes || exact=NO
-	awk -v n="$name $*" -v m="$med" -v r="$rss" -v p="$pss" -v e="$exact" 'BEGIN {
-		printf "| %-28s | %8.3f | %10.0f | %7.1f | %7.1f | %-5s |\n", n, m, 65536 / m, r / 1024, p / 1024, e }'
+	strace -f -c -o "$T/strace" "$RS" -q --all --seed 1 "$@" -o /dev/null 2>/dev/null
+	awk -v p="$probes" '$NF == "total" { printf "%.4f", $(NF - 1) / p }' "$T/strace"
 }
 
-net_up
-echo "ringscan $("$RS" -V | cut -d' ' -f2), $(nproc) cores, kernel $(uname -r), $(date -u +%F)"
-echo
-echo '| world / options              | median s | probes/s   | RSS MiB | PSS MiB | exact |'
-echo '|------------------------------|----------|------------|---------|---------|-------|'
+echo "ringscan $("$RS" -V | cut -d' ' -f2), $(nproc) cores, $(uname -r), $(date -u +%F)" >"$T/machine"
+rs_say "bench: $(cat "$T/machine"); rows in $ROWS"
 
-# closed: no listener, no rules: the kernel answers every SYN with RST.
-W=$OUT/closed
-world_gen "$W" --seed 1 --addrs 127.4.0.0/16 --ports 80-80 --open 0
-world_up "$W"
-TRUTH=$W/truth.txt
-for c in 64 4096; do bench_world "closed" -c $c 127.4.0.0/16 -p 80; done
-world_down
+# --- closed ----------------------------------------------------------------
+rs_say "closed"
+ip4_seq 127.40.0.0 127.40.255.255 | cross 7 9 11 13 | sed 's/$/ closed/' >"$T/closed.truth"
+EXTRA="syscalls/probe $(syscalls_per_probe 262144 127.40.0.0/16 -p 7,9,11,13)"
+rs_run closed "defaults" 262144 "$T/closed.truth" "$RUNS" 127.40.0.0/16 -p 7,9,11,13
+EXTRA=
+rs_run closed "-c 64" 262144 "$T/closed.truth" "$RUNS" -c 64 127.40.0.0/16 -p 7,9,11,13
+ep_run closed "-c 64" 262144 "$T/closed.truth" "$RUNS" -c 64 127.40.0.0/16 7,9,11,13
+ep_run closed "-c 4096" 262144 "$T/closed.truth" "$RUNS" -c 4096 127.40.0.0/16 7,9,11,13
 
-W=$OUT/mixed
-world_gen "$W" --seed 2 --addrs 127.5.0.0/24 --ports 2000-2255 --open 10 --filtered 5 --unreachable 5
-world_up "$W"
-TRUTH=$W/truth.txt
-bench_world "mixed" -t 1000 --retries 0 127.5.0.0/24 -p 2000-2255
-bench_world "mixed" -t 1000 --retries 0 -c 8192 127.5.0.0/24 -p 2000-2255
+# --- open ------------------------------------------------------------------
+rs_say "open"
+world_gen "$T/open" --seed 5 --addrs 127.41.0.0/16 --ports 8080-8080 --open 100
+world_up "$T/open"
+rs_run open "defaults" 65536 "$T/open/truth.txt" "$RUNS" 127.41.0.0/16 -p 8080
+rs_run open "-c 64" 65536 "$T/open/truth.txt" "$RUNS" -c 64 127.41.0.0/16 -p 8080
+ep_run open "-c 64" 65536 "$T/open/truth.txt" "$RUNS" -c 64 127.41.0.0/16 8080
+ep_run open "-c 4096" 65536 "$T/open/truth.txt" "$RUNS" -c 4096 127.41.0.0/16 8080
 world_down
+# Every handshake was accepted: the listener kept up. 4 settings x (RUNS +
+# warmup + the checked run) x 65,536.
+want=$((4 * (RUNS + 2) * 65536))
+echo "listener accepted $(listener_accepted) of $want handshakes" >"$T/open.listener"
+rs_say "  $(cat "$T/open.listener")"
+
+# --- mixed -----------------------------------------------------------------
+for size in 4096 16384 65536; do
+	case $size in
+	4096) cidr=127.42.0.0/20 dark="--dark 127.42.5.0/24 --dark 127.42.11.0/24" ;;
+	16384) cidr=127.44.0.0/18 dark="--dark 127.44.5.0/24 --dark 127.44.11.0/24" ;;
+	65536) cidr=127.45.0.0/16 dark="--dark 127.45.5.0/24 --dark 127.45.11.0/24" ;;
+	esac
+	rs_say "mixed $size"
+	W=$T/mixed$size
+	# shellcheck disable=SC2086
+	world_gen "$W" --seed 7 --addrs "$cidr" --ports 2000-2000 --open 1 --filtered 20 $dark
+	world_up "$W"
+	P=(-t 1000 --retries 0)
+	rs_run "mixed $size" "-t 1000 --retries 0" $size "$W/truth.txt" "$RUNS" "${P[@]}" "$cidr" -p 2000
+	measure "mixed $size" python-pool "2 procs x 300 threads, timeout 1 s" $size "$W/truth.txt" jsonl 1 \
+		python3 "$POOL" -w 2 -T 300 -t 1000 --all -o "$T/out" "$cidr" 2000
+	if [ $size = 4096 ]; then
+		ep_run "mixed $size" "-c 4096 -t 1000" $size "$W/truth.txt" "$RUNS" -c 4096 -t 1000 "$cidr" 2000
+		NM=(nmap -sT -n -Pn -p 2000 -oG "$T/out")
+		measure "mixed $size" nmap "-sT, RTT timeouts pinned to 1000 ms, --max-retries 0" $size \
+			"$W/truth.txt" gnmap 1 "${NM[@]}" --max-retries 0 --initial-rtt-timeout 1000ms \
+			--min-rtt-timeout 1000ms --max-rtt-timeout 1000ms "$cidr"
+		measure "mixed $size" nmap "-sT defaults" $size "$W/truth.txt" gnmap 1 "${NM[@]}" "$cidr"
+		measure "mixed $size" nmap "-sT -T5 --min-rate 100000 --max-retries 0" $size \
+			"$W/truth.txt" gnmap 1 "${NM[@]}" -T5 --min-rate 100000 --max-retries 0 "$cidr"
+	fi
+	world_down
+done
+
+# --- filtered --------------------------------------------------------------
+rs_say "filtered"
+nft -f - <<'EOF'
+table inet rsbench {
+	chain in {
+		type filter hook input priority -10; policy accept;
+		ip daddr 127.43.0.0/16 tcp flags & (syn | ack) == syn drop
+	}
+}
+EOF
+ip4_seq 127.43.0.0 127.43.255.255 | cross $(seq 1 16) | sed 's/$/ filtered/' >"$T/filtered.truth"
+FR=$((RUNS < 3 ? RUNS : 3))
+rs_run filtered "-c 100000 -t 1000 --retries 0" 1048576 "$T/filtered.truth" "$FR" \
+	-c 100000 -t 1000 --retries 0 127.43.0.0/16 -p 1-16
+ep_run filtered "-c 100000 -t 1000" 1048576 "$T/filtered.truth" "$FR" -c 100000 -t 1000 \
+	127.43.0.0/16 1-16
+nft delete table inet rsbench
+
+# --- wide ------------------------------------------------------------------
+# One run; the rate of the first and the last million answers comes from
+# the ts of the output's lines (in answer order); memory from sampling
+# every process of the tree.
+rs_say "wide (16.7 M probes, a few minutes)"
+read -r wide_rss wide_pss < <(peak_mem "$RS" -q --all --seed 1 127.0.0.0/8 -p 9 -o "$T/wide.jsonl")
+python3 "$RS_ROOT/bench/wide_check.py" "$T/wide.jsonl" >"$T/wide.check"
+echo "peak RSS sum $((wide_rss / 1024)) MiB, PSS sum $((wide_pss / 1024)) MiB" >>"$T/wide.check"
+cat "$T/wide.check" >&2
+rm -f "$T/wide.jsonl"
+
+mkdir -p "$RS_ROOT/bench/results"
+R=$RS_ROOT/bench/results/$(date -u +%F).md
+python3 "$RS_ROOT/bench/report.py" "$T" >"$R"
+# docs/performance.md: its hand-written head, then the latest results.
+D=$RS_ROOT/docs/performance.md
+{ sed '/^<!-- results below: written by bench\/run.sh -->$/q' "$D"; cat "$R"; } >"$T/perf.md"
+mv "$T/perf.md" "$D"
+rs_say "bench: wrote $R and $D"
