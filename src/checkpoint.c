@@ -163,7 +163,7 @@ static bool decimal(const char **s, uint64_t max, uint64_t *out)
 		return false;
 	for (; *p >= '0' && *p <= '9'; p++) {
 		unsigned d = (unsigned)(*p - '0');
-		if (v > (max - d) / 10)
+		if (d > max || v > (max - d) / 10)
 			return false;
 		v = v * 10 + d;
 	}
@@ -346,7 +346,7 @@ int rs_checkpoint_load(const char *path, struct rs_checkpoint *ck, char *err, si
 	int fd, ret;
 
 	memset(ck, 0, sizeof(*ck));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK); /* a FIFO must not block us */
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return -ENOENT;
@@ -506,7 +506,9 @@ int rs_checkpoint_save(const char *path, const struct rs_checkpoint *ck, rs_ckru
 	w = malloc(sizeof(*w));
 	if (!w)
 		return -ENOMEM;
-	w->fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	/* A fresh file, never one a symlink planted at PATH.tmp points to. */
+	unlink(tmp);
+	w->fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (w->fd < 0) {
 		ret = -errno;
 		free(w);

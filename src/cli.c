@@ -4,6 +4,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -182,12 +185,58 @@ static int parse_shard(const char *s, uint32_t *index, uint32_t *count)
 	return 0;
 }
 
+/* path's directory, resolved, and its last component, into out. */
+static void canonical(const char *path, char *out, size_t n)
+{
+	char d[PATH_MAX], b[PATH_MAX], real[PATH_MAX];
+
+	snprintf(d, sizeof(d), "%s", path);
+	snprintf(b, sizeof(b), "%s", path);
+	if (realpath(dirname(d), real))
+		snprintf(out, n, "%s/%s", real, basename(b));
+	else
+		snprintf(out, n, "%s", path);
+}
+
+/* Do a and b name the same file: the same inode if both exist, else the
+ * same resolved directory and name? */
+static bool same_place(const char *a, const char *b)
+{
+	struct stat sa, sb;
+	char ca[2 * PATH_MAX], cb[2 * PATH_MAX];
+
+	if (stat(a, &sa) == 0 && stat(b, &sb) == 0)
+		return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+	canonical(a, ca, sizeof(ca));
+	canonical(b, cb, sizeof(cb));
+	return !strcmp(ca, cb);
+}
+
+/* Can a file be created next to path? An unnamed O_TMPFILE tries it for
+ * real without touching any name; where the file system has none,
+ * access(2) answers. False with errno set. */
+static bool dir_writable(const char *path)
+{
+	char d[PATH_MAX];
+
+	snprintf(d, sizeof(d), "%s", path);
+	const char *dir = dirname(d);
+	int fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		close(fd);
+		return true;
+	}
+	if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
+		return false;
+	return access(dir, W_OK) == 0;
+}
+
 /* --resume FILE, before the seed is drawn: it needs -o FILE; an existing
  * checkpoint is read (refused when damaged) and, without --seed, gives its
  * seed; the fingerprint of this command line is computed for comparing. */
 static int check_resume(struct rs_config *cfg, const char *path, int *seed_set)
 {
-	char err[512];
+	char err[512], tmp[PATH_MAX];
 	int ret;
 
 	if (cfg->dry_run)
@@ -195,19 +244,16 @@ static int check_resume(struct rs_config *cfg, const char *path, int *seed_set)
 	if (!cfg->output)
 		return refuse("--resume needs -o FILE: a resumed scan truncates its output back to "
 			      "what the checkpoint records, which stdout cannot be");
-	if (!strcmp(path, cfg->output))
-		return refuse("--resume: the checkpoint '%s' cannot also be the -o/--output file",
-			      path);
-	/* The checkpoint's place must be writable: found out now, before any
-	 * file is touched, not at the first checkpoint. */
-	char tmp[4096];
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
 		return refuse("--resume: path too long");
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
+	if (same_place(path, cfg->output) || same_place(tmp, cfg->output))
+		return refuse("--resume: the checkpoint '%s' (and '%s') cannot also be the "
+			      "-o/--output file",
+			      path, tmp);
+	/* The checkpoint's place must be writable: found out now, without
+	 * touching any file, not at the first checkpoint. */
+	if (!dir_writable(path))
 		return refuse("--resume: cannot write '%s': %s", tmp, strerror(errno));
-	close(fd);
-	unlink(tmp);
 	cfg->resume_path = path;
 	cfg->fp.shard_index = cfg->shard_index;
 	cfg->fp.shard_count = cfg->shard_count;
@@ -235,39 +281,41 @@ static int check_resume(struct rs_config *cfg, const char *path, int *seed_set)
 	return RS_CLI_RUN;
 }
 
-/* With --resume, the output (opened without truncation) must be a regular
- * file: cut back to what the checkpoint records (left as it is when the
- * scan is finished), or emptied for a fresh start. */
-static int open_resumed_output(struct rs_config *cfg)
+/* With --resume, before any file is touched: the output must be a regular
+ * file (or not exist yet, for a fresh start) and hold at least what the
+ * checkpoint records. */
+static int check_resumed_output(const struct rs_config *cfg)
 {
 	const struct rs_checkpoint *ck = cfg->resume;
-	struct stat st, cst;
+	struct stat st;
+	bool exists = stat(cfg->output, &st) == 0;
 
-	if (fstat(cfg->out_fd, &st) < 0 || !S_ISREG(st.st_mode))
+	if (exists && !S_ISREG(st.st_mode))
 		return refuse("-o/--output: '%s' is not a regular file, which --resume needs",
 			      cfg->output);
-	if (ck && stat(cfg->resume_path, &cst) == 0 && cst.st_dev == st.st_dev &&
-	    cst.st_ino == st.st_ino)
-		return refuse("--resume: the checkpoint '%s' cannot also be the -o/--output file",
-			      cfg->resume_path);
-	if (!ck)
-		return ftruncate(cfg->out_fd, 0) < 0
-			       ? refuse("-o/--output: cannot truncate '%s': %s", cfg->output,
-					strerror(errno))
-			       : RS_CLI_RUN;
-	if ((uint64_t)st.st_size < ck->length)
+	if (ck && (uint64_t)(exists ? st.st_size : 0) < ck->length)
 		return refuse("--resume: '%s' holds %lld bytes, fewer than the %llu that '%s' "
 			      "records: it was truncated or replaced, so the scan cannot be "
 			      "resumed",
-			      cfg->output, (long long)st.st_size, (unsigned long long)ck->length,
-			      cfg->resume_path);
-	if (rs_checkpoint_finished(ck))
+			      cfg->output, exists ? (long long)st.st_size : 0LL,
+			      (unsigned long long)ck->length, cfg->resume_path);
+	return RS_CLI_RUN;
+}
+
+/* With --resume, the output (opened without truncation): cut back to what
+ * the checkpoint records (left as it is when the scan is finished), or
+ * emptied for a fresh start. */
+static int open_resumed_output(struct rs_config *cfg)
+{
+	const struct rs_checkpoint *ck = cfg->resume;
+	off_t len = ck ? (off_t)ck->length : 0;
+
+	if (ck && rs_checkpoint_finished(ck))
 		return RS_CLI_RUN; /* nothing to do: leave the output as it is */
-	if (ftruncate(cfg->out_fd, (off_t)ck->length) < 0 ||
-	    lseek(cfg->out_fd, (off_t)ck->length, SEEK_SET) < 0)
+	if (ftruncate(cfg->out_fd, len) < 0 || lseek(cfg->out_fd, len, SEEK_SET) < 0)
 		return refuse("-o/--output: cannot truncate '%s': %s", cfg->output,
 			      strerror(errno));
-	cfg->out_length = ck->length;
+	cfg->out_length = (uint64_t)len;
 	return RS_CLI_RUN;
 }
 
@@ -489,6 +537,11 @@ int rs_cli_parse(int argc, char **argv, struct rs_config *cfg)
 		conc = lim / 2 ? lim / 2 : 1;
 	cfg->concurrency = (unsigned)conc;
 
+	if (resume) {
+		ret = check_resumed_output(cfg);
+		if (ret != RS_CLI_RUN)
+			return ret;
+	}
 	/* Files last, after everything else is known to be valid: a refused
 	 * command line must not truncate the output. --stats is created (not
 	 * truncated) now so that an unwritable path is refused before the

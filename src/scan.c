@@ -39,9 +39,13 @@ struct coord {
 	uint64_t chunk;
 	const struct rs_perm *perm;
 	struct rs_ledger ledger;
-	/* Unanswered runs to hand out again, ahead of new chunks. */
+	/* Unanswered runs to hand out again, ahead of new chunks, and the
+	 * ranges (a dead worker's leases, a sweep) still to be split into
+	 * such runs: any number, expanded as the queue empties. */
 	struct rs_job requeue[REQUEUE_MAX];
 	size_t nrequeue;
+	struct rs_job *recheck;
+	size_t nrecheck, caprecheck;
 	uint64_t requeued;    /* positions handed out again */
 	uint64_t duplicates;  /* answers dropped as repeats */
 	unsigned restarts;    /* workers replaced */
@@ -103,6 +107,37 @@ static void enter_resumed(struct coord *c, uint64_t b, uint64_t e)
 	}
 }
 
+/* Hand the unanswered positions of [b, e) out again (a dead worker's
+ * lease, or what a sweep found missing). Returns 0 or -ENOMEM. */
+static int recheck_range(struct coord *c, uint64_t b, uint64_t e)
+{
+	if (c->nrecheck == c->caprecheck) {
+		size_t cap = c->caprecheck ? c->caprecheck * 2 : 256;
+		struct rs_job *n = realloc(c->recheck, cap * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		c->recheck = n;
+		c->caprecheck = cap;
+	}
+	c->recheck[c->nrecheck++] = (struct rs_job){b, e};
+	return 0;
+}
+
+/* Split the last range to recheck into unanswered runs, as many as the
+ * (empty) queue holds; the rest of the range waits for the next call. */
+static void expand_recheck(struct coord *c)
+{
+	struct rs_job *r = &c->recheck[c->nrecheck - 1];
+	size_t n = rs_ledger_gaps(&c->ledger, r->begin, r->end, c->requeue + c->nrequeue,
+				  REQUEUE_MAX - c->nrequeue, &r->begin);
+
+	for (size_t i = 0; i < n; i++)
+		c->requeued += c->requeue[c->nrequeue + i].end - c->requeue[c->nrequeue + i].begin;
+	c->nrequeue += n;
+	if (r->begin >= r->end || !n)
+		c->nrecheck--;
+}
+
 /* Fill the job ring: runs to hand out again first, then new chunks, never
  * past the ledger's window. A ring that refuses a push while not holding a
  * full ring of jobs has a slot that a dead worker claimed and never
@@ -115,6 +150,10 @@ static void produce(struct coord *c)
 			if (!rs_jobring_push(c->shm.jobs, &c->requeue[c->nrequeue - 1]))
 				goto full;
 			c->nrequeue--;
+		}
+		if (c->nrecheck) {
+			expand_recheck(c);
+			continue;
 		}
 		if (c->next >= rs_ledger_limit(&c->ledger))
 			break;
@@ -140,21 +179,6 @@ full:
 		c->stuck_since = mono_ns();
 	else if (mono_ns() - c->stuck_since > 100000000ULL)
 		rs_jobring_unstick(c->shm.jobs);
-}
-
-/* Queue the unanswered positions of [b, e) to be handed out again. */
-static void requeue_range(struct coord *c, uint64_t b, uint64_t e)
-{
-	while (b < e && c->nrequeue < REQUEUE_MAX) {
-		size_t n = rs_ledger_gaps(&c->ledger, b, e, c->requeue + c->nrequeue,
-					  REQUEUE_MAX - c->nrequeue, &b);
-		for (size_t i = 0; i < n; i++)
-			c->requeued +=
-				c->requeue[c->nrequeue + i].end - c->requeue[c->nrequeue + i].begin;
-		c->nrequeue += n;
-		if (!n)
-			break;
-	}
 }
 
 /* Take every answer waiting in the result rings; a position answered
@@ -219,8 +243,8 @@ static int hand_over(struct coord *c, unsigned w)
 	struct rs_lease *lease = rs_shm_leases(&c->shm, w);
 	for (uint32_t k = 0; k < c->shm.nleases; k++) {
 		uint64_t b = atomic_load(&lease[k].begin), e = atomic_load(&lease[k].end);
-		if (b < e)
-			requeue_range(c, b, e);
+		if (b < e && recheck_range(c, b, e) < 0)
+			return -ENOMEM;
 		atomic_store(&lease[k].begin, 0);
 		atomic_store(&lease[k].end, 0);
 	}
@@ -306,13 +330,15 @@ static void watchdog(struct coord *c)
 	}
 }
 
-/* Everything has been handed out, the ring is empty and no worker holds
- * or runs anything, yet answers are missing: a job was lost between a
- * worker's claim and its lease (it died in that instant). After 200 ms of
- * that, hand out the window's unanswered positions again. */
+/* Everything that may be handed out has been (up to the scan's end or the
+ * window's limit), the ring is empty and no worker holds or runs anything,
+ * yet answers are missing: a job was lost between a worker's claim and its
+ * lease (it died in that instant). After 200 ms of that, hand out the
+ * unanswered positions below the producer's mark again. */
 static void sweep(struct coord *c)
 {
-	bool idle = c->next == c->end && !c->nrequeue && rs_jobring_count(c->shm.jobs) == 0;
+	bool idle = (c->next == c->end || c->next >= rs_ledger_limit(&c->ledger)) && !c->nrequeue &&
+		    !c->nrecheck && rs_jobring_count(c->shm.jobs) == 0;
 
 	for (unsigned w = 0; idle && w < c->cfg->workers; w++) {
 		const struct rs_lease *lease = rs_shm_leases(&c->shm, w);
@@ -333,7 +359,7 @@ static void sweep(struct coord *c)
 	if (mono_ns() - c->idle_since < 200000000ULL)
 		return;
 	c->idle_since = 0;
-	requeue_range(c, c->first, c->end);
+	recheck_range(c, c->first, c->next); /* on ENOMEM, the next sweep */
 }
 
 static unsigned alive_count(const struct coord *c)
@@ -688,6 +714,7 @@ out:
 	sum->restarts = c.restarts;
 	rs_shm_destroy(&c.shm);
 	rs_ledger_free(&c.ledger);
+	free(c.recheck);
 	free(out);
 	return ret;
 }

@@ -94,8 +94,15 @@ bad "--resume needs -o FILE: a resumed scan truncates its output back to what th
 	--resume "$T/ck" 127.0.0.1
 bad "--resume: a --dry-run sends nothing, so there is nothing to resume" -- \
 	--resume "$T/ck" --dry-run -o "$T/o" 127.0.0.1
-bad "--resume: the checkpoint '$T/ck' cannot also be the -o/--output file" -- \
+bad "--resume: the checkpoint '$T/ck' (and '$T/ck.tmp') cannot also be the -o/--output file" -- \
 	--resume "$T/ck" -o "$T/ck" 127.0.0.1
+bad "--resume: the checkpoint '$T/ck' (and '$T/ck.tmp') cannot also be the -o/--output file" -- \
+	--resume "$T/ck" -o "$T/./ck" 127.0.0.1
+bad "--resume: the checkpoint '$T/ck' (and '$T/ck.tmp') cannot also be the -o/--output file" -- \
+	--resume "$T/ck" -o "$T/ck.tmp" 127.0.0.1
+mkfifo "$T/fifo.ck"
+bad "--resume: $T/fifo.ck: not a regular file of at most 1 GiB" -- \
+	--resume "$T/fifo.ck" -o "$T/o" 127.0.0.1
 bad "--checkpoint-interval: only with --resume FILE" -- --checkpoint-interval 100 127.0.0.1
 bad "--checkpoint-interval: invalid value '5' (expected 10-3600000)" -- \
 	--checkpoint-interval 5 --resume "$T/ck" -o "$T/o" 127.0.0.1

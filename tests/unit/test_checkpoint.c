@@ -191,6 +191,10 @@ static const struct bad bads[] = {
 	{"ringscan-checkpoint 1\nseed 1\nshard 0/1\ntargets 0123456789ABCDEF\n", 0,
 	 "line 4: bad hash"},
 	{"ringscan-checkpoint 1\nseed\t1\n", 0, "line 2: unexpected byte 0x09"},
+	/* a single digit above the maximum (all is 0 or 1) */
+	{"ringscan-checkpoint 1\nseed 42\nshard 1/3\ntargets 0123456789abcdef\nports "
+	 "0000000000000007\nexclude 0000000000000000\nformat jsonl\nall 7\n",
+	 0, "line 8: bad number for 'all'"},
 	{HEAD "low 999\n", 0, "line 10: low outside"},
 	{HEAD "low 2001\n", 0, "line 10: low outside"},
 	{HEAD "low 1100\nlength 9223372036854775809\n", 0, "line 11: bad number for 'length'"},
