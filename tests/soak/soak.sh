@@ -35,12 +35,18 @@ answered() {
 kills=0 runs=0 workers_killed=0 coordinators_killed=0 t_start=$(date +%s)
 while [ $kills -lt "$KILLS" ]; do
 	runs=$((runs + 1))
-	setsid "$RS" "${ARGS[@]}" -r 60000 --stats "$RS_TMP/run$runs.stats" 2>"$RS_TMP/run$runs.err" &
+	setsid "$RS" "${ARGS[@]}" -r 25000 --stats "$RS_TMP/run$runs.stats" 2>"$RS_TMP/run$runs.err" &
 	pid=$!
 	while [ $kills -lt "$KILLS" ]; do
 		ms=$((200 + RANDOM % 1800))
 		sleep "$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))"
-		kill -0 "$pid" 2>/dev/null || break # finished before the kill
+		if ! kill -0 "$pid" 2>/dev/null; then
+			# Finished before the kill: every later run would be a
+			# no-op, so the kills could never all land.
+			[ "$(answered "$ck")" = "$total" ] &&
+				rs_fail "the scan finished after only $kills kills (too fast for -r)"
+			break
+		fi
 		kills=$((kills + 1))
 		case $((RANDOM % 3)) in
 		0)
