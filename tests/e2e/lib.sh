@@ -239,6 +239,12 @@ check_scan() {
 	return 1
 }
 
+# ck_answered CHECKPOINT: the number of answers a --resume checkpoint
+# records (the sum of its per-state counts; 0 if it cannot be read).
+ck_answered() {
+	awk '$1 ~ /^(open|closed|filtered|unreachable|error)$/ { n += $2 } END { print n + 0 }' "$1" 2>/dev/null || echo 0
+}
+
 # run_scan LIMIT ARGS...: run the scanner under a hard timeout; stderr goes
 # to $RS_TMP/scan.err (shown on failure). Status: the scanner's.
 run_scan() {

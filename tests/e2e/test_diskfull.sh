@@ -57,7 +57,7 @@ full() {
 	fi
 	grep -q "INCOMPLETE" "$RS_TMP/full.err" || rs_fail "$where: the summary does not say INCOMPLETE"
 	[ -s "$ck" ] || rs_fail "$where: no checkpoint"
-	n=$(awk '$1 ~ /^(open|closed|filtered|unreachable|error)$/ { n += $2 } END { print n + 0 }' "$ck")
+	n=$(ck_answered "$ck")
 	len=$(sed -n 's/^length //p' "$ck")
 	rs_say "$where: stopped with $(wc -c <"$out") bytes written; the checkpoint records $n answers in $len bytes"
 	[ "$n" -lt 65536 ] || rs_fail "$where: the disk did not fill mid-scan"

@@ -31,10 +31,6 @@ world_up "$W"
 [ "$(wc -l <"$W/truth.txt")" = 200704 ] || rs_fail "world: $(wc -l <"$W/truth.txt") pairs"
 ARGS=(--all -q -w 2 -t 300 --retries 0 --seed 23 127.20.0.0/20 -p 6000-6048)
 
-# answered CHECKPOINT: the number of answers it records.
-answered() {
-	awk '$1 ~ /^(open|closed|filtered|unreachable|error)$/ { n += $2 } END { print n + 0 }' "$1"
-}
 ck_field() { sed -n "s/^$2 //p" "$1"; }
 
 # check_final LABEL OUT: the output equals the truth, each pair once.
@@ -70,10 +66,10 @@ for k in 1 2 3 4 5; do
 	pgrep -f -- "--resume $ck" >/dev/null && rs_fail "kill $k: processes left behind"
 	[ -s "$ck" ] || rs_fail "kill $k: no checkpoint after ${ms} ms"
 	rs_say "kill $k after ${ms} ms ($([ $((k % 2)) = 1 ] && echo coordinator || echo process group)):" \
-		"checkpoint records $(answered "$ck") answers, $(ck_field "$ck" length) bytes;" \
+		"checkpoint records $(ck_answered "$ck") answers, $(ck_field "$ck" length) bytes;" \
 		"the output has $(wc -c <"$out") bytes"
 done
-n_before=$(answered "$ck")
+n_before=$(ck_answered "$ck")
 [ "$n_before" -gt 0 ] && [ "$n_before" -lt 200704 ] ||
 	rs_fail "the kills did not land mid-scan ($n_before answers recorded)"
 # The final resume loses a worker too (kill -9 at 0.4 s): the gaps of the
@@ -155,7 +151,7 @@ for how in INT TERM INT2; do
 	[ "$how" != INT2 ] || [ $ms -lt 1500 ] || rs_fail "INT2: the second signal did not stop at once ($ms ms)"
 	want=$([ $sig = INT ] && echo 130 || echo 143)
 	[ $rc = "$want" ] || { cat "$RS_TMP/$sig.err" >&2; rs_fail "SIG$sig: exit $rc, want $want"; }
-	n=$(answered "$ck")
+	n=$(ck_answered "$ck")
 	[ "$n" -gt 0 ] && [ "$n" -lt 200704 ] || rs_fail "SIG$sig: $n answers recorded: not mid-scan"
 	# The graceful stop leaves output and checkpoint in step.
 	[ "$(ck_field "$ck" length)" = "$(wc -c <"$out")" ] ||

@@ -28,9 +28,6 @@ ARGS=(--all -q -w 2 -t 300 --retries 1 --seed 31 127.30.0.0/16 -p 7100-7115
 seed=$(($(date +%s%N) % 32768))
 RANDOM=$seed
 rs_say "soak: $total probes, $KILLS kills (RANDOM=$seed)"
-answered() {
-	awk '$1 ~ /^(open|closed|filtered|unreachable|error)$/ { n += $2 } END { print n + 0 }' "$1" 2>/dev/null || echo 0
-}
 
 kills=0 runs=0 workers_killed=0 coordinators_killed=0 t_start=$(date +%s)
 while [ $kills -lt "$KILLS" ]; do
@@ -43,7 +40,7 @@ while [ $kills -lt "$KILLS" ]; do
 		if ! kill -0 "$pid" 2>/dev/null; then
 			# Finished before the kill: every later run would be a
 			# no-op, so the kills could never all land.
-			[ "$(answered "$ck")" = "$total" ] &&
+			[ "$(ck_answered "$ck")" = "$total" ] &&
 				rs_fail "the scan finished after only $kills kills (too fast for -r)"
 			break
 		fi
@@ -70,7 +67,7 @@ while [ $kills -lt "$KILLS" ]; do
 				pgrep -f -- "--resume $ck" >/dev/null || break
 				sleep 0.1
 			done
-			rs_say "kill $kills: $what after ${ms} ms; the checkpoint records $(answered "$ck") answers"
+			rs_say "kill $kills: $what after ${ms} ms; the checkpoint records $(ck_answered "$ck") answers"
 			break
 			;;
 		esac
