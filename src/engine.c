@@ -666,6 +666,16 @@ static unsigned pow2_at_least(unsigned v)
 	return p;
 }
 
+/* Ring sizes. The SQ takes one iteration's chains (LAUNCH_BATCH probes of
+ * up to 4 SQEs, plus the follow-ups of what completed; sq_room() submits
+ * early if it fills), the CQ what completes between two reaps (more spills
+ * into the kernel's overflow list, which is slower but loses nothing).
+ * Ring memory counts against the user's RLIMIT_MEMLOCK (8 MiB here), which
+ * a ring sized by --concurrency spent at five 20,000-slot workers; at
+ * these sizes one ring takes ~200 KiB and forty fit. */
+#define SQ_MAX 1024
+#define CQ_MAX 8192
+
 static int setup_ring(struct engine *e)
 {
 	unsigned conc = e->p->concurrency;
@@ -673,13 +683,15 @@ static int setup_ring(struct engine *e)
 	struct io_uring_params prm;
 	int ret;
 
-	if (sq > 4096)
-		sq = 4096;
+	if (sq > SQ_MAX)
+		sq = SQ_MAX;
 	memset(&prm, 0, sizeof(prm));
 	prm.flags = IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP | IORING_SETUP_SUBMIT_ALL |
 		    IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN |
 		    IORING_SETUP_TASKRUN_FLAG;
 	prm.cq_entries = pow2_at_least(conc * 2 > sq * 2 ? conc * 2 : sq * 2);
+	if (prm.cq_entries > CQ_MAX)
+		prm.cq_entries = CQ_MAX;
 	/* Ring memory counts against the user's RLIMIT_MEMLOCK, and a ring
 	 * of a scan that just ended is freed asynchronously: ENOMEM at setup
 	 * is local trouble, waited out (up to 5 s) like any other. */
