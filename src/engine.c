@@ -2,23 +2,47 @@
  *
  * Every probe lives in a slot; slot i owns entry i of the ring's registered
  * (direct) file table, so the per-process fd limit is not the concurrency
- * limit and no fd is ever allocated. A probe attempt is one linked chain:
+ * limit and no fd is ever allocated. A slot keeps its socket from probe to
+ * probe: creating and destroying a socket is a third of the kernel's work
+ * for a refused probe. The first probe of a slot creates it:
  *
- *   SOCKET(direct, slot)  ─link→  CONNECT(slot)  ─link→  LINK_TIMEOUT
- *   [CQE only on failure]         [the one CQE]          [no CQE]
+ *   SOCKET(direct, slot) ─link→ [SETSOCKOPT(TCP_USER_TIMEOUT)] ─link→ CONNECT ─link→ LINK_TIMEOUT
+ *   [CQE only on failure]        [CQE only on failure]                [the CQE]     [no CQE]
  *
- * A refused probe therefore costs one CQE. A connect that returns 0 is
- * confirmed by reading SO_ERROR (an ICMP unreachable can complete it with 0
- * while the socket is still in SYN_SENT), after setting SO_LINGER {1,0} so
- * that the socket's eventual close sends RST and leaves no TIME_WAIT:
+ * and the next ones reuse it: after a refusal the kernel has read the error
+ * and disconnected the socket itself, so the next probe is just
  *
- *   SETSOCKOPT(SO_LINGER)  ─link→  GETSOCKOPT(SO_ERROR)
- *   [CQE only on failure]          [the CQE]
+ *   CONNECT ─link→ LINK_TIMEOUT
+ *   [the CQE]     [no CQE]
  *
- * Sockets are never closed one by one: the next SOCKET into the slot
- * replaces the old file (which closes it), and the ring's teardown closes
- * the rest. Nothing here allocates, locks or makes a syscall per probe;
- * submissions and completions go in batches through io_uring_enter().
+ * A connect that returns 0 is confirmed by reading SO_ERROR (an ICMP
+ * unreachable can complete it with 0 while the socket is still in
+ * SYN_SENT); a timed-out one reads SO_ERROR for an ICMP error kept there.
+ * Then a connect to AF_UNSPEC disconnects the socket: from ESTABLISHED it
+ * sends RST and leaves no TIME_WAIT (what SO_LINGER {1,0} and close would
+ * do), from SYN_SENT it stops the SYN retransmits. A disconnect leaves
+ * ECONNRESET in SO_ERROR, which the next probe reads away first (OP_CLEAR):
+ *
+ *   GETSOCKOPT(SO_ERROR) ─link→ CONNECT(AF_UNSPEC) [─link→ RECVMSG(MSG_ERRQUEUE)]
+ *   [CQE only on failure]       [the CQE if last]      [the CQE]
+ *
+ * The error queue is why a confirmation drains it. An ICMP error that
+ * reaches a socket in SYN_SENT is queued there whatever IP_RECVERR says
+ * (kernel 6.18), and neither a disconnect nor a new connect removes it: it
+ * keeps the socket readable for errors, and every later connect on it
+ * "completes" at once with 0. An ICMP port unreachable reads as a refusal
+ * just like a RST, so a socket reused after a refusal is "tainted": if its
+ * next connect returns 0 and the queue held an error, nobody can tell
+ * whose error it was, and the probe is done again on a new socket. Any
+ * other ICMP outcome retires the socket.
+ *
+ * The CQE a probe acts on is always its chain's last, so nothing of the
+ * chain still runs when the slot takes its next probe. After anything else
+ * (an error, a failed step) the slot forgets its socket, and the next
+ * SOCKET into the slot replaces the old file (which closes it); the ring's
+ * teardown closes the rest. Nothing here allocates, locks or makes a
+ * syscall per probe; submissions and completions go in batches through
+ * io_uring_enter().
  *
  * user_data = generation << 32 | op << 28 | slot. The generation changes at
  * every attempt, so a late CQE of an earlier attempt is recognised and
@@ -26,8 +50,9 @@
  * timeout cancels by it).
  *
  * The compat mode (kernels without direct sockets or socket uring_cmd, or
- * --engine compat) uses plain fds from socket(2) and sockopt syscalls; the
- * connect and its timeout still go through the ring. */
+ * --engine compat) uses a plain fd from socket(2) per probe, sockopt
+ * syscalls and SO_LINGER {1,0} close; the connect and its timeout still go
+ * through the ring. */
 #include <errno.h>
 #include <stdbool.h>
 #include <liburing.h>
@@ -48,13 +73,17 @@ enum slot_state { S_FREE, S_CONNECT, S_CONFIRM, S_WAIT, S_SOFTERR };
 
 enum op {
 	OP_SOCKET = 1,
+	OP_USERTO,
+	OP_CLEAR, /* SO_ERROR read before a reused socket's connect */
 	OP_CONNECT,
 	OP_TIMEOUT,
-	OP_LINGER,
-	OP_CONFIRM,
+	OP_CONFIRM_READ, /* SO_ERROR after connect returned 0 */
+	OP_CONFIRM_DISC, /* ... then the disconnect */
+	OP_CONFIRM,	 /* ... then the error queue's drain */
+	OP_SOFTERR_READ, /* SO_ERROR after a timeout */
+	OP_SOFTERR,	 /* ... then the disconnect */
 	OP_CLOSE,
-	OP_SOFTERR,
-	OP_USERTO,
+	OP_MAX = OP_CLOSE,
 };
 
 #define SLOT_BITS 28
@@ -89,13 +118,10 @@ enum op {
  * retransmit comes after the initial RTO (1 s) whatever the user timeout,
  * so shorter timeouts stay with the link timeout alone. Measured with 4 x
  * 19,000 in flight to dropped SYNs: 11.23 s before, 9.49 s after for
- * 524,288 probes (hyperfine, medians of 3, side by side). */
+ * 524,288 probes (hyperfine, medians of 3, side by side). The option is
+ * set once, when the slot's socket is made, and outlives disconnects. */
 #define KERNEL_SYN_RTO_MS 1000
 #define LINK_SLACK_MS	  250
-/* The extra SQE costs ~8% on a refused world (side by side, medians), where
- * few connects are armed at once; the cancel walk only hurts with many:
- * so only probes launched while this many are in flight get it. */
-#define USERTO_MIN_INFLIGHT 4096
 
 union rs_sockaddr {
 	struct sockaddr sa;
@@ -116,6 +142,9 @@ struct slot {
 	uint8_t st;
 	uint8_t attempts;    /* attempts that reached the wire */
 	uint8_t local_tries; /* consecutive local failures */
+	uint8_t idle_family; /* direct: family of the slot's reusable socket, or 0 */
+	uint8_t need_clear;  /* its SO_ERROR holds a disconnect's ECONNRESET */
+	uint8_t tainted;     /* it was refused since its error queue was drained */
 	uint32_t lease;	     /* the lease the position came from */
 };
 
@@ -144,8 +173,10 @@ struct engine {
 	int64_t cur; /* lease being started from, or -1 */
 	struct rs_bucket bucket;
 	struct __kernel_timespec timeout;
-	struct linger linger;
-	unsigned user_timeout; /* TCP_USER_TIMEOUT in ms, or 0 (see KERNEL_SYN_RTO_MS) */
+	struct linger linger;	/* compat mode */
+	struct sockaddr unspec; /* connect to it disconnects */
+	struct msghdr errq;	/* no buffers: a read of the error queue drops an entry */
+	unsigned user_timeout;	/* TCP_USER_TIMEOUT in ms, or 0 (see KERNEL_SYN_RTO_MS) */
 	struct __kernel_timespec safety_timeout; /* the link timeout behind it */
 	uint64_t now_ns;
 	uint64_t wall_ns;
@@ -239,22 +270,37 @@ static void launch(struct engine *e, struct slot *s)
 	socklen_t alen = s->ep.family == AF_INET6 ? sizeof(s->addr.v6) : sizeof(s->addr.v4);
 	struct io_uring_sqe *sqe;
 
-	/* See KERNEL_SYN_RTO_MS: worth its SQE only with many connects armed. */
-	bool kernel_timeout = e->user_timeout && e->inflight >= USERTO_MIN_INFLIGHT;
-	if (!sq_room(e, e->direct ? 3 + kernel_timeout : 2)) {
+	bool reuse = s->idle_family == s->ep.family;
+	unsigned need = !e->direct ? 2 : reuse ? 2 + s->need_clear : 3 + !!e->user_timeout;
+	if (!sq_room(e, need)) {
 		back_off(e, s);
 		return;
 	}
 	s->gen++;
 	s->t0_ns = e->now_ns;
 	s->st = S_CONNECT;
+	s->idle_family = 0; /* until the attempt ends cleanly */
 	e->inflight++;
-	if (e->direct) {
+	if (e->direct && reuse) {
+		if (s->need_clear) {
+			sqe = io_uring_get_sqe(&e->ring);
+			rs__prep_sockopt(sqe, SOCKET_URING_OP_GETSOCKOPT, (int)i, SOL_SOCKET,
+					 SO_ERROR, &s->so_error, sizeof(s->so_error));
+			sqe->flags |= IOSQE_FIXED_FILE | IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS;
+			sqe->user_data = ud(i, OP_CLEAR, s->gen);
+			s->need_clear = 0;
+		}
+		sqe = io_uring_get_sqe(&e->ring);
+		io_uring_prep_connect(sqe, (int)i, &s->addr.sa, alen);
+		sqe->flags |= IOSQE_FIXED_FILE | IOSQE_IO_LINK;
+	} else if (e->direct) {
+		s->need_clear = 0;
+		s->tainted = 0;
 		sqe = io_uring_get_sqe(&e->ring);
 		io_uring_prep_socket_direct(sqe, s->ep.family, SOCK_STREAM, 0, i, 0);
 		sqe->flags |= IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS;
 		sqe->user_data = ud(i, OP_SOCKET, s->gen);
-		if (kernel_timeout) {
+		if (e->user_timeout) {
 			sqe = io_uring_get_sqe(&e->ring);
 			rs__prep_sockopt(sqe, SOCKET_URING_OP_SETSOCKOPT, (int)i, IPPROTO_TCP,
 					 TCP_USER_TIMEOUT, &e->user_timeout,
@@ -282,7 +328,7 @@ static void launch(struct engine *e, struct slot *s)
 	}
 	sqe->user_data = ud(i, OP_CONNECT, s->gen);
 	sqe = io_uring_get_sqe(&e->ring);
-	io_uring_prep_link_timeout(sqe, kernel_timeout ? &e->safety_timeout : &e->timeout, 0);
+	io_uring_prep_link_timeout(sqe, e->user_timeout ? &e->safety_timeout : &e->timeout, 0);
 	sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
 	sqe->user_data = ud(i, OP_TIMEOUT, s->gen);
 }
@@ -313,15 +359,16 @@ static void back_off(struct engine *e, struct slot *s)
 	defer(e, s, e->now_ns + (1000000ULL << shift)); /* 1 ms … 256 ms */
 }
 
-/* Close the socket of slot s now. After a timeout it is still in SYN_SENT
- * and the kernel would go on retransmitting SYNs until the slot is reused.
- * The close is not linked to anything, so it runs at submission, before any
- * later SOCKET into the same slot; its CQE is posted only on failure, with
- * this attempt's generation, and then ignored. */
+/* Close the socket of slot s now, when it may still be in SYN_SENT and no
+ * disconnect follows: the kernel would go on retransmitting SYNs until the
+ * slot is reused. The close is not linked to anything, so it runs at
+ * submission, before any later SOCKET into the same slot; its CQE is posted
+ * only on failure, with this attempt's generation, and then ignored. */
 static void close_now(struct engine *e, struct slot *s)
 {
 	uint32_t i = (uint32_t)(s - e->slot);
 
+	s->idle_family = 0;
 	if (!e->direct) {
 		if (s->fd >= 0)
 			close(s->fd);
@@ -336,10 +383,10 @@ static void close_now(struct engine *e, struct slot *s)
 	sqe->user_data = ud(i, OP_CLOSE, s->gen);
 }
 
-/* The attempt timed out: try again or call it filtered. */
+/* The attempt timed out (its socket is closed or disconnected): try again
+ * or call it filtered. */
 static void timed_out(struct engine *e, struct slot *s)
 {
-	close_now(e, s);
 	s->attempts++;
 	s->local_tries = 0;
 	if (s->attempts <= e->p->retries) {
@@ -362,7 +409,6 @@ static void after_timeout(struct engine *e, struct slot *s, int so_error)
 
 	if (so_error && so_error != ETIMEDOUT &&
 	    rs_classify_so_error(so_error, &st, &err) == RS_V_FINAL) {
-		close_now(e, s); /* still in SYN_SENT */
 		s->attempts++;
 		publish(e, s, st, err);
 		return;
@@ -370,31 +416,55 @@ static void after_timeout(struct engine *e, struct slot *s, int so_error)
 	timed_out(e, s);
 }
 
+/* SO_ERROR into s->so_error, then disconnect the socket, then (with
+ * drain_op) drain one entry of its error queue; the chain's last step posts
+ * its CQE as op (see the top of this file). */
+static void read_and_disconnect(struct engine *e, struct slot *s, enum op read_op, enum op op,
+				enum op drain_op)
+{
+	uint32_t i = (uint32_t)(s - e->slot);
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&e->ring);
+
+	s->so_error = 0;
+	rs__prep_sockopt(sqe, SOCKET_URING_OP_GETSOCKOPT, (int)i, SOL_SOCKET, SO_ERROR,
+			 &s->so_error, sizeof(s->so_error));
+	sqe->flags |= IOSQE_FIXED_FILE | IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS;
+	sqe->user_data = ud(i, read_op, s->gen);
+	sqe = io_uring_get_sqe(&e->ring);
+	io_uring_prep_connect(sqe, (int)i, &e->unspec, sizeof(e->unspec));
+	sqe->flags |= IOSQE_FIXED_FILE;
+	sqe->user_data = ud(i, op, s->gen);
+	if (drain_op) {
+		sqe->flags |= IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS;
+		sqe = io_uring_get_sqe(&e->ring);
+		io_uring_prep_recvmsg(sqe, (int)i, &e->errq, MSG_ERRQUEUE | MSG_DONTWAIT);
+		sqe->flags |= IOSQE_FIXED_FILE;
+		sqe->user_data = ud(i, drain_op, s->gen);
+	}
+	e->inflight++;
+}
+
 /* The connect timed out: read SO_ERROR first (see after_timeout). */
 static void check_soft_error(struct engine *e, struct slot *s)
 {
-	uint32_t i = (uint32_t)(s - e->slot);
-
 	if (!e->direct) {
 		int v = 0;
 		socklen_t len = sizeof(v);
 		if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &v, &len))
 			v = 0;
+		close_now(e, s);
 		after_timeout(e, s, v);
 		return;
 	}
-	if (!sq_room(e, 1)) {
+	if (!sq_room(e, 2)) {
+		close_now(e, s);
 		timed_out(e, s);
 		return;
 	}
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&e->ring);
-	s->so_error = 0;
-	rs__prep_sockopt(sqe, SOCKET_URING_OP_GETSOCKOPT, (int)i, SOL_SOCKET, SO_ERROR,
-			 &s->so_error, sizeof(s->so_error));
-	sqe->flags |= IOSQE_FIXED_FILE;
-	sqe->user_data = ud(i, OP_SOFTERR, s->gen);
+	/* No drain: a socket with a queued ICMP error does not time out (its
+	 * connect "completes" at once), and one in SO_ERROR is not reused. */
+	read_and_disconnect(e, s, OP_SOFTERR_READ, OP_SOFTERR, 0);
 	s->st = S_SOFTERR;
-	e->inflight++;
 }
 
 static void settle(struct engine *e, struct slot *s, enum rs_verdict v, enum rs_state st, int err)
@@ -417,7 +487,6 @@ static void settle(struct engine *e, struct slot *s, enum rs_verdict v, enum rs_
 /* connect returned 0: confirm with SO_ERROR before calling it open. */
 static void confirm(struct engine *e, struct slot *s)
 {
-	uint32_t i = (uint32_t)(s - e->slot);
 	enum rs_state st = RS_ERROR;
 	int err = 0;
 
@@ -432,23 +501,13 @@ static void confirm(struct engine *e, struct slot *s)
 		settle(e, s, v, st, err);
 		return;
 	}
-	if (!sq_room(e, 2)) {
+	if (!sq_room(e, 3)) {
+		close_now(e, s);
 		back_off(e, s); /* probe it again from the start */
 		return;
 	}
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&e->ring);
-	rs__prep_sockopt(sqe, SOCKET_URING_OP_SETSOCKOPT, (int)i, SOL_SOCKET, SO_LINGER, &e->linger,
-			 sizeof(e->linger));
-	sqe->flags |= IOSQE_FIXED_FILE | IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS;
-	sqe->user_data = ud(i, OP_LINGER, s->gen);
-	sqe = io_uring_get_sqe(&e->ring);
-	s->so_error = -1;
-	rs__prep_sockopt(sqe, SOCKET_URING_OP_GETSOCKOPT, (int)i, SOL_SOCKET, SO_ERROR,
-			 &s->so_error, sizeof(s->so_error));
-	sqe->flags |= IOSQE_FIXED_FILE;
-	sqe->user_data = ud(i, OP_CONFIRM, s->gen);
+	read_and_disconnect(e, s, OP_CONFIRM_READ, OP_CONFIRM_DISC, OP_CONFIRM);
 	s->st = S_CONFIRM;
-	e->inflight++;
 }
 
 /* A failed step that is not the connect itself (socket, sockopt). */
@@ -477,23 +536,35 @@ static void on_cqe(struct engine *e, const struct io_uring_cqe *cqe)
 		return; /* a late CQE of an earlier attempt */
 
 	/* The state a slot is in while each op of its chain is pending. */
-	static const uint8_t pending_in[] = {
-		[OP_SOCKET] = S_CONNECT,  [OP_CONNECT] = S_CONNECT, [OP_LINGER] = S_CONFIRM,
-		[OP_CONFIRM] = S_CONFIRM, [OP_SOFTERR] = S_SOFTERR, [OP_USERTO] = S_CONNECT,
+	static const uint8_t pending_in[OP_MAX + 1] = {
+		[OP_SOCKET] = S_CONNECT,       [OP_USERTO] = S_CONNECT,
+		[OP_CLEAR] = S_CONNECT,	       [OP_CONNECT] = S_CONNECT,
+		[OP_CONFIRM_READ] = S_CONFIRM, [OP_CONFIRM] = S_CONFIRM,
+		[OP_SOFTERR_READ] = S_SOFTERR, [OP_SOFTERR] = S_SOFTERR,
 	};
-	if (op == OP_TIMEOUT || op == OP_CLOSE || op > OP_USERTO || s->st != pending_in[op])
+	/* A failed disconnect shows as the drain's -ECANCELED. */
+	if (op == OP_TIMEOUT || op == OP_CLOSE || op == OP_CONFIRM_DISC || op > OP_MAX ||
+	    s->st != pending_in[op])
 		return;
-	/* SOCKET and LINGER post a CQE only on failure, which cancels the
-	 * rest of their chain. */
-	if ((op == OP_SOCKET || op == OP_LINGER || op == OP_USERTO) && cqe->res >= 0)
+	/* The steps before a chain's last post a CQE only on failure, which
+	 * cancels the rest of the chain (whose CQEs then find the slot in
+	 * another state, or another generation, and are dropped). */
+	bool step = op == OP_SOCKET || op == OP_USERTO || op == OP_CLEAR || op == OP_CONFIRM_READ ||
+		    op == OP_SOFTERR_READ;
+	if (step && cqe->res >= 0)
 		return;
 	e->inflight--;
 
 	switch (op) {
 	case OP_SOCKET:
-	case OP_LINGER:
 	case OP_USERTO:
+	case OP_CLEAR:
+	case OP_CONFIRM_READ:
 		step_failed(e, s, cqe->res);
+		break;
+	case OP_SOFTERR_READ:
+		close_now(e, s); /* not disconnected: may still be in SYN_SENT */
+		after_timeout(e, s, 0);
 		break;
 	case OP_CONNECT:
 		v = rs_classify_connect(cqe->res, &st, &err);
@@ -502,6 +573,13 @@ static void on_cqe(struct engine *e, const struct io_uring_cqe *cqe)
 			s->local_tries = 0;
 			confirm(e, s);
 		} else if (v == RS_V_FINAL) {
+			/* Refused: the kernel has read the error and
+			 * disconnected the socket, ready for the next (but
+			 * see "tainted" at the top of this file). */
+			if (e->direct && st == RS_CLOSED) {
+				s->idle_family = s->ep.family;
+				s->tainted = 1;
+			}
 			s->attempts++;
 			publish(e, s, st, err);
 		} else if (v == RS_V_TIMEOUT) {
@@ -511,11 +589,25 @@ static void on_cqe(struct engine *e, const struct io_uring_cqe *cqe)
 		}
 		break;
 	case OP_SOFTERR:
-		after_timeout(e, s, cqe->res >= 0 ? s->so_error : 0);
+		/* A failed disconnect leaves the socket to the next SOCKET. */
+		if (cqe->res >= 0 && !s->so_error) {
+			s->idle_family = s->ep.family;
+			s->need_clear = 1;
+		}
+		after_timeout(e, s, s->so_error);
 		break;
 	case OP_CONFIRM:
-		if (cqe->res < 0) {
-			step_failed(e, s, cqe->res);
+		/* -EAGAIN: the error queue was empty, the socket is clean. */
+		if (cqe->res == -EAGAIN && !s->so_error) {
+			s->idle_family = s->ep.family;
+			s->need_clear = 1;
+			s->tainted = 0;
+		} else if (cqe->res >= 0 && s->tainted) {
+			/* An ICMP error of this probe, or of the one refused
+			 * before it: ask again on a new socket, as the same
+			 * attempt. */
+			s->attempts--;
+			defer(e, s, e->now_ns);
 			break;
 		}
 		v = rs_classify_so_error(s->so_error, &st, &err);
@@ -742,6 +834,7 @@ int rs_engine_run(const struct rs_engine_params *p)
 	e.w = &p->shm->w[p->id];
 	e.out = p->shm->res[p->id];
 	e.linger = (struct linger){.l_onoff = 1, .l_linger = 0};
+	e.unspec.sa_family = AF_UNSPEC;
 	e.slot = calloc(p->concurrency, sizeof(*e.slot));
 	e.free_stack = calloc(p->concurrency, sizeof(*e.free_stack));
 	e.lease = calloc(p->shm->nleases, sizeof(*e.lease));
