@@ -181,6 +181,18 @@ full:
 		rs_jobring_unstick(c->shm.jobs);
 }
 
+/* The workers' probes in flight now, kept in the summary if the most yet:
+ * the evidence that a scan held as many as it was given slots for. */
+static void sample_inflight(const struct coord *c, struct rs_summary *sum)
+{
+	uint64_t n = 0;
+
+	for (unsigned w = 0; w < c->cfg->workers; w++)
+		n += atomic_load_explicit(&c->shm.w[w].inflight, memory_order_relaxed);
+	if (n > sum->inflight_peak)
+		sum->inflight_peak = n;
+}
+
 /* Take every answer waiting in the result rings; a position answered
  * before (handed out twice after a worker died) is dropped, so the output
  * holds each exactly once. Returns how many answers were taken. */
@@ -592,6 +604,7 @@ int rs_scan_run(const struct rs_config *cfg, struct rs_summary *sum)
 		produce(&c);
 		uint64_t got = drain(&c);
 		uint64_t now = mono_ns();
+		sample_inflight(&c, sum);
 		rs_progress_tick(&prog, now, c.received, c.total, sum->count[RS_OPEN]);
 		if (out->err) {
 			/* No point probing what cannot be reported. */

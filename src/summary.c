@@ -78,7 +78,7 @@ int rs_summary_write_json(const struct rs_summary *s, const char *path)
 		"\"filtered\":%llu,\"unreachable\":%llu,\"error\":%llu,\"retries\":%llu,"
 		"\"local_errors\":%llu,\"elapsed_s\":%.6f,\"probes_per_s\":%.1f,"
 		"\"engine\":\"%s\",\"concurrency\":%u,\"restarts\":%u,\"requeued\":%llu,"
-		"\"duplicates\":%llu,\"resumed\":%llu,\"workers\":[",
+		"\"duplicates\":%llu,\"resumed\":%llu,\"inflight_peak\":%llu,\"workers\":[",
 		(unsigned long long)s->seed, s->shard_index, s->shard_count,
 		(unsigned long long)s->targets, (unsigned long long)answered(s),
 		(unsigned long long)s->count[RS_OPEN], (unsigned long long)s->count[RS_CLOSED],
@@ -88,7 +88,7 @@ int rs_summary_write_json(const struct rs_summary *s, const char *path)
 		(unsigned long long)s->local_errors, s->elapsed_s, rate(s),
 		s->engine ? s->engine : "direct", s->concurrency, s->restarts,
 		(unsigned long long)s->requeued, (unsigned long long)s->duplicates,
-		(unsigned long long)s->resumed);
+		(unsigned long long)s->resumed, (unsigned long long)s->inflight_peak);
 	for (unsigned w = 0; w < s->workers; w++)
 		fprintf(f, "%s{\"id\":%u,\"pid\":%d,\"probes\":%llu}", w ? "," : "", w,
 			s->worker[w].pid, (unsigned long long)s->worker[w].probes);

@@ -61,13 +61,14 @@ struct rs_summary {
 	uint64_t local_errors;
 	double elapsed_s;
 	unsigned workers;
-	unsigned concurrency; /* per worker, after clamping to limits */
-	const char *engine;   /* "direct" or "compat" */
-	int interrupted;      /* the signal that stopped the scan, or 0 */
-	unsigned restarts;    /* workers that died and were replaced */
-	uint64_t requeued;    /* positions handed out again after a death */
-	uint64_t duplicates;  /* answers dropped as repeats */
-	uint64_t resumed;     /* answered by earlier runs (--resume) */
+	unsigned concurrency;	/* per worker, after clamping to limits */
+	const char *engine;	/* "direct" or "compat" */
+	int interrupted;	/* the signal that stopped the scan, or 0 */
+	unsigned restarts;	/* workers that died and were replaced */
+	uint64_t requeued;	/* positions handed out again after a death */
+	uint64_t duplicates;	/* answers dropped as repeats */
+	uint64_t resumed;	/* answered by earlier runs (--resume) */
+	uint64_t inflight_peak; /* most probes in flight at once, as sampled */
 	struct rs_worker_summary worker[RS_MAX_WORKERS];
 };
 
