@@ -21,7 +21,7 @@
 #include "worker.h"
 
 #define DEFAULT_PORTS	    "22,23"
-#define DEFAULT_CONCURRENCY 4096
+#define DEFAULT_CONCURRENCY 16384
 
 enum {
 	OPT_ALL = 0x100,
@@ -83,7 +83,7 @@ static const char usage_text[] =
 	"      --all              report closed/filtered/unreachable/error too (default: open "
 	"only)\n"
 	"  -w, --workers N        worker processes, one per core (default: online cores)\n"
-	"  -c, --concurrency N    probes in flight per worker (default 4096; capped by the\n"
+	"  -c, --concurrency N    probes in flight per worker (default 16384; capped by the\n"
 	"                         open-files limit, which ringscan raises to its hard limit)\n"
 	"  -r, --rate N           at most N new connects per second in all (0 = no limit)\n"
 	"  -t, --timeout MS       per-attempt connect timeout in ms (default 1000)\n"
