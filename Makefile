@@ -141,8 +141,10 @@ $(B)/bench/epoll_connect: bench/peers/epoll_connect.c
 	$(Q)$(CC) -O2 -g -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -o $@ $<
 
 bench: deps all $(MICROS) $(B)/bench/epoll_connect
-	$(Q)for m in $(MICROS); do echo "== $$m"; $$m || exit 1; done
-	$(Q)bench/run.sh
+	$(Q)for m in $(MICROS); do echo "### $$(basename $$m)"; echo; $$m || exit 1; echo; \
+		done >$(B)/bench/micro.md
+	$(Q)cat $(B)/bench/micro.md
+	$(Q)RS_BENCH_MICRO=$(CURDIR)/$(B)/bench/micro.md bench/run.sh
 
 format:
 	$(Q)clang-format -i $(FORMAT_SRCS)

@@ -98,8 +98,9 @@ enum op {
  * workers, medians of 3 side by side); 16-128 were within noise. Refilling
  * at once instead of waiting for completions brought the 72 ms back: the
  * gain is in keeping in flight only what the targets need. Fast answers
- * settle near 8 x LAUNCH_BATCH in flight (wait_nr is in flight / 8); slow
- * ones accumulate up to --concurrency at LAUNCH_BATCH per millisecond. */
+ * are reaped in the iteration that launched them (see WAIT_BATCH), so they
+ * settle near a few batches in flight; slow ones accumulate up to
+ * --concurrency at LAUNCH_BATCH per iteration. */
 #define LAUNCH_BATCH 64
 
 /* Without the kernel's min-wait: completions to wait for at most (before
