@@ -9,8 +9,9 @@
  *   SOCKET(direct, slot) ─link→ [SETSOCKOPT(TCP_USER_TIMEOUT)] ─link→ CONNECT ─link→ LINK_TIMEOUT
  *   [CQE only on failure]        [CQE only on failure]                [the CQE]     [no CQE]
  *
- * and the next ones reuse it: after a refusal the kernel has read the error
- * and disconnected the socket itself, so the next probe is just
+ * and the next ones reuse it: after a refusal the socket is closed and the
+ * error read (the next connect on it resets it, at the cost of one more
+ * internal retry in the kernel), so the next probe is just
  *
  *   CONNECT ─link→ LINK_TIMEOUT
  *   [the CQE]     [no CQE]
@@ -30,14 +31,18 @@
  * reaches a socket in SYN_SENT is queued there whatever IP_RECVERR says
  * (kernel 6.18), and neither a disconnect nor a new connect removes it: it
  * keeps the socket readable for errors, and every later connect on it
- * "completes" at once with 0. An ICMP port unreachable reads as a refusal
- * just like a RST, so a socket reused after a refusal is "tainted": if its
- * next connect returns 0 and the queue held an error, nobody can tell
- * whose error it was, and the probe is done again on a new socket. Any
- * other ICMP outcome retires the socket.
+ * "completes" at once with 0 (on some 6.10-6.15 kernels with ECONNRESET).
+ * An ICMP error can also reach a socket while it is being read or
+ * disconnected, or stay in its soft error after a refusal, and an ICMP
+ * port unreachable reads as ECONNREFUSED just like a RST. So an answer on
+ * a reused socket that rests on an ICMP error (SO_ERROR set, an entry in
+ * the error queue, ECONNRESET) may belong to an earlier probe: the probe
+ * is asked again on a new socket, as the same attempt (ask_fresh). Only
+ * ECONNREFUSED and clean confirmations and timeouts keep a socket.
  *
- * The CQE a probe acts on is always its chain's last, so nothing of the
- * chain still runs when the slot takes its next probe. After anything else
+ * The CQE a probe acts on is its chain's last, or the failure of a step
+ * before it (which suppresses the rest of the chain's CQEs), so nothing of
+ * the chain still runs when the slot takes its next probe. After anything else
  * (an error, a failed step) the slot forgets its socket, and the next
  * SOCKET into the slot replaces the old file (which closes it); the ring's
  * teardown closes the rest. Nothing here allocates, locks or makes a
@@ -113,7 +118,8 @@ enum op {
  * with 128, refused-only worlds within noise (medians of 3, side by side). */
 #define WAIT_MAX 32
 /* With the kernel's min-wait (see uring_wait.h): wait for up to WAIT_BATCH
- * completions but no longer than MIN_WAIT_US once one is there. Reaping
+ * completions, but once MIN_WAIT_US from the start of the wait have passed,
+ * no longer than there is one. Reaping
  * every fast answer of an iteration keeps refused probes at ~770 in flight
  * whatever --concurrency: at -c 4096 on 262,144 refused probes 0.513 ->
  * 0.363 s, at -c 64 0.379 -> 0.365 s; mixed 262,144 at -c 19000 3.07 ->
@@ -157,7 +163,7 @@ struct slot {
 	uint8_t local_tries; /* consecutive local failures */
 	uint8_t idle_family; /* direct: family of the slot's reusable socket, or 0 */
 	uint8_t need_clear;  /* its SO_ERROR holds a disconnect's ECONNRESET */
-	uint8_t tainted;     /* it was refused since its error queue was drained */
+	uint8_t reused;	     /* this attempt runs on a socket an earlier probe used */
 	uint32_t lease;	     /* the lease the position came from */
 };
 
@@ -213,8 +219,6 @@ static uint64_t ud(uint32_t slot, enum op op, uint32_t gen)
 	return (uint64_t)gen << 32 | (uint64_t)op << SLOT_BITS | slot;
 }
 
-/* An SQE, submitting what is queued first if fewer than need are free (a
- * linked chain must never be split across two submissions). */
 /* Room for a chain of need SQEs, submitting what is queued first if needed
  * (a linked chain must never be split across two submissions). False when
  * the kernel takes no more for now (memory pressure): local trouble, which
@@ -304,12 +308,13 @@ static void launch(struct engine *e, struct slot *s)
 			sqe->user_data = ud(i, OP_CLEAR, s->gen);
 			s->need_clear = 0;
 		}
+		s->reused = 1;
 		sqe = io_uring_get_sqe(&e->ring);
 		io_uring_prep_connect(sqe, (int)i, &s->addr.sa, alen);
 		sqe->flags |= IOSQE_FIXED_FILE | IOSQE_IO_LINK;
 	} else if (e->direct) {
 		s->need_clear = 0;
-		s->tainted = 0;
+		s->reused = 0;
 		sqe = io_uring_get_sqe(&e->ring);
 		io_uring_prep_socket_direct(sqe, s->ep.family, SOCK_STREAM, 0, i, 0);
 		sqe->flags |= IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS;
@@ -524,13 +529,47 @@ static void confirm(struct engine *e, struct slot *s)
 	s->st = S_CONFIRM;
 }
 
-/* A failed step that is not the connect itself (socket, sockopt). */
+/* A failed step that is not the connect itself (socket, sockopt). A step
+ * that failed with -ECANCELED was cancelled because a later SQE of its
+ * chain failed at submission (its own CQE is suppressed): local trouble. */
 static void step_failed(struct engine *e, struct slot *s, int res)
 {
-	if (rs_is_local_error(-res))
+	if (res == -ECANCELED || rs_is_local_error(-res))
 		back_off(e, s);
 	else
 		publish(e, s, RS_ERROR, -res);
+}
+
+/* An answer on a reused socket rested on an ICMP error that may belong to
+ * an earlier probe (see the top of this file): probe again, at once, on a
+ * new socket. The caller has not counted the attempt. */
+static void ask_fresh(struct engine *e, struct slot *s)
+{
+	close_now(e, s);
+	defer(e, s, e->now_ns);
+}
+
+/* The confirmation chain ended: s->so_error holds SO_ERROR, drained what
+ * the drain of the error queue returned (-EAGAIN: it was empty; anything
+ * else when it held an entry or did not run). */
+static void confirm_done(struct engine *e, struct slot *s, int drained)
+{
+	enum rs_state st = RS_ERROR;
+	int err = 0;
+
+	if (s->reused && (drained != -EAGAIN || s->so_error)) {
+		s->attempts--;
+		ask_fresh(e, s);
+		return;
+	}
+	if (drained == -EAGAIN && !s->so_error) {
+		s->idle_family = s->ep.family;
+		s->need_clear = 1;
+	}
+	enum rs_verdict v = rs_classify_so_error(s->so_error, &st, &err);
+	if (v == RS_V_TIMEOUT)
+		s->attempts--; /* timed_out() counts this attempt */
+	settle(e, s, v, st, err);
 }
 
 /* Dispatch one completion to its slot's state machine. */
@@ -553,18 +592,18 @@ static void on_cqe(struct engine *e, const struct io_uring_cqe *cqe)
 	static const uint8_t pending_in[OP_MAX + 1] = {
 		[OP_SOCKET] = S_CONNECT,       [OP_USERTO] = S_CONNECT,
 		[OP_CLEAR] = S_CONNECT,	       [OP_CONNECT] = S_CONNECT,
-		[OP_CONFIRM_READ] = S_CONFIRM, [OP_CONFIRM] = S_CONFIRM,
-		[OP_SOFTERR_READ] = S_SOFTERR, [OP_SOFTERR] = S_SOFTERR,
+		[OP_CONFIRM_READ] = S_CONFIRM, [OP_CONFIRM_DISC] = S_CONFIRM,
+		[OP_CONFIRM] = S_CONFIRM,      [OP_SOFTERR_READ] = S_SOFTERR,
+		[OP_SOFTERR] = S_SOFTERR,
 	};
-	/* A failed disconnect shows as the drain's -ECANCELED. */
-	if (op == OP_TIMEOUT || op == OP_CLOSE || op == OP_CONFIRM_DISC || op > OP_MAX ||
-	    s->st != pending_in[op])
+	if (op == OP_TIMEOUT || op == OP_CLOSE || op > OP_MAX || s->st != pending_in[op])
 		return;
 	/* The steps before a chain's last post a CQE only on failure, which
-	 * cancels the rest of the chain (whose CQEs then find the slot in
-	 * another state, or another generation, and are dropped). */
+	 * cancels the rest of the chain and suppresses its CQEs (those that
+	 * still come find the slot in another state, or another generation,
+	 * and are dropped). */
 	bool step = op == OP_SOCKET || op == OP_USERTO || op == OP_CLEAR || op == OP_CONFIRM_READ ||
-		    op == OP_SOFTERR_READ;
+		    op == OP_CONFIRM_DISC || op == OP_SOFTERR_READ;
 	if (step && cqe->res >= 0)
 		return;
 	e->inflight--;
@@ -573,8 +612,15 @@ static void on_cqe(struct engine *e, const struct io_uring_cqe *cqe)
 	case OP_SOCKET:
 	case OP_USERTO:
 	case OP_CLEAR:
-	case OP_CONFIRM_READ:
 		step_failed(e, s, cqe->res);
+		break;
+	case OP_CONFIRM_READ:
+		close_now(e, s); /* may be established: not disconnected */
+		step_failed(e, s, cqe->res);
+		break;
+	case OP_CONFIRM_DISC:
+		close_now(e, s);
+		confirm_done(e, s, cqe->res);
 		break;
 	case OP_SOFTERR_READ:
 		close_now(e, s); /* not disconnected: may still be in SYN_SENT */
@@ -587,13 +633,14 @@ static void on_cqe(struct engine *e, const struct io_uring_cqe *cqe)
 			s->local_tries = 0;
 			confirm(e, s);
 		} else if (v == RS_V_FINAL) {
-			/* Refused: the kernel has read the error and
-			 * disconnected the socket, ready for the next (but
-			 * see "tainted" at the top of this file). */
-			if (e->direct && st == RS_CLOSED) {
-				s->idle_family = s->ep.family;
-				s->tainted = 1;
+			if (s->reused && cqe->res == -ECONNRESET) {
+				ask_fresh(e, s); /* see the top of this file */
+				break;
 			}
+			/* Refused: the kernel has read the error; the socket
+			 * is closed and ready for the next probe. */
+			if (e->direct && cqe->res == -ECONNREFUSED)
+				s->idle_family = s->ep.family;
 			s->attempts++;
 			publish(e, s, st, err);
 		} else if (v == RS_V_TIMEOUT) {
@@ -603,31 +650,20 @@ static void on_cqe(struct engine *e, const struct io_uring_cqe *cqe)
 		}
 		break;
 	case OP_SOFTERR:
-		/* A failed disconnect leaves the socket to the next SOCKET. */
-		if (cqe->res >= 0 && !s->so_error) {
+		if (s->reused && s->so_error && s->so_error != ETIMEDOUT) {
+			ask_fresh(e, s); /* see the top of this file */
+			break;
+		}
+		if (cqe->res < 0)
+			close_now(e, s); /* not disconnected */
+		else if (!s->so_error) {
 			s->idle_family = s->ep.family;
 			s->need_clear = 1;
 		}
 		after_timeout(e, s, s->so_error);
 		break;
 	case OP_CONFIRM:
-		/* -EAGAIN: the error queue was empty, the socket is clean. */
-		if (cqe->res == -EAGAIN && !s->so_error) {
-			s->idle_family = s->ep.family;
-			s->need_clear = 1;
-			s->tainted = 0;
-		} else if (cqe->res >= 0 && s->tainted) {
-			/* An ICMP error of this probe, or of the one refused
-			 * before it: ask again on a new socket, as the same
-			 * attempt. */
-			s->attempts--;
-			defer(e, s, e->now_ns);
-			break;
-		}
-		v = rs_classify_so_error(s->so_error, &st, &err);
-		if (v == RS_V_TIMEOUT)
-			s->attempts--; /* timed_out() counts this attempt */
-		settle(e, s, v, st, err);
+		confirm_done(e, s, cqe->res);
 		break;
 	default:
 		break;
@@ -913,6 +949,8 @@ int rs_engine_run(const struct rs_engine_params *p)
 		struct __kernel_timespec ts = {.tv_sec = 0, .tv_nsec = (long long)wait_ns};
 		if (wait_nr && e.min_wait) {
 			ret = rs__submit_and_wait_min(&e.ring, wait_nr, &ts, MIN_WAIT_US);
+			if (ret == -EINVAL)
+				e.min_wait = 0; /* refused before submitting: wait the old way */
 		} else if (wait_nr) {
 			ret = io_uring_submit_and_wait_timeout(&e.ring, &cqe, wait_nr, &ts, NULL);
 		} else {
