@@ -148,8 +148,12 @@ int rs_target_parse(struct rs_addrset *s, const char *spec, unsigned flags, char
 		unsigned bits = v6 ? 128 : 32;
 		if (parse_addr(spec, (size_t)(slash - spec), v6, &lo))
 			goto bad;
-		if (parse_uint(slash + 1, len - (size_t)(slash - spec) - 1, bits, &plen)) {
-			snprintf(err, errlen, "invalid prefix length in '%s' (0-%u)",
+		/* No leading zeros, as in the dotted quad itself (127.0.0.01). */
+		size_t plen_len = len - (size_t)(slash - spec) - 1;
+		if ((plen_len > 1 && slash[1] == '0') ||
+		    parse_uint(slash + 1, plen_len, bits, &plen)) {
+			snprintf(err, errlen,
+				 "invalid prefix length in '%s' (0-%u, no leading zeros)",
 				 shown(spec, show, sizeof(show)), bits);
 			return -EINVAL;
 		}

@@ -218,6 +218,10 @@ static const struct tcase target_cases[] = {
 	BAD("/"),
 	BAD("/24"),
 	BAD("1.2.3.4/-1"),
+	BAD("127.0.0.1/08"), /* leading zeros: refused as in 127.0.0.01 */
+	BAD("127.0.0.01"),
+	BAD("::1/0128"),
+	BAD("127.0.0.0/00"),
 	BAD("1.2.3.4/+8"),
 	BAD("1.2.3.4/ 8"),
 	BAD("1.2.3.4/8/8"),
