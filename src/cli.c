@@ -1,27 +1,24 @@
-/* The command line: the getopt_long table, validation and --help. Every
- * refusal is one line on stderr that names the offending argument; the
- * caller exits 2 before any packet is sent (DESIGN.md invariant 7). */
+/* The command line: the getopt_long table, --help, and parsing argv into
+ * a struct rs_config plus the struct rs_cli_opts that config.c validates.
+ * Every refusal is one line on stderr that names the offending argument;
+ * the caller exits 2 before any packet is sent (DESIGN.md invariant 7). */
+#include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <libgen.h>
-#include <limits.h>
-#include <stdbool.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <sys/resource.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
-#include "ringscan/shard.h"
+#include "config.h"
+#include "errmsg.h"
 #include "worker.h"
 
-#define DEFAULT_PORTS	    "22,23"
 #define DEFAULT_CONCURRENCY 16384
+#define SHORT_OPTS	    ":p:i:o:f:w:c:r:t:qhV"
 
 enum {
 	OPT_ALL = 0x100,
@@ -112,15 +109,14 @@ static const char usage_text[] =
 	"flushed and the checkpoint written first; a second signal stops at once.\n";
 
 /* One line on stderr, then the caller returns RS_CLI_USAGE. */
+static int refuse(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int refuse(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("ringscan: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	rs_verrorf(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	return RS_CLI_USAGE;
 }
 
@@ -139,31 +135,6 @@ static int parse_num(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 		return -ERANGE;
 	*out = v;
 	return 0;
-}
-
-#define NUM(optname, lo, hi, dst)                                                                  \
-	do {                                                                                       \
-		uint64_t v_;                                                                       \
-		if (parse_num(optarg, (lo), (hi), &v_))                                            \
-			return refuse("%s: invalid value '%s' (expected %llu-%llu)", optname,      \
-				      optarg, (unsigned long long)(lo), (unsigned long long)(hi)); \
-		(dst) = v_;                                                                        \
-	} while (0)
-
-/* The open-files limit bounds a worker's registered file table (and fds
- * in compat mode): raise the soft limit to the hard one and return it. */
-static uint64_t nofile_limit(void)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl))
-		return 1024;
-	if (rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-		getrlimit(RLIMIT_NOFILE, &rl);
-	}
-	return rl.rlim_cur;
 }
 
 /* "I/N" with 0 <= I < N <= 2^32. Returns 0 or -EINVAL. */
@@ -185,138 +156,189 @@ static int parse_shard(const char *s, uint32_t *index, uint32_t *count)
 	return 0;
 }
 
-/* path's directory, resolved, and its last component, into out. */
-static void canonical(const char *path, char *out, size_t n)
+/* getopt_long's '?' (unknown, ambiguous, or an argument given to an
+ * option that takes none) and ':' (a missing argument), as one line that
+ * names the option as the user wrote it: "-z" wherever it sat in a
+ * cluster such as -zq, "--name" without any "=value". glibc sets optopt
+ * to 0 for an unknown or ambiguous long option, to the option's value for
+ * one that got an argument it does not take, to the character for a
+ * short one; optind has stepped past a long option's element. */
+static int refuse_option(int opt, char *const *argv)
 {
-	char d[PATH_MAX], b[PATH_MAX], real[PATH_MAX];
+	const char *arg = argv[optind - 1];
+	int len = (int)strcspn(arg, "=");
+	bool is_long = !strncmp(arg, "--", 2);
 
-	snprintf(d, sizeof(d), "%s", path);
-	snprintf(b, sizeof(b), "%s", path);
-	if (realpath(dirname(d), real))
-		snprintf(out, n, "%s/%s", real, basename(b));
-	else
-		snprintf(out, n, "%s", path);
+	if (opt == ':')
+		return is_long ? refuse("%.*s: missing argument", len, arg)
+			       : refuse("-%c: missing argument", optopt);
+	if (optopt == 0)
+		return refuse("%.*s: unknown or ambiguous option (see --help)", len, arg);
+	if (optopt >= 0x100 || strchr(SHORT_OPTS + 1, optopt))
+		return refuse("%.*s: takes no argument", len, arg);
+	if (isprint(optopt))
+		return refuse("-%c: unknown option (see --help)", optopt);
+	return refuse("-\\x%02x: unknown option (see --help)", optopt & 0xff);
 }
 
-/* Do a and b name the same file: the same inode if both exist, else the
- * same resolved directory and name? */
-static bool same_place(const char *a, const char *b)
+/* The numeric options. */
+static int parse_number(int opt, struct rs_config *cfg, struct rs_cli_opts *o)
 {
-	struct stat sa, sb;
-	char ca[2 * PATH_MAX], cb[2 * PATH_MAX];
+	static const struct {
+		int opt;
+		const char *name;
+		uint64_t lo, hi;
+	} table[] = {
+		{'w', "-w/--workers", 1, RS_MAX_WORKERS},
+		{'c', "-c/--concurrency", 1, 1000000},
+		{'r', "-r/--rate", 0, 1000000000},
+		{'t', "-t/--timeout", 1, 3600000},
+		{OPT_RETRIES, "--retries", 0, 20},
+		{OPT_SEED, "--seed", 0, UINT64_MAX},
+		{OPT_CHECKPOINT_INTERVAL, "--checkpoint-interval", 10, 3600000},
+	};
+	uint64_t v;
+	size_t i = 0;
 
-	if (stat(a, &sa) == 0 && stat(b, &sb) == 0)
-		return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-	canonical(a, ca, sizeof(ca));
-	canonical(b, cb, sizeof(cb));
-	return !strcmp(ca, cb);
-}
-
-/* Can a file be created next to path? An unnamed O_TMPFILE tries it for
- * real without touching any name; where the file system has none,
- * access(2) answers. False with errno set. */
-static bool dir_writable(const char *path)
-{
-	char d[PATH_MAX];
-
-	snprintf(d, sizeof(d), "%s", path);
-	const char *dir = dirname(d);
-	int fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
-	if (fd >= 0) {
-		close(fd);
-		return true;
+	while (table[i].opt != opt)
+		if (++i == sizeof(table) / sizeof(table[0]))
+			return refuse("%s: unknown option (see --help)", optarg);
+	if (parse_num(optarg, table[i].lo, table[i].hi, &v))
+		return refuse("%s: invalid value '%s' (expected %llu-%llu)", table[i].name, optarg,
+			      (unsigned long long)table[i].lo, (unsigned long long)table[i].hi);
+	switch (opt) {
+	case 'w':
+		cfg->workers = (unsigned)v;
+		break;
+	case 'c':
+		o->concurrency = v;
+		break;
+	case 'r':
+		cfg->rate = v;
+		break;
+	case 't':
+		cfg->timeout_ms = (unsigned)v;
+		break;
+	case OPT_RETRIES:
+		cfg->retries = (unsigned)v;
+		break;
+	case OPT_SEED:
+		cfg->seed = v;
+		o->seed_set = true;
+		break;
+	default:
+		cfg->checkpoint_ms = (unsigned)v;
+		o->interval_set = true;
+		break;
 	}
-	if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
-		return false;
-	return access(dir, W_OK) == 0;
+	return RS_CLI_RUN;
 }
 
-/* --resume FILE, before the seed is drawn: it needs -o FILE; an existing
- * checkpoint is read (refused when damaged) and, without --seed, gives its
- * seed; the fingerprint of this command line is computed for comparing. */
-static int check_resume(struct rs_config *cfg, const char *path, int *seed_set)
+/* Remember an input file's path: no output may be written over it. */
+static int add_input(struct rs_cli_opts *o, const char *path)
 {
-	char err[512], tmp[PATH_MAX];
+	if (!strcmp(path, "-"))
+		return RS_CLI_RUN;
+	const char **n = realloc(o->inputs, (o->ninputs + 1) * sizeof(*n));
+	if (!n)
+		return refuse("out of memory");
+	o->inputs = n;
+	o->inputs[o->ninputs++] = path;
+	return RS_CLI_RUN;
+}
+
+/* A target list from a file (-i, --exclude-file) or the command line. */
+static int parse_targets(int opt, struct rs_config *cfg, struct rs_cli_opts *o)
+{
+	char err[256];
 	int ret;
 
-	if (cfg->dry_run)
-		return refuse("--resume: a --dry-run sends nothing, so there is nothing to resume");
-	if (!cfg->output)
-		return refuse("--resume needs -o FILE: a resumed scan truncates its output back to "
-			      "what the checkpoint records, which stdout cannot be");
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
-		return refuse("--resume: path too long");
-	if (same_place(path, cfg->output) || same_place(tmp, cfg->output))
-		return refuse("--resume: the checkpoint '%s' (and '%s') cannot also be the "
-			      "-o/--output file",
-			      path, tmp);
-	/* The checkpoint's place must be writable: found out now, without
-	 * touching any file, not at the first checkpoint. */
-	if (!dir_writable(path))
-		return refuse("--resume: cannot write '%s': %s", tmp, strerror(errno));
-	cfg->resume_path = path;
-	cfg->fp.shard_index = cfg->shard_index;
-	cfg->fp.shard_count = cfg->shard_count;
-	snprintf(cfg->fp.format, sizeof(cfg->fp.format), "%s", cfg->sink->name);
-	cfg->fp.all = cfg->all;
-	rs_fingerprint_sets(&cfg->fp, &cfg->space, &cfg->exclude);
-
-	struct rs_checkpoint *ck = calloc(1, sizeof(*ck));
-	if (!ck)
+	switch (opt) {
+	case 'i':
+		ret = rs_target_load(&cfg->space.addrs, optarg, RS_TARGET_NAMES, err, sizeof(err));
+		break;
+	case OPT_EXCLUDE:
+		ret = rs_target_parse_list(&cfg->exclude, optarg, 0, err, sizeof(err));
+		break;
+	default:
+		ret = rs_target_load(&cfg->exclude, optarg, 0, err, sizeof(err));
+		break;
+	}
+	if (ret == -ENOMEM)
 		return refuse("out of memory");
-	ret = rs_checkpoint_load(path, ck, err, sizeof(err));
-	if (ret == -ENOENT) {
-		free(ck);
-		return RS_CLI_RUN; /* start fresh */
-	}
-	if (ret) {
-		free(ck);
-		return refuse("--resume: %s", err);
-	}
-	cfg->resume = ck;
-	if (!*seed_set) {
-		cfg->seed = ck->fp.seed;
-		*seed_set = 1;
-	}
-	return RS_CLI_RUN;
+	if (ret)
+		return refuse("%s: %s",
+			      opt == 'i'	   ? "-i/--input"
+			      : opt == OPT_EXCLUDE ? "--exclude"
+						   : "--exclude-file",
+			      err);
+	return opt == OPT_EXCLUDE ? RS_CLI_RUN : add_input(o, optarg);
 }
 
-/* With --resume, before any file is touched: the output must be a regular
- * file (or not exist yet, for a fresh start) and hold at least what the
- * checkpoint records. */
-static int check_resumed_output(const struct rs_config *cfg)
+/* One option other than the numeric ones. */
+static int parse_option(int opt, char *const *argv, struct rs_config *cfg, struct rs_cli_opts *o)
 {
-	const struct rs_checkpoint *ck = cfg->resume;
-	struct stat st;
-	bool exists = stat(cfg->output, &st) == 0;
-
-	if (exists && !S_ISREG(st.st_mode))
-		return refuse("-o/--output: '%s' is not a regular file, which --resume needs",
-			      cfg->output);
-	if (ck && (uint64_t)(exists ? st.st_size : 0) < ck->length)
-		return refuse("--resume: '%s' holds %lld bytes, fewer than the %llu that '%s' "
-			      "records: it was truncated or replaced, so the scan cannot be "
-			      "resumed",
-			      cfg->output, exists ? (long long)st.st_size : 0LL,
-			      (unsigned long long)ck->length, cfg->resume_path);
-	return RS_CLI_RUN;
-}
-
-/* With --resume, the output (opened without truncation): cut back to what
- * the checkpoint records (left as it is when the scan is finished), or
- * emptied for a fresh start. */
-static int open_resumed_output(struct rs_config *cfg)
-{
-	const struct rs_checkpoint *ck = cfg->resume;
-	off_t len = ck ? (off_t)ck->length : 0;
-
-	if (ck && rs_checkpoint_finished(ck))
-		return RS_CLI_RUN; /* nothing to do: leave the output as it is */
-	if (ftruncate(cfg->out_fd, len) < 0 || lseek(cfg->out_fd, len, SEEK_SET) < 0)
-		return refuse("-o/--output: cannot truncate '%s': %s", cfg->output,
-			      strerror(errno));
-	cfg->out_length = (uint64_t)len;
-	return RS_CLI_RUN;
+	switch (opt) {
+	case 'p':
+		if (o->ports)
+			return refuse("-p/--ports: given twice; list every port in one -p");
+		o->ports = optarg;
+		return RS_CLI_RUN;
+	case 'o':
+		cfg->output = optarg;
+		return RS_CLI_RUN;
+	case 'f':
+		o->format = optarg;
+		return RS_CLI_RUN;
+	case OPT_ALL:
+		cfg->all = true;
+		return RS_CLI_RUN;
+	case 'q':
+		cfg->quiet = true;
+		return RS_CLI_RUN;
+	case OPT_STATS:
+		cfg->stats_path = optarg;
+		return RS_CLI_RUN;
+	case OPT_DRY_RUN:
+		cfg->dry_run = true;
+		return RS_CLI_RUN;
+	case OPT_ALLOW_RESERVED:
+		o->allow_reserved = true;
+		return RS_CLI_RUN;
+	case OPT_RESUME:
+		o->resume = optarg;
+		return RS_CLI_RUN;
+	case OPT_ENGINE:
+		if (!strcmp(optarg, "auto"))
+			cfg->engine = RS_ENGINE_AUTO;
+		else if (!strcmp(optarg, "compat"))
+			cfg->engine = RS_ENGINE_COMPAT;
+		else
+			return refuse("--engine: unknown mode '%s' (auto, compat)", optarg);
+		return RS_CLI_RUN;
+	case 'i':
+	case OPT_EXCLUDE:
+	case OPT_EXCLUDE_FILE:
+		return parse_targets(opt, cfg, o);
+	case OPT_SHARD:
+		if (parse_shard(optarg, &cfg->shard_index, &cfg->shard_count))
+			return refuse("--shard: invalid '%s' (expected I/N with 0 <= I < N)",
+				      optarg);
+		return RS_CLI_RUN;
+	case OPT_BANNER:
+		return refuse("--banner: not implemented yet");
+	case 'h':
+		rs_cli_usage(stdout);
+		return RS_CLI_EXIT_OK;
+	case 'V':
+		printf("ringscan %s\n", RS_VERSION);
+		return RS_CLI_EXIT_OK;
+	case ':':
+	case '?':
+		return refuse_option(opt, argv);
+	default:
+		return parse_number(opt, cfg, o);
+	}
 }
 
 void rs_cli_usage(FILE *f)
@@ -324,15 +346,13 @@ void rs_cli_usage(FILE *f)
 	fputs(usage_text, f);
 }
 
-int rs_cli_parse(int argc, char **argv, struct rs_config *cfg)
+int rs_cli_parse(int argc, char **argv, struct rs_config *cfg, struct rs_cli_opts *o)
 {
-	const char *ports = NULL, *format = "jsonl", *resume = NULL;
-	uint64_t conc = DEFAULT_CONCURRENCY;
 	char err[256];
-	int seed_set = 0, allow_reserved = 0, interval_set = 0, opt, ret;
-	int cpus[1024];
+	int opt, ret, cpus[1024];
 
 	memset(cfg, 0, sizeof(*cfg));
+	memset(o, 0, sizeof(*o));
 	rs_space_init(&cfg->space);
 	rs_addrset_init(&cfg->exclude);
 	cfg->workers = rs_online_cpus(cpus, 1024);
@@ -343,113 +363,16 @@ int rs_cli_parse(int argc, char **argv, struct rs_config *cfg)
 	cfg->out_fd = STDOUT_FILENO;
 	cfg->signal_fd = -1;
 	cfg->checkpoint_ms = 2000;
+	o->format = "jsonl";
+	o->concurrency = DEFAULT_CONCURRENCY;
 
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":p:i:o:f:w:c:r:t:qhV", options, NULL)) != -1) {
-		switch (opt) {
-		case 'p':
-			if (ports)
-				return refuse("-p/--ports: given twice; list every port in one -p");
-			ports = optarg;
-			break;
-		case 'o':
-			cfg->output = optarg;
-			break;
-		case 'f':
-			format = optarg;
-			break;
-		case OPT_ALL:
-			cfg->all = true;
-			break;
-		case 'w':
-			NUM("-w/--workers", 1, RS_MAX_WORKERS, cfg->workers);
-			break;
-		case 'c':
-			NUM("-c/--concurrency", 1, 1000000, conc);
-			break;
-		case 'r':
-			NUM("-r/--rate", 0, 1000000000, cfg->rate);
-			break;
-		case 't':
-			NUM("-t/--timeout", 1, 3600000, cfg->timeout_ms);
-			break;
-		case OPT_RETRIES:
-			NUM("--retries", 0, 20, cfg->retries);
-			break;
-		case OPT_SEED:
-			NUM("--seed", 0, UINT64_MAX, cfg->seed);
-			seed_set = 1;
-			break;
-		case 'q':
-			cfg->quiet = true;
-			break;
-		case OPT_STATS:
-			cfg->stats_path = optarg;
-			break;
-		case OPT_ENGINE:
-			if (!strcmp(optarg, "auto"))
-				cfg->engine = RS_ENGINE_AUTO;
-			else if (!strcmp(optarg, "compat"))
-				cfg->engine = RS_ENGINE_COMPAT;
-			else
-				return refuse("--engine: unknown mode '%s' (auto, compat)", optarg);
-			break;
-		case 'i':
-			ret = rs_target_load(&cfg->space.addrs, optarg, RS_TARGET_NAMES, err,
-					     sizeof(err));
-			if (ret == -ENOMEM)
-				return refuse("out of memory");
-			if (ret)
-				return refuse("-i/--input: %s", err);
-			break;
-		case OPT_EXCLUDE:
-			ret = rs_target_parse_list(&cfg->exclude, optarg, 0, err, sizeof(err));
-			if (ret == -ENOMEM)
-				return refuse("out of memory");
-			if (ret)
-				return refuse("--exclude: %s", err);
-			break;
-		case OPT_EXCLUDE_FILE:
-			ret = rs_target_load(&cfg->exclude, optarg, 0, err, sizeof(err));
-			if (ret == -ENOMEM)
-				return refuse("out of memory");
-			if (ret)
-				return refuse("--exclude-file: %s", err);
-			break;
-		case OPT_SHARD:
-			if (parse_shard(optarg, &cfg->shard_index, &cfg->shard_count))
-				return refuse(
-					"--shard: invalid '%s' (expected I/N with 0 <= I < N)",
-					optarg);
-			break;
-		case OPT_DRY_RUN:
-			cfg->dry_run = true;
-			break;
-		case OPT_ALLOW_RESERVED:
-			allow_reserved = 1;
-			break;
-		case OPT_RESUME:
-			resume = optarg;
-			break;
-		case OPT_CHECKPOINT_INTERVAL:
-			NUM("--checkpoint-interval", 10, 3600000, cfg->checkpoint_ms);
-			interval_set = 1;
-			break;
-		case OPT_BANNER:
-			return refuse("%s: not implemented yet", argv[optind - 1]);
-		case 'h':
-			rs_cli_usage(stdout);
-			return RS_CLI_EXIT_OK;
-		case 'V':
-			printf("ringscan %s\n", RS_VERSION);
-			return RS_CLI_EXIT_OK;
-		case ':':
-			return refuse("%s: missing argument", argv[optind - 1]);
-		default:
-			return refuse("%s: unknown option (see --help)", argv[optind - 1]);
-		}
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, SHORT_OPTS, options, NULL)) != -1) {
+		ret = parse_option(opt, argv, cfg, o);
+		if (ret != RS_CLI_RUN)
+			return ret;
 	}
-
 	if (optind >= argc && !cfg->space.addrs.n)
 		return refuse("no targets given (see --help)");
 	for (int i = optind; i < argc; i++) {
@@ -460,110 +383,10 @@ int rs_cli_parse(int argc, char **argv, struct rs_config *cfg)
 		if (ret)
 			return refuse("target: %s", err);
 	}
-	ret = rs_ports_parse(&cfg->space.ports, ports ? ports : DEFAULT_PORTS, err, sizeof(err));
-	if (ret == -ENOMEM)
-		return refuse("out of memory");
-	if (ret)
-		return refuse("-p/--ports: %s", err);
-	if (cfg->shard_count && !seed_set)
-		return refuse("--shard needs --seed: every shard must use the same order");
-
-	/* Exclusions are subtracted before indexing: an excluded address has
-	 * no index, so no option can ever send it a packet. */
-	ret = rs_addrset_finalize(&cfg->exclude);
-	if (ret == -E2BIG)
-		ret = 0; /* a huge exclusion is fine: only its ranges are used */
-	if (!ret)
-		ret = rs_addrset_finalize(&cfg->space.addrs);
-	if (!ret)
-		ret = rs_addrset_subtract(&cfg->space.addrs, &cfg->exclude);
-	if (!ret)
-		ret = rs_space_finalize(&cfg->space);
-	if (ret == -E2BIG)
-		return refuse("target: the target space is too large (more than 2^63 "
-			      "address-port pairs)");
-	if (ret)
-		return refuse("out of memory");
-	if (rs_space_count(&cfg->space) == 0)
-		return refuse("the target set is empty%s",
-			      cfg->exclude.n ? " (everything is excluded)" : "");
-	const char *res = rs_addrset_reserved(&cfg->space.addrs);
-	if (res && !allow_reserved)
-		return refuse("target: the targets include reserved %s; --exclude it, or pass "
-			      "--allow-reserved",
-			      res);
-	if (!cfg->shard_count) {
-		cfg->shard_index = 0;
-		cfg->shard_count = 1;
-	}
-
-	cfg->sink = rs_sink_find(format);
-	if (!cfg->sink)
-		return refuse("-f/--format: unknown format '%s' (%s)", format, rs_sink_names());
-
-	if (interval_set && !resume)
-		return refuse("--checkpoint-interval: only with --resume FILE");
-	if (resume) {
-		ret = check_resume(cfg, resume, &seed_set);
-		if (ret != RS_CLI_RUN)
-			return ret;
-	}
-	if (!seed_set && getrandom(&cfg->seed, sizeof(cfg->seed), 0) != sizeof(cfg->seed))
-		return refuse("--seed: no randomness available; give a seed");
-	cfg->fp.seed = cfg->seed;
-	if (cfg->resume) {
-		const char *diff = rs_fingerprint_diff(&cfg->resume->fp, &cfg->fp);
-		if (diff)
-			return refuse("--resume: '%s' is the checkpoint of another scan: %s from "
-				      "this command line",
-				      resume, diff);
-		uint64_t first, end;
-		rs_shard_range(rs_space_count(&cfg->space), cfg->shard_index, cfg->shard_count,
-			       &first, &end);
-		if (cfg->resume->first != first || cfg->resume->end != end)
-			return refuse("--resume: '%s' is the checkpoint of another scan: its "
-				      "positions differ from this command line's",
-				      resume);
-	}
-
-	/* No use for more slots than a worker's share of the probes, nor for
-	 * more than the open-files limit allows (keep a few for ourselves). */
-	uint64_t lim = nofile_limit(), per = rs_space_count(&cfg->space) / cfg->workers + 1;
-	if (conc > per)
-		conc = per;
-	if (lim > 64 && conc > lim - 32)
-		conc = lim - 32;
-	else if (lim <= 64 && conc > lim / 2)
-		conc = lim / 2 ? lim / 2 : 1;
-	cfg->concurrency = (unsigned)conc;
-
-	if (resume) {
-		ret = check_resumed_output(cfg);
-		if (ret != RS_CLI_RUN)
-			return ret;
-	}
-	/* Files last, after everything else is known to be valid: a refused
-	 * command line must not truncate the output. --stats is created (not
-	 * truncated) now so that an unwritable path is refused before the
-	 * scan, not discovered after it. */
-	if (cfg->stats_path) {
-		int fd = open(cfg->stats_path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-		if (fd < 0)
-			return refuse("--stats: cannot write '%s': %s", cfg->stats_path,
-				      strerror(errno));
-		close(fd);
-	}
-	if (cfg->output) {
-		int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (resume ? 0 : O_TRUNC);
-		cfg->out_fd = open(cfg->output, flags, 0644);
-		if (cfg->out_fd < 0)
-			return refuse("-o/--output: cannot open '%s': %s", cfg->output,
-				      strerror(errno));
-	}
-	return resume ? open_resumed_output(cfg) : RS_CLI_RUN;
+	return RS_CLI_RUN;
 }
 
-void rs_cli_free(struct rs_config *cfg)
+void rs_cli_free(struct rs_config *cfg, struct rs_cli_opts *o)
 {
 	rs_space_free(&cfg->space);
 	rs_addrset_free(&cfg->exclude);
@@ -575,4 +398,6 @@ void rs_cli_free(struct rs_config *cfg)
 		rs_checkpoint_free(cfg->resume);
 		free(cfg->resume);
 	}
+	free(o->inputs);
+	o->inputs = NULL;
 }

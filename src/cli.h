@@ -1,4 +1,5 @@
-/* Command-line parsing into a struct rs_config. */
+/* Command-line parsing: the option table, --help, argv into a struct
+ * rs_config and a struct rs_cli_opts. */
 #ifndef RS_CLI_H
 #define RS_CLI_H
 
@@ -12,9 +13,13 @@ enum rs_cli_result {
 	RS_CLI_USAGE = 2,   /* refused: one line was printed on stderr */
 };
 
-/* Parse argv into cfg (which rs_cli_free releases in every case). */
-int rs_cli_parse(int argc, char **argv, struct rs_config *cfg);
-void rs_cli_free(struct rs_config *cfg);
+struct rs_cli_opts;
+
+/* Parse argv into cfg and opts, which rs_config_build() (config.h) turns
+ * into a validated configuration; rs_cli_free releases both in every case.
+ * Returns an enum rs_cli_result. */
+int rs_cli_parse(int argc, char **argv, struct rs_config *cfg, struct rs_cli_opts *opts);
+void rs_cli_free(struct rs_config *cfg, struct rs_cli_opts *opts);
 void rs_cli_usage(FILE *f);
 
 #endif

@@ -5,12 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
-#include <unistd.h>
 
 #include "dryrun.h"
 #include "ringscan/perm.h"
 #include "ringscan/shard.h"
+#include "stopsig.h"
 
 int rs_dry_run(const struct rs_config *cfg, uint64_t *printed, int *signo)
 {
@@ -24,7 +23,7 @@ int rs_dry_run(const struct rs_config *cfg, uint64_t *printed, int *signo)
 	if (!out)
 		return -ENOMEM;
 	rs_out_init(out, cfg->out_fd);
-	rs_out_wait_mask(out, cfg->wait_mask);
+	rs_out_signals(out, cfg->signal_fd, 1000);
 	rs_perm_init(&perm, space, cfg->seed);
 	rs_shard_range(space, cfg->shard_index, cfg->shard_count, &lo, &hi);
 	if (cfg->sink->pairs_begin)
@@ -34,23 +33,27 @@ int rs_dry_run(const struct rs_config *cfg, uint64_t *printed, int *signo)
 
 		rs_space_pick(&cfg->space, rs_perm_at(&perm, pos), &ep);
 		cfg->sink->pair(out, &ep);
-		if (((pos - lo) & 0xffff) == 0xffff) {
-			struct signalfd_siginfo si;
-			if (out->err)
-				break;
-			if (cfg->signal_fd >= 0 &&
-			    read(cfg->signal_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (((pos - lo) & 0xffff) == 0xffff || out->signo) {
+			int sig = out->signo ? out->signo : rs_stopsig_take(cfg->signal_fd);
+			if (sig) {
 				ret = -EINTR;
-				*signo = (int)si.ssi_signo;
+				*signo = sig;
 				*printed = pos - lo + 1;
 				goto out;
 			}
+			if (out->err)
+				break;
 		}
 		*printed = pos - lo + 1;
 	}
 out:;
+	if (*signo) /* a stalled reader gets a second more, not forever */
+		rs_out_stop(out, *signo);
 	int werr = rs_out_flush(out);
-	if (werr < 0 && !ret) {
+	if (out->signo && !ret) {
+		ret = -EINTR;
+		*signo = out->signo;
+	} else if (werr < 0 && !ret) {
 		/* As for a scan: a reader that went away (| head) leaves the
 		 * output incomplete, which must not look like success. */
 		fprintf(stderr, "ringscan: writing output: %s; stopping\n", strerror(-werr));

@@ -1,82 +1,109 @@
 /* ringscan: command line → configuration → scan → summary → exit status.
  * Exit status: 0 done, 1 runtime failure, 2 bad usage or input, 128 + the
  * signal number when SIGINT (130) or SIGTERM (143) stopped the scan. */
-#include <signal.h>
-#include <sys/signalfd.h>
-#include <stdlib.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "config.h"
 #include "dryrun.h"
+#include "errmsg.h"
+#include "stopsig.h"
+
+/* Descriptors 0, 1 and 2 open before anything else is: a closed one would
+ * otherwise be taken by the output file (and the summary written into it)
+ * or by the signalfd (and the results written there). As daemons do, a
+ * closed one gets /dev/null. Returns 0 or -errno. */
+static int std_fds_open(void)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		int n = open("/dev/null", fd ? O_WRONLY : O_RDONLY);
+		if (n < 0)
+			return -errno;
+		if (n != fd) { /* a lower one was closed too and is taken now */
+			close(n);
+			return -EBADF;
+		}
+	}
+	return 0;
+}
+
+/* --dry-run: the pairs in order, nothing sent. */
+static int dry_run(const struct rs_config *cfg)
+{
+	uint64_t n;
+	int sig, ret = rs_dry_run(cfg, &n, &sig);
+
+	if (!cfg->quiet && !ret)
+		fprintf(stderr, "ringscan: dry run: %llu pairs, seed %llu, shard %u/%u\n",
+			(unsigned long long)n, (unsigned long long)cfg->seed, cfg->shard_index,
+			cfg->shard_count);
+	return ret == -EINTR ? 128 + sig : ret < 0 ? 1 : 0;
+}
+
+/* The scan (or nothing, for a finished checkpoint), then the summary on
+ * stderr and in --stats. Returns the exit status. */
+static int scan(const struct rs_config *cfg)
+{
+	struct rs_summary *sum = calloc(1, sizeof(*sum));
+	int ret, status;
+
+	if (!sum) {
+		rs_errorf("out of memory");
+		return 1;
+	}
+	if (cfg->resume && rs_checkpoint_finished(cfg->resume)) {
+		/* Nothing to do: the output is left exactly as it is. */
+		if (!cfg->quiet)
+			rs_errorf("'%s' records a finished scan; nothing to do, '%s' is complete",
+				  cfg->resume_path, cfg->output);
+		rs_summary_from_checkpoint(sum, cfg->resume);
+		sum->workers = cfg->workers;
+		sum->concurrency = cfg->concurrency;
+		ret = 0;
+	} else {
+		ret = rs_scan_run(cfg, sum);
+	}
+	status = ret == -EINTR ? 128 + sum->interrupted : ret < 0 ? 1 : 0;
+	rs_summary_print(sum, STDERR_FILENO);
+	if (cfg->stats_path) {
+		int r = rs_summary_write_json(sum, cfg->stats_path);
+		if (r < 0) {
+			rs_errorf("--stats: cannot write '%s': %s", cfg->stats_path, strerror(-r));
+			status = 1;
+		}
+	}
+	free(sum);
+	return status;
+}
 
 int main(int argc, char **argv)
 {
 	struct rs_config cfg;
-	struct rs_summary *sum;
+	struct rs_cli_opts opts;
 	int ret, status;
 
-	ret = rs_cli_parse(argc, argv, &cfg);
+	if (std_fds_open() < 0)
+		return 1; /* not even /dev/null: nowhere to say so */
+	ret = rs_cli_parse(argc, argv, &cfg, &opts);
+	if (ret == RS_CLI_RUN)
+		ret = rs_config_build(&cfg, &opts, rs_nofile_raise());
 	if (ret != RS_CLI_RUN) {
-		rs_cli_free(&cfg);
+		rs_cli_free(&cfg, &opts);
 		return ret == RS_CLI_EXIT_OK ? 0 : 2;
 	}
 	signal(SIGPIPE, SIG_IGN); /* a closed pipe is a write error, reported */
 	/* SIGINT and SIGTERM arrive on a signalfd that the coordinator polls,
 	 * so that a stop flushes what is answered (workers unblock them). */
-	sigset_t stop_set, before;
-	sigemptyset(&stop_set);
-	sigaddset(&stop_set, SIGINT);
-	sigaddset(&stop_set, SIGTERM);
-	sigprocmask(SIG_BLOCK, &stop_set, &before);
-	cfg.signal_fd = signalfd(-1, &stop_set, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (cfg.signal_fd < 0) /* then the signals keep their default action */
-		sigprocmask(SIG_SETMASK, &before, NULL);
-	cfg.wait_mask = &before;
-	if (cfg.dry_run) {
-		uint64_t n;
-		int sig;
-		ret = rs_dry_run(&cfg, &n, &sig);
-		if (!cfg.quiet && !ret)
-			fprintf(stderr, "ringscan: dry run: %llu pairs, seed %llu, shard %u/%u\n",
-				(unsigned long long)n, (unsigned long long)cfg.seed,
-				cfg.shard_index, cfg.shard_count);
-		rs_cli_free(&cfg);
-		return ret == -EINTR ? 128 + sig : ret < 0 ? 1 : 0;
-	}
-	sum = calloc(1, sizeof(*sum));
-	if (!sum) {
-		fprintf(stderr, "ringscan: out of memory\n");
-		rs_cli_free(&cfg);
-		return 1;
-	}
-	if (cfg.resume && rs_checkpoint_finished(cfg.resume)) {
-		/* Nothing to do: the output is left exactly as it is. */
-		if (!cfg.quiet)
-			fprintf(stderr,
-				"ringscan: '%s' records a finished scan; nothing to do, '%s' is "
-				"complete\n",
-				cfg.resume_path, cfg.output);
-		rs_summary_from_checkpoint(sum, cfg.resume);
-		sum->workers = cfg.workers;
-		sum->concurrency = cfg.concurrency;
-		ret = 0;
-	} else {
-		ret = rs_scan_run(&cfg, sum);
-	}
-	status = ret == -EINTR ? 128 + sum->interrupted : ret < 0 ? 1 : 0;
-	rs_summary_print(sum, STDERR_FILENO);
-	if (cfg.stats_path) {
-		int r = rs_summary_write_json(sum, cfg.stats_path);
-		if (r < 0) {
-			fprintf(stderr, "ringscan: --stats: cannot write '%s': %s\n",
-				cfg.stats_path, strerror(-r));
-			status = 1;
-		}
-	}
-	free(sum);
-	rs_cli_free(&cfg);
+	cfg.signal_fd = rs_stopsig_open();
+	status = cfg.dry_run ? dry_run(&cfg) : scan(&cfg);
+	rs_cli_free(&cfg, &opts);
 	return status;
 }

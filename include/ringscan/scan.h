@@ -3,7 +3,6 @@
 #ifndef RINGSCAN_SCAN_H
 #define RINGSCAN_SCAN_H
 
-#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include "ringscan/checkpoint.h"
@@ -32,10 +31,9 @@ struct rs_config {
 	bool all;
 	bool quiet;
 	enum rs_engine_mode engine;
-	const char *output;	   /* NULL = stdout */
-	int out_fd;		   /* opened by the CLI before anything is sent */
-	int signal_fd;		   /* signalfd for SIGINT/SIGTERM, or -1 */
-	const sigset_t *wait_mask; /* the signal mask before SIGINT/SIGTERM were blocked */
+	const char *output; /* NULL = stdout */
+	int out_fd;	    /* opened by the CLI before anything is sent */
+	int signal_fd;	    /* signalfd for SIGINT/SIGTERM, or -1 */
 	const char *stats_path;
 	const struct rs_sink_ops *sink;
 	/* --resume FILE: the checkpoint kept current while scanning, and

@@ -4,7 +4,6 @@
 #ifndef RINGSCAN_SINK_H
 #define RINGSCAN_SINK_H
 
-#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "ringscan/types.h"
@@ -12,11 +11,17 @@
 /* A buffered output file. */
 struct rs_out {
 	int fd;
-	int stream;		   /* a pipe, socket or tty: writes may block indefinitely */
-	const sigset_t *wait_mask; /* signal mask while waiting on a stream */
-	int err;		   /* first write error (positive errno), sticky */
-	size_t len;		   /* bytes buffered */
-	uint64_t written;	   /* bytes handed to the kernel so far */
+	int stream; /* a pipe, socket or tty: writes may block indefinitely */
+	/* While a stream waits for room: the stop signals' signalfd (or -1),
+	 * the stop signal taken (0: none yet), and once there is one, when
+	 * to give up on a reader that does not read (CLOCK_MONOTONIC). */
+	int sig_fd;
+	int signo;
+	unsigned grace_ms;
+	uint64_t give_up_ns;
+	int err;	  /* first write error (positive errno), sticky */
+	size_t len;	  /* bytes buffered */
+	uint64_t written; /* bytes handed to the kernel so far */
 	char buf[1 << 16];
 };
 
@@ -37,10 +42,15 @@ const struct rs_sink_ops *rs_sink_find(const char *name);
 const char *rs_sink_names(void);
 
 void rs_out_init(struct rs_out *o, int fd);
-/* While a stream output cannot take more, wait with this signal mask in
- * force (ppoll), so that a signal it lets through can end a process whose
- * reader has stalled. NULL (the default) waits with the current mask. */
-void rs_out_wait_mask(struct rs_out *o, const sigset_t *mask);
+/* While a stream output cannot take more, also watch the stop signals'
+ * signalfd: a stop signal taken there is kept in o->signo (for the caller
+ * to stop gracefully) and the wait goes on for at most grace_ms; then, or
+ * at a second signal, the output is given up (o->err ETIME or EINTR), so
+ * that a reader who never reads cannot keep a stop from finishing. */
+void rs_out_signals(struct rs_out *o, int sig_fd, unsigned grace_ms);
+/* The caller took stop signal signo itself: from now on, waits for room
+ * end as after a signal taken while waiting. */
+void rs_out_stop(struct rs_out *o, int signo);
 /* Reserve n bytes (n <= sizeof buf), flushing first if needed. Returns a
  * pointer to write into, then commit with rs_out_commit(). */
 char *rs_out_reserve(struct rs_out *o, size_t n);

@@ -1,0 +1,118 @@
+/* The writer: result rings → output sink, and checkpoints (see writer.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "errmsg.h"
+#include "writer.h"
+
+int rs_writer_init(struct rs_writer *w, const struct rs_config *cfg, struct rs_summary *sum)
+{
+	memset(w, 0, offsetof(struct rs_writer, buf));
+	w->cfg = cfg;
+	w->sum = sum;
+	w->out = malloc(sizeof(*w->out)); /* a 64 KiB buffer */
+	if (!w->out)
+		return -ENOMEM;
+	rs_out_init(w->out, cfg->out_fd);
+	/* After a stop signal, a reader who does not read gets as long as
+	 * the probes in flight take to be answered. */
+	rs_out_signals(w->out, cfg->signal_fd, cfg->timeout_ms + 2000);
+	w->out->written = cfg->out_length;
+	if (cfg->resume) {
+		const struct rs_checkpoint *ck = cfg->resume;
+		for (int s = 0; s < RS_NSTATES; s++) {
+			sum->count[s] = ck->count[s];
+			w->received += ck->count[s];
+		}
+		sum->resumed = w->received;
+	}
+	if (cfg->sink->begin && !cfg->out_length)
+		cfg->sink->begin(w->out); /* a resumed output has its header */
+	return 0;
+}
+
+void rs_writer_free(struct rs_writer *w)
+{
+	free(w->out);
+	w->out = NULL;
+}
+
+uint64_t rs_writer_drain(struct rs_writer *w, const struct rs_shm *shm, struct rs_producer *p)
+{
+	const struct rs_sink_ops *sink = w->cfg->sink;
+	uint64_t got = 0;
+
+	for (unsigned k = 0; k < w->cfg->workers; k++) {
+		size_t n;
+		while ((n = rs_resring_pop(shm->res[k], w->buf, RS_DRAIN_BATCH)) > 0) {
+			got += n;
+			for (size_t i = 0; i < n; i++) {
+				const struct rs_result *r = &w->buf[i];
+				if (!rs_producer_answer(p, r->pos)) {
+					w->duplicates++;
+					continue;
+				}
+				w->received++;
+				w->sum->count[r->state < RS_NSTATES ? r->state : RS_ERROR]++;
+				w->sum->worker[k].probes++;
+				if (w->cfg->all || r->state == RS_OPEN)
+					sink->record(w->out, r);
+			}
+		}
+	}
+	return got;
+}
+
+int rs_writer_checkpoint(struct rs_writer *w, const struct rs_producer *p, uint64_t retries,
+			 uint64_t local_errors)
+{
+	const struct rs_config *cfg = w->cfg;
+	struct rs_producer_runs *it;
+	int ret;
+
+	if (!cfg->resume_path || w->ck_stale)
+		return 0;
+	ret = rs_out_flush(w->out);
+	if (!ret && fdatasync(cfg->out_fd) < 0)
+		ret = -errno;
+	if (ret < 0) {
+		w->ck_stale = true;
+		rs_errorf("writing output: %s; '%s' still resumes the scan", strerror(-ret),
+			  cfg->resume_path);
+		return ret;
+	}
+	struct rs_checkpoint ck = {
+		.fp = cfg->fp,
+		.first = p->first,
+		.end = p->end,
+		.low = p->first, /* the runs from first on raise it */
+		.length = w->out->written,
+		.retries = retries,
+		.local_errors = local_errors,
+	};
+	memcpy(ck.count, w->sum->count, sizeof(ck.count));
+	it = malloc(sizeof(*it));
+	if (!it)
+		return -ENOMEM;
+	rs_producer_runs_init(it, p);
+	ret = rs_checkpoint_save(cfg->resume_path, &ck, rs_producer_runs_next, it);
+	free(it);
+	if (ret < 0) {
+		w->ck_stale = true;
+		rs_errorf("--resume: cannot write '%s': %s", cfg->resume_path, strerror(-ret));
+	}
+	return ret;
+}
+
+int rs_writer_finish(struct rs_writer *w, bool complete)
+{
+	if (w->cfg->sink->end && complete)
+		w->cfg->sink->end(w->out); /* a trailer only when complete: resumes append */
+	int ret = rs_out_flush(w->out);
+	if (ret < 0)
+		w->ck_stale = true;
+	return ret;
+}
