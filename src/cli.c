@@ -156,6 +156,25 @@ static int parse_shard(const char *s, uint32_t *index, uint32_t *count)
 	return 0;
 }
 
+/* Is the long option name[0, len) the prefix of several? Their names,
+ * comma-separated, into alts. */
+static bool ambiguous(const char *name, int len, char *alts, size_t n)
+{
+	size_t at = 0;
+	int found = 0;
+
+	alts[0] = 0;
+	for (const struct option *o = options; o->name; o++)
+		if (!strncmp(o->name, name, (size_t)len) && at + 4 < n) {
+			at += (size_t)snprintf(alts + at, n - at, "%s--%s", found ? ", " : "",
+					       o->name);
+			if (at >= n)
+				at = n - 1;
+			found++;
+		}
+	return found > 1;
+}
+
 /* getopt_long's '?' (unknown, ambiguous, or an argument given to an
  * option that takes none) and ':' (a missing argument), as one line that
  * names the option as the user wrote it: "-z" wherever it sat in a
@@ -167,13 +186,16 @@ static int refuse_option(int opt, char *const *argv)
 {
 	const char *arg = argv[optind - 1];
 	int len = (int)strcspn(arg, "=");
+	char alts[256];
 	bool is_long = !strncmp(arg, "--", 2);
 
 	if (opt == ':')
 		return is_long ? refuse("%.*s: missing argument", len, arg)
 			       : refuse("-%c: missing argument", optopt);
+	if (optopt == 0 && ambiguous(arg + 2, len - 2, alts, sizeof(alts)))
+		return refuse("%.*s: ambiguous option (%s)", len, arg, alts);
 	if (optopt == 0)
-		return refuse("%.*s: unknown or ambiguous option (see --help)", len, arg);
+		return refuse("%.*s: unknown option (see --help)", len, arg);
 	if (optopt >= 0x100 || strchr(SHORT_OPTS + 1, optopt))
 		return refuse("%.*s: takes no argument", len, arg);
 	if (isprint(optopt))

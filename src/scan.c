@@ -138,7 +138,7 @@ static int run(struct scan *s)
 {
 	struct rs_out *out = s->wr.out;
 
-	while (s->wr.received < total(s)) {
+	for (;;) {
 		rs_producer_fill(&s->prod, s->shm.jobs, mono_ns());
 		uint64_t got = drain(s);
 		uint64_t now = mono_ns();
@@ -158,6 +158,8 @@ static int run(struct scan *s)
 			s->wr.ck_stale = true;
 			return -out->err;
 		}
+		if (s->wr.received == total(s))
+			return 0;
 		/* A steady flow must not hide a dead worker or a signal. */
 		if (got && now - s->last_check < 10000000ULL)
 			continue;
@@ -168,7 +170,6 @@ static int run(struct scan *s)
 		if (!got)
 			nap_us(250);
 	}
-	return 0;
 }
 
 /* Every probe is answered: let the workers leave (10 s at most). */

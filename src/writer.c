@@ -51,6 +51,8 @@ uint64_t rs_writer_drain(struct rs_writer *w, const struct rs_shm *shm, struct r
 			got += n;
 			for (size_t i = 0; i < n; i++) {
 				const struct rs_result *r = &w->buf[i];
+				if (w->out->err)
+					return got; /* an answer not written is not taken */
 				if (!rs_producer_answer(p, r->pos)) {
 					w->duplicates++;
 					continue;

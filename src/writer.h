@@ -31,7 +31,8 @@ void rs_writer_free(struct rs_writer *w);
 
 /* Take every answer waiting in the result rings; a position answered
  * before (handed out twice after a worker died) is dropped, so the output
- * holds each exactly once. Returns how many answers were taken. */
+ * holds each exactly once. Once the output has failed nothing more is
+ * taken (or counted). Returns how many answers were popped. */
 uint64_t rs_writer_drain(struct rs_writer *w, const struct rs_shm *shm, struct rs_producer *p);
 
 /* --resume: make the output durable, then record what it holds, with the

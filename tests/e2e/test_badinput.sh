@@ -58,7 +58,7 @@ bad() {
 }
 
 TGT="(expected an address, address/len, first-last or hostname)"
-bad "target: invalid prefix length in '127.0.0.0/33' (0-32)" -- -p 22 127.0.0.0/33
+bad "target: invalid prefix length in '127.0.0.0/33' (0-32, no leading zeros)" -- -p 22 127.0.0.0/33
 bad "target: invalid target '127.0.0.300' $TGT" -- -p 22 127.0.0.300
 bad "-p/--ports: invalid port '70000' in '70000': out of range 1-65535" -- -p 70000 127.0.0.1
 bad "-p/--ports: invalid port '0' in '0': port 0 is not scannable" -- -p 0 127.0.0.1
@@ -79,7 +79,7 @@ bad "-w: missing argument" -- 127.0.0.1 -w
 bad "target: reversed range '127.0.0.5-127.0.0.1'" -- 127.0.0.5-127.0.0.1
 bad "--shard: invalid '2/2' (expected I/N with 0 <= I < N)" -- --shard 2/2 127.0.0.1
 bad "--shard needs --seed: every shard must use the same order" -- --shard 0/2 127.0.0.1
-bad "--exclude: invalid prefix length in '127.0.0.0/40' (0-32)" -- --exclude 127.0.0.0/40 127.0.0.1
+bad "--exclude: invalid prefix length in '127.0.0.0/40' (0-32, no leading zeros)" -- --exclude 127.0.0.0/40 127.0.0.1
 bad "the target set is empty (everything is excluded)" -- --exclude 127.0.0.0/8 127.0.0.1
 bad "-i/--input: $T/targets.txt:3: invalid target '127.0.0.999' $TGT" -- -i "$T/targets.txt"
 bad "-i/--input: cannot read '$T/none.txt': No such file or directory" -- -i "$T/none.txt"
@@ -94,11 +94,11 @@ bad "--resume needs -o FILE: a resumed scan truncates its output back to what th
 	--resume "$T/ck" 127.0.0.1
 bad "--resume: a --dry-run sends nothing, so there is nothing to resume" -- \
 	--resume "$T/ck" --dry-run -o "$T/o" 127.0.0.1
-bad "--resume: the checkpoint '$T/ck' (and '$T/ck.tmp') cannot also be the -o/--output file" -- \
+bad "--resume: '$T/ck' is the same file as -o/--output '$T/ck'; each output needs a file of its own" -- \
 	--resume "$T/ck" -o "$T/ck" 127.0.0.1
-bad "--resume: the checkpoint '$T/ck' (and '$T/ck.tmp') cannot also be the -o/--output file" -- \
+bad "--resume: '$T/ck' is the same file as -o/--output '$T/./ck'; each output needs a file of its own" -- \
 	--resume "$T/ck" -o "$T/./ck" 127.0.0.1
-bad "--resume: the checkpoint '$T/ck' (and '$T/ck.tmp') cannot also be the -o/--output file" -- \
+bad "--resume (its temporary file): '$T/ck.tmp' is the same file as -o/--output '$T/ck.tmp'; each output needs a file of its own" -- \
 	--resume "$T/ck" -o "$T/ck.tmp" 127.0.0.1
 mkfifo "$T/fifo.ck"
 bad "--resume: $T/fifo.ck: not a regular file of at most 1 GiB" -- \
@@ -113,6 +113,42 @@ bad "-o/--output: '/dev/null' is not a regular file, which --resume needs" -- \
 printf 'ringscan-checkpoint 1\nseed x\n' >"$T/bad.ck"
 bad "--resume: $T/bad.ck:2: bad number for 'seed'" -- --resume "$T/bad.ck" -o "$T/o" 127.0.0.1
 bad "--resume: $T: not a regular file of at most 1 GiB" -- --resume "$T" -o "$T/o" 127.0.0.1
+# Defect 1 of issue 10: no two outputs, and no output over an input, may
+# name one file (by inode where it exists, by resolved path where not).
+OWN="each output needs a file of its own"
+bad "--stats: '$T/same.out' is the same file as -o/--output '$T/same.out'; $OWN" -- \
+	--all -p 22,80 127.82.0.0/28 -o "$T/same.out" --stats "$T/same.out"
+bad "--resume: '$T/same.ck' is the same file as --stats '$T/same.ck'; $OWN" -- \
+	--resume "$T/same.ck" --stats "$T/same.ck" -o "$T/o" 127.0.0.1
+echo data >"$T/exists.out"
+ln -s "$T/exists.out" "$T/link.out"
+bad "--stats: '$T/link.out' is the same file as -o/--output '$T/exists.out'; $OWN" -- \
+	-o "$T/exists.out" --stats "$T/link.out" 127.0.0.1
+bad "--stats: '$T/../$(basename "$T")/exists.out' is the same file as -o/--output '$T/exists.out'; $OWN" -- \
+	-o "$T/exists.out" --stats "$T/../$(basename "$T")/exists.out" 127.0.0.1
+printf '127.0.0.1\n' >"$T/in.txt"
+bad "-o/--output: '$T/in.txt' is an input file (-i/--exclude-file); it would be overwritten" -- \
+	-i "$T/in.txt" -o "$T/in.txt"
+bad "--stats: '$T/in.txt' is an input file (-i/--exclude-file); it would be overwritten" -- \
+	--exclude-file "$T/in.txt" --stats "$T/in.txt" 127.0.0.2
+[ "$(cat "$T/in.txt")" = 127.0.0.1 ] && [ "$(cat "$T/exists.out")" = data ] ||
+	rs_fail "a refused collision changed a file"
+# bad() sends stdout to $T/out: --stats there would overwrite the results.
+bad "--stats: '$T/out' is the standard output, where the results go without -o; $OWN" -- \
+	--stats "$T/out" 127.0.0.1
+# Defects 5 and 6: the offending option itself, control characters escaped.
+bad "-z: unknown option (see --help)" -- -zq 127.0.0.1
+bad "-1: unknown option (see --help)" -- -p 22 -127.0.0.1
+bad "-z: unknown option (see --help)" -- --all -qz 127.0.0.1
+bad "--all: takes no argument" -- --all=1 127.0.0.1
+bad "--qui: takes no argument" -- --qui=1 127.0.0.1
+bad "--ex: ambiguous option (--exclude, --exclude-file)" -- --ex 127.0.0.2 127.0.0.1
+bad "--ports: missing argument" -- 127.0.0.1 --ports
+bad "-w: missing argument" -- 127.0.0.1 -qw
+bad "-f/--format: unknown format 'list\\n' (jsonl, csv, list)" -- --dry-run -f $'list\n' 127.0.0.1
+bad "-i/--input: cannot read '$T/a\\eb\\tc': No such file or directory" -- -i "$T/a"$'\e'b$'\t'c
+bad "--engine: unknown mode 'x\\r\\x01' (auto, compat)" -- --engine $'x\r\x01' 127.0.0.1
+bad "target: invalid prefix length in '127.0.0.1/08' (0-32, no leading zeros)" -- 127.0.0.1/08
 # A refused command line leaves an existing output file as it was.
 echo keep >"$T/keep.jsonl"
 bad "--stats: cannot write '/nonexistent/dir/s.json': No such file or directory" -- \
