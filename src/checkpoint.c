@@ -15,7 +15,8 @@
 
 #include "ringscan/checkpoint.h"
 
-#define CK_MAGIC    "ringscan-checkpoint 1"
+#define CK_MAGIC    "ringscan-checkpoint 2"
+#define CK_MAGIC_V1 "ringscan-checkpoint 1" /* before the output's checksum */
 #define CK_LINE_MAX 256
 #define CK_FILE_MAX (1u << 30) /* a checkpoint is far smaller; refuse junk */
 #define FNV_OFFSET  0xcbf29ce484222325ULL
@@ -220,6 +221,10 @@ static int read_header(struct reader *r, struct rs_checkpoint *ck)
 
 	if ((ret = next_line(r)))
 		return ret;
+	if (r->len == strlen(CK_MAGIC_V1) && !memcmp(r->line, CK_MAGIC_V1, r->len))
+		return fail(r, "checkpoint format version 1, from an older ringscan that did not "
+			       "record the output's checksum; this one reads version 2 only: "
+			       "remove the file to scan again from the start");
 	if (r->len != strlen(CK_MAGIC) || memcmp(r->line, CK_MAGIC, r->len))
 		return fail(r, "not a ringscan checkpoint (expected '%s')", CK_MAGIC);
 	if ((ret = next_line(r)) || (ret = number(r, "seed", UINT64_MAX, &ck->fp.seed)))
@@ -252,8 +257,11 @@ static int read_header(struct reader *r, struct rs_checkpoint *ck)
 		return ret;
 	if (ck->low < ck->first || ck->low > ck->end)
 		return fail(r, "low outside the shard's positions");
-	if ((ret = next_line(r)) || (ret = number(r, "length", SPACE_LIMIT, &ck->length)))
+	if ((ret = next_line(r)) || (ret = number(r, "length", SPACE_LIMIT, &ck->length)) ||
+	    (ret = next_line(r)) || (ret = hex64(r, "output_crc64", &ck->outsum)))
 		return ret;
+	if (!ck->length && ck->outsum)
+		return fail(r, "output_crc64 of an empty output must be 0");
 	for (int s = 0; s < RS_NSTATES; s++)
 		if ((ret = next_line(r)) ||
 		    (ret = number(r, state_key[s], ck->end - ck->first, &ck->count[s])))
@@ -449,6 +457,7 @@ static void w_header(struct writer *w, const struct rs_checkpoint *ck, uint64_t 
 	       (unsigned long long)ck->end);
 	w_line(w, true, "low %llu\n", (unsigned long long)low);
 	w_line(w, true, "length %llu\n", (unsigned long long)ck->length);
+	w_line(w, true, "output_crc64 %016llx\n", (unsigned long long)ck->outsum);
 	for (int s = 0; s < RS_NSTATES; s++)
 		w_line(w, true, "%s %llu\n", state_key[s], (unsigned long long)ck->count[s]);
 	w_line(w, true, "retries %llu\n", (unsigned long long)ck->retries);

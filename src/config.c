@@ -20,6 +20,7 @@
 #include "cli.h"
 #include "config.h"
 #include "errmsg.h"
+#include "ringscan/outsum.h"
 #include "ringscan/shard.h"
 
 #define DEFAULT_PORTS "22,23"
@@ -143,9 +144,30 @@ static int check_resume(struct rs_config *cfg, const char *path, bool *seed_set)
 	return RS_CLI_RUN;
 }
 
+/* The output's first ck->length bytes must have the checksum the
+ * checkpoint records: the output is the one the checkpoint describes. */
+static int check_output_sum(const struct rs_config *cfg)
+{
+	const struct rs_checkpoint *ck = cfg->resume;
+	uint64_t sum;
+	int ret = rs_outsum_file(cfg->output, ck->length, &sum);
+
+	if (ret)
+		return refuse("-o/--output: cannot read '%s': %s", cfg->output, strerror(-ret));
+	if (sum != ck->outsum)
+		return refuse(
+			"--resume: -o/--output '%s' is not the output '%s' records: its first "
+			"%llu bytes differ from those checkpointed (it was replaced or "
+			"changed), so the scan cannot be resumed",
+			cfg->output, cfg->resume_path, (unsigned long long)ck->length);
+	return RS_CLI_RUN;
+}
+
 /* With --resume, before any file is touched: the output must be a regular
  * file (or not exist yet, for a fresh start) and hold at least what the
- * checkpoint records. */
+ * checkpoint records, and those bytes must be the ones it records (their
+ * checksum, read once: an output replaced by other content of at least
+ * that length would otherwise be kept and appended to). */
 static int check_resumed_output(const struct rs_config *cfg)
 {
 	const struct rs_checkpoint *ck = cfg->resume;
@@ -161,7 +183,7 @@ static int check_resumed_output(const struct rs_config *cfg)
 			      "resumed",
 			      cfg->output, exists ? (long long)st.st_size : 0LL,
 			      (unsigned long long)ck->length, cfg->resume_path);
-	return RS_CLI_RUN;
+	return ck ? check_output_sum(cfg) : RS_CLI_RUN;
 }
 
 /* With --resume, the output (opened without truncation): cut back to what

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ringscan/outsum.h"
 #include "ringscan/sink.h"
 #include "stopsig.h"
 
@@ -46,6 +47,7 @@ void rs_out_init(struct rs_out *o, int fd)
 	o->err = 0;
 	o->len = 0;
 	o->written = 0;
+	o->sum = 0;
 }
 
 void rs_out_signals(struct rs_out *o, int sig_fd, unsigned grace_ms)
@@ -117,6 +119,9 @@ static ssize_t write_some(struct rs_out *o, const char *buf, size_t n)
 	return write(o->fd, buf, n);
 }
 
+/* Write what is buffered. The checksum follows exactly the bytes the
+ * kernel took, so that written and sum always describe the same prefix of
+ * the file, however the writes were cut short. */
 int rs_out_flush(struct rs_out *o)
 {
 	size_t off = 0;
@@ -131,6 +136,7 @@ int rs_out_flush(struct rs_out *o)
 			o->err = errno;
 			break;
 		}
+		o->sum = rs_outsum(o->sum, o->buf + off, (size_t)n);
 		off += (size_t)n;
 		o->written += (uint64_t)n;
 	}

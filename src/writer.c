@@ -23,6 +23,7 @@ int rs_writer_init(struct rs_writer *w, const struct rs_config *cfg, struct rs_s
 	w->out->written = cfg->out_length;
 	if (cfg->resume) {
 		const struct rs_checkpoint *ck = cfg->resume;
+		w->out->sum = ck->outsum; /* goes on from the prefix config.c checked */
 		for (int s = 0; s < RS_NSTATES; s++) {
 			sum->count[s] = ck->count[s];
 			w->received += ck->count[s];
@@ -92,6 +93,7 @@ int rs_writer_checkpoint(struct rs_writer *w, const struct rs_producer *p, uint6
 		.end = p->end,
 		.low = p->first, /* the runs from first on raise it */
 		.length = w->out->written,
+		.outsum = w->out->sum,
 		.retries = retries,
 		.local_errors = local_errors,
 	};

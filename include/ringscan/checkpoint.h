@@ -6,9 +6,10 @@
  * which pair sits at which position, and of what the output holds), the
  * answered positions of its shard (a low-water mark, below which all are
  * answered, plus sorted runs of answered positions above it), the counts
- * per state, and the length of the output file that holds exactly those
- * answers. It is text, one "key value" line each, in a fixed order, and
- * ends with a checksum of everything before it. See docs/checkpoint.md. */
+ * per state, and the length and checksum (rs_outsum) of the output file's
+ * prefix that holds exactly those answers. It is text, one "key value"
+ * line each, in a fixed order, and ends with a checksum of everything
+ * before it. See docs/checkpoint.md. */
 #ifndef RINGSCAN_CHECKPOINT_H
 #define RINGSCAN_CHECKPOINT_H
 
@@ -38,6 +39,7 @@ struct rs_checkpoint {
 	uint64_t first, end; /* the shard's positions [first, end) */
 	uint64_t low;	     /* every position in [first, low) is answered */
 	uint64_t length;     /* output bytes holding exactly these answers */
+	uint64_t outsum;     /* rs_outsum() of those bytes */
 	uint64_t count[RS_NSTATES];
 	uint64_t retries, local_errors;
 	struct rs_ckrun *runs; /* answered runs above low: sorted, apart */

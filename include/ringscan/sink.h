@@ -22,6 +22,7 @@ struct rs_out {
 	int err;	  /* first write error (positive errno), sticky */
 	size_t len;	  /* bytes buffered */
 	uint64_t written; /* bytes handed to the kernel so far */
+	uint64_t sum;	  /* rs_outsum() of those bytes (a checkpoint records it) */
 	char buf[1 << 16];
 };
 
@@ -41,6 +42,8 @@ const struct rs_sink_ops *rs_sink_find(const char *name);
 /* Comma-separated names of every sink, for --help. */
 const char *rs_sink_names(void);
 
+/* An empty output on fd. A resumed output that already holds bytes sets
+ * written and sum to what its checkpoint records. */
 void rs_out_init(struct rs_out *o, int fd);
 /* While a stream output cannot take more, also watch the stop signals'
  * signalfd: a stop signal taken there is kept in o->signo (for the caller

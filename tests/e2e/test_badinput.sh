@@ -110,7 +110,7 @@ bad "--resume: cannot write '/nonexistent/dir/ck.tmp': No such file or directory
 	--resume /nonexistent/dir/ck -o "$T/o" 127.0.0.1
 bad "-o/--output: '/dev/null' is not a regular file, which --resume needs" -- \
 	--resume "$T/ck" -o /dev/null 127.0.0.1
-printf 'ringscan-checkpoint 1\nseed x\n' >"$T/bad.ck"
+printf 'ringscan-checkpoint 2\nseed x\n' >"$T/bad.ck"
 bad "--resume: $T/bad.ck:2: bad number for 'seed'" -- --resume "$T/bad.ck" -o "$T/o" 127.0.0.1
 bad "--resume: $T: not a regular file of at most 1 GiB" -- --resume "$T" -o "$T/o" 127.0.0.1
 # Defect 1 of issue 10: no two outputs, and no output over an input, may

@@ -5,8 +5,9 @@
  * bounds (ASan, UBSan); every refusal must be one NUL-terminated line; and
  * every accepted checkpoint must be self-consistent: low inside the shard,
  * runs sorted, apart and inside (low, end], counts adding up to the
- * answered positions. Each input is also parsed with its checksum line
- * recomputed, so that mutations reach the checks behind the checksum. */
+ * answered positions, the output's checksum 0 when its length is. Each
+ * input is also parsed with its checksum line recomputed, so that
+ * mutations reach the checks behind the checksum. */
 #include <assert.h>
 #include <errno.h>
 #include <stdint.h>
@@ -35,6 +36,7 @@ static void one(const char *data, size_t size)
 	}
 	assert(ck.first <= ck.low && ck.low <= ck.end && ck.end <= (1ULL << 63));
 	assert(ck.fp.shard_index < ck.fp.shard_count);
+	assert(ck.length || !ck.outsum); /* the checksum of nothing is 0 */
 	uint64_t answered = ck.low - ck.first, prev = ck.low, sum = 0;
 	for (size_t i = 0; i < ck.nruns; i++) {
 		assert(ck.runs[i].begin > prev && ck.runs[i].end > ck.runs[i].begin);

@@ -48,6 +48,7 @@ static struct rs_checkpoint sample(void)
 		.end = 2000,
 		.low = 1100,
 		.length = 12345,
+		.outsum = 0xfedcba9876543210ULL,
 		.count = {10, 80, 5, 4, 1},
 		.retries = 9,
 		.local_errors = 3,
@@ -78,9 +79,10 @@ static int parse_signed(const char *body, char *err, size_t errlen)
 }
 
 #define HEAD                                                                                       \
-	"ringscan-checkpoint 1\nseed 42\nshard 1/3\ntargets 0123456789abcdef\nports "              \
+	"ringscan-checkpoint 2\nseed 42\nshard 1/3\ntargets 0123456789abcdef\nports "              \
 	"0000000000000007\nexclude 0000000000000000\nformat jsonl\nall 1\npositions 1000 2000\n"
 #define TAIL "retries 9\nlocal_errors 3\n"
+#define LEN  "length 5\noutput_crc64 00000000000000ab\n"
 
 static void test_round_trip(void **state)
 {
@@ -111,6 +113,7 @@ static void test_round_trip(void **state)
 	assert_int_equal(back.end, 2000);
 	assert_int_equal(back.low, 1110); /* [1100, 1110) folded in */
 	assert_int_equal(back.length, 12345);
+	assert_true(back.outsum == 0xfedcba9876543210ULL);
 	assert_int_equal(back.retries, 9);
 	assert_int_equal(back.local_errors, 3);
 	assert_memory_equal(back.count, ck.count, sizeof(ck.count));
@@ -179,41 +182,50 @@ struct bad {
 
 static const struct bad bads[] = {
 	{"", 1, "line 1: the file ends early"},
-	{"ringscan-checkpoint 2\n", 0, "line 1: not a ringscan checkpoint"},
-	{"ringscan-checkpoint 1", 1, "line 1: the last line is unterminated"},
-	{"ringscan-checkpoint 1\nseed -1\n", 0, "line 2: bad number for 'seed'"},
-	{"ringscan-checkpoint 1\nseed 01\n", 0, "line 2: bad number"},
-	{"ringscan-checkpoint 1\nseed 18446744073709551616\n", 0, "line 2: bad number"},
-	{"ringscan-checkpoint 1\nsead 1\n", 0, "line 2: expected 'seed'"},
-	{"ringscan-checkpoint 1\nseed 1\nshard 3/3\n", 0, "line 3: bad shard 3/3"},
-	{"ringscan-checkpoint 1\nseed 1\nshard 0/0\n", 0, "line 3: bad shard"},
-	{"ringscan-checkpoint 1\nseed 1\nshard 0/1\ntargets 0123\n", 0, "line 4: bad hash"},
-	{"ringscan-checkpoint 1\nseed 1\nshard 0/1\ntargets 0123456789ABCDEF\n", 0,
+	{"ringscan-checkpoint 3\n", 0, "line 1: not a ringscan checkpoint"},
+	/* the format before the output's checksum: refused, naming the version */
+	{"ringscan-checkpoint 1\nseed 1\n", 0, "line 1: checkpoint format version 1"},
+	{"ringscan-checkpoint 1\nseed x\n", 1, "line 1: checkpoint format version 1"},
+	{"ringscan-checkpoint 2", 1, "line 1: the last line is unterminated"},
+	{"ringscan-checkpoint 2\nseed -1\n", 0, "line 2: bad number for 'seed'"},
+	{"ringscan-checkpoint 2\nseed 01\n", 0, "line 2: bad number"},
+	{"ringscan-checkpoint 2\nseed 18446744073709551616\n", 0, "line 2: bad number"},
+	{"ringscan-checkpoint 2\nsead 1\n", 0, "line 2: expected 'seed'"},
+	{"ringscan-checkpoint 2\nseed 1\nshard 3/3\n", 0, "line 3: bad shard 3/3"},
+	{"ringscan-checkpoint 2\nseed 1\nshard 0/0\n", 0, "line 3: bad shard"},
+	{"ringscan-checkpoint 2\nseed 1\nshard 0/1\ntargets 0123\n", 0, "line 4: bad hash"},
+	{"ringscan-checkpoint 2\nseed 1\nshard 0/1\ntargets 0123456789ABCDEF\n", 0,
 	 "line 4: bad hash"},
-	{"ringscan-checkpoint 1\nseed\t1\n", 0, "line 2: unexpected byte 0x09"},
+	{"ringscan-checkpoint 2\nseed\t1\n", 0, "line 2: unexpected byte 0x09"},
 	/* a single digit above the maximum (all is 0 or 1) */
-	{"ringscan-checkpoint 1\nseed 42\nshard 1/3\ntargets 0123456789abcdef\nports "
+	{"ringscan-checkpoint 2\nseed 42\nshard 1/3\ntargets 0123456789abcdef\nports "
 	 "0000000000000007\nexclude 0000000000000000\nformat jsonl\nall 7\n",
 	 0, "line 8: bad number for 'all'"},
 	{HEAD "low 999\n", 0, "line 10: low outside"},
 	{HEAD "low 2001\n", 0, "line 10: low outside"},
 	{HEAD "low 1100\nlength 9223372036854775809\n", 0, "line 11: bad number for 'length'"},
-	{HEAD "low 1100\nlength 5\nopen 1001\n", 0, "line 12: bad number for 'open'"},
+	/* the output's checksum: right after length, 16 lowercase hex digits */
+	{HEAD "low 1100\nlength 5\nopen 10\n", 0, "line 12: expected 'output_crc64'"},
+	{HEAD "low 1100\nlength 5\noutput_crc64 ab\n", 0, "line 12: bad hash for 'output_crc64'"},
+	{HEAD "low 1100\nlength 5\noutput_crc64 00000000000000AB\n", 0, "line 12: bad hash"},
+	{HEAD "low 1100\nlength 0\noutput_crc64 0000000000000001\n", 0,
+	 "line 12: output_crc64 of an empty output must be 0"},
+	{HEAD "low 1100\n" LEN "open 1001\n", 0, "line 13: bad number for 'open'"},
 	/* counts that do not add up: 100 answered below low, 99 counted */
-	{HEAD "low 1100\nlength 5\nopen 9\nclosed 80\nfiltered 5\nunreachable 4\nerror 1\n" TAIL, 0,
+	{HEAD "low 1100\n" LEN "open 9\nclosed 80\nfiltered 5\nunreachable 4\nerror 1\n" TAIL, 0,
 	 "counts add up to 99, the positions to 100"},
-	{HEAD "low 1100\nlength 5\n" COUNTS TAIL "run 1100 1101\n", 0,
-	 "line 19: run 1100 1101 out of order"},
-	{HEAD "low 1100\nlength 5\n" COUNTS TAIL "run 1200 1201\nrun 1201 1202\n", 0,
-	 "line 20: run 1201 1202 out of order"},
-	{HEAD "low 1100\nlength 5\n" COUNTS TAIL "run 1990 2001\n", 0, "line 19: run 1990 2001"},
-	{HEAD "low 1100\nlength 5\n" COUNTS TAIL "run 1300 1300\n", 0, "line 19: run 1300 1300"},
-	{HEAD "low 1100\nlength 5\n" COUNTS TAIL "run 1300 1302\n", 0,
+	{HEAD "low 1100\n" LEN COUNTS TAIL "run 1100 1101\n", 0,
+	 "line 20: run 1100 1101 out of order"},
+	{HEAD "low 1100\n" LEN COUNTS TAIL "run 1200 1201\nrun 1201 1202\n", 0,
+	 "line 21: run 1201 1202 out of order"},
+	{HEAD "low 1100\n" LEN COUNTS TAIL "run 1990 2001\n", 0, "line 20: run 1990 2001"},
+	{HEAD "low 1100\n" LEN COUNTS TAIL "run 1300 1300\n", 0, "line 20: run 1300 1300"},
+	{HEAD "low 1100\n" LEN COUNTS TAIL "run 1300 1302\n", 0,
 	 "counts add up to 100, the positions to 102"},
-	{HEAD "low 1100\nlength 5\n" COUNTS TAIL "checksum 0000000000000000\n", 1,
-	 "line 19: checksum mismatch"},
-	{HEAD "low 1100\nlength 5\n" COUNTS TAIL, 1, "line 19: the file ends early"},
-	{HEAD "low 1100\nlength 5\n" COUNTS TAIL "bogus\n", 0, "line 19: expected 'run'"},
+	{HEAD "low 1100\n" LEN COUNTS TAIL "checksum 0000000000000000\n", 1,
+	 "line 20: checksum mismatch"},
+	{HEAD "low 1100\n" LEN COUNTS TAIL, 1, "line 20: the file ends early"},
+	{HEAD "low 1100\n" LEN COUNTS TAIL "bogus\n", 0, "line 20: expected 'run'"},
 };
 
 static void test_damage_refused(void **state)
@@ -222,8 +234,7 @@ static void test_damage_refused(void **state)
 	char err[256];
 
 	/* The well-formed base first: the table's faults are the only ones. */
-	assert_int_equal(parse_signed(HEAD "low 1100\nlength 5\n" COUNTS TAIL, err, sizeof(err)),
-			 0);
+	assert_int_equal(parse_signed(HEAD "low 1100\n" LEN COUNTS TAIL, err, sizeof(err)), 0);
 	for (size_t i = 0; i < sizeof(bads) / sizeof(bads[0]); i++) {
 		struct rs_checkpoint ck;
 		int ret;
@@ -241,13 +252,13 @@ static void test_damage_refused(void **state)
 		assert_null(strchr(err, '\n'));
 	}
 	/* Text after the checksum line. */
-	const char *body = HEAD "low 1100\nlength 5\n" COUNTS TAIL;
+	const char *body = HEAD "low 1100\n" LEN COUNTS TAIL;
 	char buf[2048];
 	struct rs_checkpoint ck;
 	int n = snprintf(buf, sizeof(buf), "%schecksum %016llx\nmore\n", body,
 			 (unsigned long long)fnv(body, strlen(body)));
 	assert_int_equal(rs_checkpoint_parse(buf, (size_t)n, &ck, err, sizeof(err)), -EINVAL);
-	assert_non_null(strstr(err, "line 20: text after the checksum"));
+	assert_non_null(strstr(err, "line 21: text after the checksum"));
 }
 
 /* The loader names the file and line. */
@@ -260,7 +271,7 @@ static void test_load_names_file_and_line(void **state)
 	snprintf(path, sizeof(path), "%s/bad", dir);
 	FILE *f = fopen(path, "w");
 	assert_non_null(f);
-	fputs("ringscan-checkpoint 1\nseed x\n", f);
+	fputs("ringscan-checkpoint 2\nseed x\n", f);
 	fclose(f);
 	assert_int_equal(rs_checkpoint_load(path, &ck, err, sizeof(err)), -EINVAL);
 	char want[200];
