@@ -314,7 +314,7 @@ class Gen:
             else:
                 verdict = BAD
                 bad = self.target_bad()
-                if bad.strip(" \t\r\n\x0b\x0c") == "" or "\n" in bad:
+                if bad.strip(" \t\r\n\x0b\x0c") != bad or "\n" in bad or not bad:
                     bad = "!" + bad  # a blank line is fine; a split one is two
                 lines.append(r.choice(
                     [bad.encode(), b"127.0.0.1 127.0.0.2", b"127.0.0.1\t::1",
@@ -371,7 +371,7 @@ class Gen:
         if k == 8:
             return "/dev/null", OK, []
         return r.choice(["", "nofile", "nodir/x", "d", "d/", "/proc/self/mem",
-                         "in0\n", self.nasty() or "x"]), BAD, None
+                         "in0\n", self.nasty().replace("-", "x-") or "x"]), BAD, None
 
     def out_path(self):
         """A path for -o or --stats: mostly a handful, so that they meet."""
@@ -491,6 +491,8 @@ class Gen:
             return "--" + opt, True
         p = opt[: self.r.randint(1, len(opt))]
         hits = [o for o in LONGOPTS if o.startswith(p)]
+        if p in LONGOPTS and p != opt:  # "--exclude" is not "--exclude-file"
+            return "--" + opt, True
         return "--" + p, p in LONGOPTS or len(hits) == 1
 
     def unknown(self):
@@ -504,7 +506,7 @@ class Gen:
         if k == 1:
             tok = "--" + r.choice(["bogus", "ports-list", "port-s", "servic", "service",
                                    "X", "dryrun", "dry_run", "exclude-files", "=5", "-",
-                                   "\x1b[2J", "a" * 3000, "all-x", "q", "p", "x\ny"])
+                                   "\x1b[2J", "a" * 3000, "all-x", "Q", "P", "x\ny"])
             if r.random() < 0.3:
                 tok += "=" + r.choice(["", "1", "22"])
             name = tok.split("=")[0]
