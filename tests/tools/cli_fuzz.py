@@ -890,14 +890,20 @@ def fresh_dir(casedir, files):
             f.write(data)
 
 
-def fixed_cases(casedir):
-    """The issue's reproducers, always run first: (argv, stdin, outs, names)."""
+def fixed_cases():
+    """Known defects' reproducers, always run first: (argv, outs, names,
+    what an accepted run must have printed)."""
+    one = {"space": {ONE4}, "ports": {22}}
     return [
-        (["--dry-run", "-zq", "127.0.0.1"], {2}, ["-z"]),
-        (["--dry-run", "-p", "22", "-127.0.0.1"], {2}, ["-1", "-127.0.0.1"]),
-        (["--dry-run", "-f", "list\n", "127.0.0.1"], {2}, ["-f"]),
-        (["--dry-run", "-q", "--engine", "\x1b[2Jx", "127.0.0.1"], {2}, ["--engine"]),
-        (["--dry-run", "-q", "-o", "out", "--stats", "out", "127.0.0.1"], {2}, ["--stats"]),
+        (["--dry-run", "-zq", "127.0.0.1"], {2}, ["-z"], {}),
+        (["--dry-run", "-p", "22", "-127.0.0.1"], {2}, ["-1", "-127.0.0.1"], {}),
+        (["--dry-run", "-f", "list\n", "127.0.0.1"], {2}, ["-f"], {}),
+        (["--dry-run", "-q", "--engine", "\x1b[2Jx", "127.0.0.1"], {2}, ["--engine"], {}),
+        (["--dry-run", "-q", "-o", "out", "--stats", "out", "127.0.0.1"], {2}, ["--stats"], {}),
+        (["--dry-run", "-o", "out", "-h"], {"help"}, [], {"helps": ["-h"]}),
+        (["--dry-run", "-o", "out", "-V"], {"help"}, [], {"helps": ["-V"]}),
+        (["--dry-run", "-q", "-p", "22", "--stats", "st.json", "127.0.0.1"], {2, "ok"},
+         ["--stats"], dict(one, stats="st.json")),
     ]
 
 
@@ -942,11 +948,12 @@ def main():
         print("    exit %s, stderr: %s" % (rc, short(err, 300)), flush=True)
 
     if only is None:
-        for argv, outs, names in fixed_cases(casedir):
+        for argv, outs, names, want in fixed_cases():
             fresh_dir(casedir, {})
             rc, out, err = run_one(binary, argv, None, casedir, asan)
             succ = dict(helps=[], fmt="jsonl", output=None, stats=None, space=set(),
                         ports=set(), shard=None)
+            succ.update(want)
             why = judge(rc, out, err, outs, names, succ, casedir)
             if why:
                 report("fixed case", argv, None, {}, why, rc, err)
