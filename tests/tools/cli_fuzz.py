@@ -23,7 +23,8 @@ Each run is judged:
   (b) exit 0, 1 (only when the output is /dev/full) or 2; never a signal,
       never a sanitizer report;
   (c) exit 2: nothing on stdout, stderr exactly one line 'ringscan: ...'
-      without control characters (tab aside), that names an offending
+      without control characters (C0 but tab, DEL, C1 U+0080..U+009F), and
+      every file that was there before unchanged; the line names an offending
       argument: it contains a name of one of the bad (or either) items: the
       option as typed, its short or long spelling, 'target' for targets, or
       the value's leading printable run when that is 3 characters or more;
@@ -32,8 +33,10 @@ Each run is judged:
       exactly targets x ports minus exclusions (for a shard: the shard's
       count, all from that set); a --stats FILE holds a JSON object; every
       stderr line starts with 'ringscan: '; -h and -V print help/version;
+      for one case in 8, the seed the summary prints replays the output;
   (e) a command line with a bad item must not exit 0 (silent acceptance),
       and one with only ok items must not exit 2.
+Known defects' reproducers run first, every time (fixed_cases).
 """
 import ipaddress
 import json
