@@ -349,6 +349,8 @@ class Gen:
                 return "localhost", BAD, None
             return "%s,localhost" % a, EITHER, [(a, a)] + [(x, x) for x in self.localhost]
         t = r.choice(["", ",", "%s," % a, ",%s" % a, "%s,,%s" % (a, a), self.target_bad()])
+        if "," in t.strip(","):  # 'a,b' is a bad target but maybe a good list
+            t += ","
         return t, BAD, None
 
     # ---- option items ------------------------------------------------
