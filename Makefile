@@ -5,8 +5,8 @@
 #   make demo       deps, build, scan a private loopback test world, check it
 #   make asan       build/asan/ringscan with AddressSanitizer + UBSan
 #   make soak       kill -9 workers and coordinators 20 times, resume, check
-#   make fuzz       libFuzzer on the target/port and checkpoint parsers
-#                   (FUZZ_SECONDS=600 each)
+#   make fuzz       libFuzzer on the target/port and checkpoint parsers, then
+#                   random command lines (make fuzz-cli); FUZZ_SECONDS=600 each
 #   make format     clang-format every source file
 #   make lint       cppcheck and clang-format --dry-run (part of make test)
 #   V=1             show full command lines
@@ -101,6 +101,15 @@ fuzz: $(FUZZERS:%=build/fuzz/fuzz_%)
 		grep -E "stat::number_of_executed_units|Done" build/fuzz/fuzz_$$f.log | \
 			sed "s/^/  fuzz_$$f: /"; \
 	done
+	$(Q)$(MAKE) --no-print-directory fuzz-cli
+
+# Random command lines in --dry-run (tests/tools/cli_fuzz.py) under ASan for
+# FUZZ_SECONDS; make test also runs 400 per build (tests/e2e/test_cli_fuzz.sh).
+.PHONY: fuzz-cli
+fuzz-cli:
+	$(Q)$(MAKE) --no-print-directory asan
+	$(Q)RS_FUZZ_COUNT=10000000 RS_FUZZ_SECONDS=$(FUZZ_SECONDS) RS_FUZZ_MAXFAIL=50 \
+		bash tests/e2e/test_cli_fuzz.sh build/asan
 
 deps:
 	$(Q)scripts/deps.sh
