@@ -196,7 +196,7 @@ static int refuse_option(int opt, char *const *argv)
 		return refuse("%.*s: ambiguous option (%s)", len, arg, alts);
 	if (optopt == 0)
 		return refuse("%.*s: unknown option (see --help)", len, arg);
-	if (optopt >= 0x100 || strchr(SHORT_OPTS + 1, optopt))
+	if (optopt >= 0x100 || (optopt != ':' && strchr(SHORT_OPTS + 1, optopt)))
 		return refuse("%.*s: takes no argument", len, arg);
 	if (isprint(optopt))
 		return refuse("-%c: unknown option (see --help)", optopt);
@@ -412,7 +412,7 @@ void rs_cli_free(struct rs_config *cfg, struct rs_cli_opts *o)
 {
 	rs_space_free(&cfg->space);
 	rs_addrset_free(&cfg->exclude);
-	if (cfg->output && cfg->out_fd >= 0)
+	if (cfg->out_fd > STDERR_FILENO) /* -o's own, never stdout (-o FILE -h) */
 		close(cfg->out_fd);
 	if (cfg->signal_fd >= 0)
 		close(cfg->signal_fd);

@@ -326,8 +326,13 @@ static unsigned clamp_concurrency(const struct rs_config *cfg, uint64_t conc, ui
  * not discovered after it. */
 static int open_files(struct rs_config *cfg, bool resume)
 {
+	bool made_stats = false;
+
 	if (cfg->stats_path) {
-		int fd = open(cfg->stats_path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+		int fd = open(cfg->stats_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		made_stats = fd >= 0;
+		if (fd < 0 && errno == EEXIST)
+			fd = open(cfg->stats_path, O_WRONLY | O_CLOEXEC);
 		if (fd < 0)
 			return refuse("--stats: cannot write '%s': %s", cfg->stats_path,
 				      strerror(errno));
@@ -336,9 +341,13 @@ static int open_files(struct rs_config *cfg, bool resume)
 	if (cfg->output) {
 		int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (resume ? 0 : O_TRUNC);
 		cfg->out_fd = open(cfg->output, flags, 0644);
-		if (cfg->out_fd < 0)
+		if (cfg->out_fd < 0) {
+			int err = errno;
+			if (made_stats) /* a refused command line leaves nothing behind */
+				unlink(cfg->stats_path);
 			return refuse("-o/--output: cannot open '%s': %s", cfg->output,
-				      strerror(errno));
+				      strerror(err));
+		}
 	}
 	return resume ? open_resumed_output(cfg) : RS_CLI_RUN;
 }
@@ -359,6 +368,9 @@ int rs_config_build(struct rs_config *cfg, struct rs_cli_opts *o, uint64_t nofil
 	cfg->sink = rs_sink_find(o->format);
 	if (!cfg->sink)
 		return refuse("-f/--format: unknown format '%s' (%s)", o->format, rs_sink_names());
+	if (cfg->dry_run && cfg->stats_path)
+		return refuse("--stats: a --dry-run sends nothing, so there is no scan summary to "
+			      "write");
 	if (o->interval_set && !o->resume)
 		return refuse("--checkpoint-interval: only with --resume FILE");
 	ret = check_outputs(cfg, o);

@@ -7,32 +7,46 @@
 
 #include "errmsg.h"
 
-char *rs_escape(const char *in, char *out, size_t size)
+/* The escape for byte ch (and, for a C1 control's lead byte 0xc2, the
+ * next byte in next) into e; returns its length, 1 when ch stands as is. */
+static size_t escape_one(unsigned char ch, unsigned char next, char *e)
 {
 	static const char hex[] = "0123456789abcdef";
+	static const char named[] = {['\n'] = 'n', ['\r'] = 'r', ['\t'] = 't', [27] = 'e'};
+
+	if (ch < sizeof(named) && named[ch]) {
+		e[0] = '\\';
+		e[1] = named[ch];
+		return 2;
+	}
+	if (ch < 0x20 || ch == 0x7f) {
+		memcpy(e, "\\x", 2);
+		e[2] = hex[ch >> 4];
+		e[3] = hex[ch & 15];
+		return 4;
+	}
+	if (ch == 0xc2 && next >= 0x80 && next <= 0x9f) { /* U+0080-U+009F */
+		memcpy(e, "\\u00", 4);
+		e[4] = hex[next >> 4];
+		e[5] = hex[next & 15];
+		return 6;
+	}
+	e[0] = (char)ch;
+	return 1;
+}
+
+char *rs_escape(const char *in, char *out, size_t size)
+{
 	size_t n = 0;
+	char e[8];
 
 	for (; *in; in++) {
-		unsigned char ch = (unsigned char)*in;
-		char e = ch == '\n'   ? 'n'
-			 : ch == '\r' ? 'r'
-			 : ch == '\t' ? 't'
-			 : ch == 27   ? 'e'
-				      : 0;
-		size_t need = e ? 2 : ch < 0x20 || ch == 0x7f ? 4 : 1;
-		if (n + need >= size)
+		size_t k = escape_one((unsigned char)in[0], (unsigned char)in[1], e);
+		if (n + k >= size)
 			break;
-		if (e) {
-			out[n++] = '\\';
-			out[n++] = e;
-		} else if (need == 4) {
-			out[n++] = '\\';
-			out[n++] = 'x';
-			out[n++] = hex[ch >> 4];
-			out[n++] = hex[ch & 15];
-		} else {
-			out[n++] = (char)ch;
-		}
+		memcpy(out + n, e, k);
+		n += k;
+		in += k == 6; /* a C1 control is two bytes */
 	}
 	out[n] = 0;
 	return out;

@@ -6,8 +6,8 @@
 #include <stddef.h>
 
 /* Copy in to out (size > 0) with every control character escaped (\n,
- * \r, \t, \e, \xNN), so that no argument can split a message or drive a
- * terminal. Truncated to fit; returns out. */
+ * \r, \t, \e, \xNN; C1 controls as \u0080-\u009f), so that no argument can split a message or drive
+ * a terminal. Truncated to fit; returns out. */
 char *rs_escape(const char *in, char *out, size_t size);
 
 /* "ringscan: " + the formatted message, escaped, + "\n", in one write. */

@@ -218,29 +218,62 @@ static char *trim(char *line)
 	return line;
 }
 
+#define LINE_MAX_BYTES 4096 /* a target line; far longer than any target */
+
+/* One line of f (without its '\n') into buf[LINE_MAX_BYTES + 1]. Returns
+ * 1, 0 at the end, -E2BIG for a line too long (memory stays bounded
+ * whatever the file, /dev/zero included), -EILSEQ for a NUL byte in it,
+ * or -errno of a read error. */
+static int read_line(FILE *f, char *buf)
+{
+	size_t n = 0;
+	int c;
+
+	while ((c = getc(f)) != EOF && c != '\n') {
+		if (n == LINE_MAX_BYTES)
+			return -E2BIG;
+		if (c == 0)
+			return -EILSEQ;
+		buf[n++] = (char)c;
+	}
+	buf[n] = 0;
+	if (c == EOF && ferror(f))
+		return errno ? -errno : -EIO;
+	return c == EOF && n == 0 ? 0 : 1;
+}
+
 int rs_target_load(struct rs_addrset *s, const char *path, unsigned flags, char *err, size_t errlen)
 {
 	int is_stdin = !strcmp(path, "-");
 	FILE *f = is_stdin ? stdin : fopen(path, "r");
-	char *line = NULL, why[256];
-	size_t cap = 0;
+	const char *name = is_stdin ? "<stdin>" : path;
+	char *line, why[256];
 	unsigned long lineno = 0;
-	int r = 0;
+	int r = 0, got;
 
 	if (!f) {
 		r = -errno;
 		snprintf(err, errlen, "cannot read '%s': %s", path, strerror(errno));
 		return r;
 	}
+	line = malloc(LINE_MAX_BYTES + 1);
+	if (!line) {
+		r = -ENOMEM;
+		goto out;
+	}
 	errno = 0;
-	ssize_t got;
-	while (!r && (got = getline(&line, &cap, f)) >= 0) {
+	while (!r && (got = read_line(f, line)) != 0) {
 		lineno++;
-		if (strlen(line) != (size_t)got) {
-			snprintf(why, sizeof(why), "the line holds a NUL byte");
+		if (got == -E2BIG || got == -EILSEQ) {
+			snprintf(err, errlen, "%s:%lu: %s", name, lineno,
+				 got == -E2BIG ? "line too long (more than 4096 bytes)"
+					       : "the line holds a NUL byte");
 			r = -EINVAL;
-			snprintf(err, errlen, "%s:%lu: %s", is_stdin ? "<stdin>" : path, lineno,
-				 why);
+			break;
+		}
+		if (got < 0) {
+			r = got;
+			snprintf(err, errlen, "cannot read '%s': %s", path, strerror(-r));
 			break;
 		}
 		char *t = trim(line), show[96];
@@ -254,13 +287,9 @@ int rs_target_load(struct rs_addrset *s, const char *path, unsigned flags, char 
 			r = rs_target_parse(s, t, flags, why, sizeof(why));
 		}
 		if (r == -EINVAL)
-			snprintf(err, errlen, "%s:%lu: %s", is_stdin ? "<stdin>" : path, lineno,
-				 why);
+			snprintf(err, errlen, "%s:%lu: %s", name, lineno, why);
 	}
-	if (!r && ferror(f)) {
-		r = errno ? -errno : -EIO;
-		snprintf(err, errlen, "cannot read '%s': %s", path, strerror(-r));
-	}
+out:
 	free(line);
 	if (!is_stdin)
 		fclose(f);
