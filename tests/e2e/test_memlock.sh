@@ -70,4 +70,4 @@ for engine in auto compat; do
 	rs_say "ok: $what: exit 1 at once: $(cat "$out.err")"
 	pass=$((pass + 1))
 done
-rs_say "memlock: $pass checks passed, 0 failed (as uid $(id -u)${RS_OWN_UID:+, a uid of its own})"
+rs_say "memlock: $pass checks passed, 0 failed${RS_OWN_UID:+ (as uid $RS_OWN_UID, one of its own)}"
