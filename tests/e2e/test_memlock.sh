@@ -6,7 +6,7 @@
 # both engines. 16 KiB cannot hold the rings of 4 workers at all: the scan
 # must exit 1 at once with one line naming RLIMIT_MEMLOCK, its value and
 # what would fit (-w 2), instead of retrying a limit that will never be
-# met. The `timeout`s are hang guards, not speed assertions.
+# met. And -w far above the CPUs gets a notice. The `timeout`s are hang guards, not speed assertions.
 #
 # The limit is checked against a counter of the user's, shared by all its
 # processes; root's user namespaces all share uid 0's, so as root the test
@@ -70,4 +70,17 @@ for engine in auto compat; do
 	rs_say "ok: $what: exit 1 at once: $(cat "$out.err")"
 	pass=$((pass + 1))
 done
+# -w far above the CPUs (more than 8 each): a notice says why it is slow,
+# and the answers stay exact.
+n=$(($(nproc) * 8 + 1))
+if [ $n -le 256 ]; then
+	out=$RS_TMP/crowded.jsonl
+	timeout -k 2 60 "$RS" --all -q -w $n -t 300 --retries 0 127.37.0.0/26 -p 7100-7115 \
+		-o "$out" 2>"$out.err" || { cat "$out.err" >&2; rs_fail "-w $n: scan failed"; }
+	check_scan "$W/truth.txt" "$out" "-w $n" || exit 1
+	grep -q -- "-w $n is .* workers per CPU" "$out.err" ||
+		{ cat "$out.err" >&2; rs_fail "-w $n: no notice of too many workers per CPU"; }
+	rs_say "ok: -w $n: exact; $(grep 'per CPU' "$out.err")"
+	pass=$((pass + 1))
+fi
 rs_say "memlock: $pass checks passed, 0 failed${RS_OWN_UID:+ (as uid $RS_OWN_UID, one of its own)}"
