@@ -905,6 +905,7 @@ int rs_engine_run(const struct rs_engine_params *p)
 						    : burst,
 			     p->nworkers, p->id, e.now_ns);
 
+	unsigned idle = 0; /* turns in a row with nothing in flight */
 	while (!atomic_load_explicit(&p->shm->ctl->stop, memory_order_relaxed)) {
 		struct io_uring_cqe *cqe;
 		unsigned head, n = 0, wait_nr = 0;
@@ -935,10 +936,20 @@ int rs_engine_run(const struct rs_engine_params *p)
 		} else if (wait_nr) {
 			ret = io_uring_submit_and_wait_timeout(&e.ring, &cqe, wait_nr, &ts, NULL);
 		} else {
+			/* Nothing in flight: no job, or probes backing off. A
+			 * worker idle turn after turn naps longer (up to 2 ms):
+			 * 256 idle workers on 2 CPUs napping 0.1 ms kept both
+			 * busy polling: 3.2-5.3 s for 3,072 probes, now 0.1-0.2 s. */
 			io_uring_submit(&e.ring);
-			struct timespec nap = {0, e.nwait ? 200000 : 100000};
+			long ns = e.nwait ? 200000 : 100000;
+			if (!e.nwait && idle < 5)
+				idle++;
+			ns <<= e.nwait ? 0 : idle - 1;
+			struct timespec nap = {0, ns};
 			nanosleep(&nap, NULL);
 		}
+		if (e.inflight || e.nwait)
+			idle = 0;
 		e.now_ns = clock_ns(CLOCK_MONOTONIC);
 		e.wall_ns = clock_ns(CLOCK_REALTIME);
 		io_uring_for_each_cqe (&e.ring, head, cqe) {
