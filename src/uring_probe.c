@@ -39,6 +39,7 @@
 #define SQ_FLOOR 64 /* with CQ_FLOOR: one page of SQEs, one of CQEs */
 #define CQ_FLOOR 128
 
+/* The smallest power of two >= v (ring sizes are powers of two). */
 static unsigned pow2_at_least(unsigned v)
 {
 	unsigned p = 1;
@@ -47,6 +48,7 @@ static unsigned pow2_at_least(unsigned v)
 	return p;
 }
 
+/* Sized by --concurrency, capped (see the top of this file). */
 struct rs_ring_size rs_ring_want(unsigned concurrency)
 {
 	struct rs_ring_size sz;
@@ -61,6 +63,7 @@ struct rs_ring_size rs_ring_want(unsigned concurrency)
 	return sz;
 }
 
+/* v rounded up to whole pages: the kernel charges pages. */
 static size_t page_align(size_t v)
 {
 	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
@@ -74,6 +77,7 @@ size_t rs_ring_bytes(struct rs_ring_size sz)
 	return page_align((size_t)sz.sq * 64) + page_align(64 + (size_t)sz.cq * 16 + sz.sq * 4);
 }
 
+/* The CQ first (completions overflow losslessly), then both. */
 bool rs_ring_shrink(struct rs_ring_size *sz)
 {
 	if (sz->cq > 2 * sz->sq && sz->cq > CQ_FLOOR) {
@@ -110,6 +114,7 @@ static bool ring_memory_counted(void)
 	return err == ENOMEM;
 }
 
+/* The soft RLIMIT_MEMLOCK in bytes, SIZE_MAX when unlimited. */
 static size_t memlock_limit(void)
 {
 	struct rlimit rl;
@@ -119,6 +124,7 @@ static size_t memlock_limit(void)
 	return (size_t)rl.rlim_cur;
 }
 
+/* Arithmetic, not trials: other rings of the user share the counter. */
 int rs_ring_fit(struct rs_ring_size *sz, unsigned nworkers)
 {
 	size_t limit = memlock_limit(), n = nworkers ? nworkers : 1;
@@ -134,6 +140,7 @@ int rs_ring_fit(struct rs_ring_size *sz, unsigned nworkers)
 	return shrunk;
 }
 
+/* The worker's flags; the pre-6.1 fallback without DEFER_TASKRUN. */
 int rs_ring_setup(struct io_uring *ring, struct rs_ring_size sz, unsigned *features)
 {
 	struct io_uring_params prm;
@@ -156,6 +163,7 @@ int rs_ring_setup(struct io_uring *ring, struct rs_ring_size sz, unsigned *featu
 	return ret;
 }
 
+/* CLOCK_MONOTONIC in milliseconds. */
 static uint64_t mono_ms(void)
 {
 	struct timespec ts;
@@ -163,6 +171,7 @@ static uint64_t mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* Waits out ENOMEM only: anything else is final at the first try. */
 int rs_ring_setup_wait(struct io_uring *ring, struct rs_ring_size *sz, unsigned *features,
 		       unsigned wait_ms, bool (*keep_on)(void *), void *arg)
 {
@@ -187,7 +196,8 @@ int rs_ring_setup_wait(struct io_uring *ring, struct rs_ring_size *sz, unsigned 
 	return ret;
 }
 
-/* The first integer in a /proc file, or def. */
+/* The integer after key at the start of a line of a /proc file (the
+ * file's first integer when key is NULL), or def. */
 static long proc_long(const char *path, const char *key, long def)
 {
 	char line[256];
@@ -208,6 +218,7 @@ static long proc_long(const char *path, const char *key, long def)
 	return v;
 }
 
+/* Pure (the caller reads /proc), so every branch is unit-tested. */
 void rs_uring_explain(int err, long seccomp, long disabled, long group, char *why, size_t n)
 {
 	const char *name = err == EPERM ? "EPERM" : err == ENOSYS ? "ENOSYS" : strerror(err);
@@ -257,6 +268,8 @@ static void explain_memlock(unsigned nworkers, char *why, size_t n)
 			 limit / 1024, each / 1024, nworkers, need / 1024, need / 1024);
 }
 
+/* Arithmetic first (a limit never met is named at once), then the very
+ * ring a worker sets up. */
 int rs_uring_check(const struct rs_config *cfg, char *why, size_t n)
 {
 	unsigned nworkers = cfg->workers ? cfg->workers : 1;
