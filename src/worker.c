@@ -35,8 +35,9 @@ int rs_workers_note(unsigned workers, char *note, size_t n)
 	if (workers <= RS_WORKERS_PER_CPU * ncpu)
 		return 0;
 	snprintf(note, n,
-		 "-w %u is %u workers per CPU (%u CPU%s here): idle workers poll and take the "
-		 "CPU from busy ones, so this scan will be slower than with -w %u",
+		 "-w %u is %u workers per CPU (%u CPU%s here): workers beyond the CPUs only "
+		 "take turns on them, each with its own ring and polling when idle, so this "
+		 "scan will be slower, not faster, than with -w %u",
 		 workers, (workers + ncpu - 1) / ncpu, ncpu, ncpu == 1 ? "" : "s", ncpu);
 	return 1;
 }

@@ -16,9 +16,10 @@ pid_t rs_worker_spawn(const struct rs_engine_params *p);
 unsigned rs_online_cpus(int *cpus, unsigned max);
 
 /* A one-line note when `workers` is far above the CPUs this process may
- * run on (more than RS_WORKERS_PER_CPU each): then idle workers, which
- * poll for jobs every 0.1-1 ms, take the CPU from the busy ones, and more
- * workers make the scan slower. Returns 1 with note set, or 0. */
+ * run on (more than RS_WORKERS_PER_CPU each): workers beyond the CPUs
+ * only take turns on them, each with its own ring and polling for jobs
+ * when idle (3,072 refused probes on 2 CPUs: 0.02-0.05 s at -w 2,
+ * 0.12-0.24 s at -w 256). Returns 1 with note set, or 0. */
 #define RS_WORKERS_PER_CPU 8
 int rs_workers_note(unsigned workers, char *note, size_t n);
 
