@@ -14,6 +14,8 @@
 #include "dryrun.h"
 #include "errmsg.h"
 #include "stopsig.h"
+#include "uring_probe.h"
+#include "worker.h"
 
 /* Descriptors 0, 1 and 2 open before anything else is: a closed one would
  * otherwise be taken by the output file (and the summary written into it)
@@ -48,6 +50,21 @@ static int dry_run(const struct rs_config *cfg)
 	return ret == -EINTR ? 128 + sig : ret < 0 ? 1 : 0;
 }
 
+/* Before any fork or packet: can the workers run here? One line if not
+ * (and exit status 1); a notice if they can, but shrunk or crowded.
+ * (uring_probe.h, worker.h; issue 10, defects 3 and 4.) */
+static int preflight(const struct rs_config *cfg)
+{
+	char why[400];
+	int ret = rs_uring_check(cfg, why, sizeof(why));
+
+	if (why[0])
+		rs_errorf("%s", why);
+	if (!ret && rs_workers_note(cfg->workers, why, sizeof(why)))
+		rs_errorf("%s", why);
+	return ret;
+}
+
 /* The scan (or nothing, for a finished checkpoint), then the summary on
  * stderr and in --stats. Returns the exit status. */
 static int scan(const struct rs_config *cfg)
@@ -68,6 +85,9 @@ static int scan(const struct rs_config *cfg)
 		sum->workers = cfg->workers;
 		sum->concurrency = cfg->concurrency;
 		ret = 0;
+	} else if (preflight(cfg) < 0) {
+		free(sum);
+		return 1;
 	} else {
 		ret = rs_scan_run(cfg, sum);
 	}

@@ -226,8 +226,8 @@ static int finish(struct scan *s, int ret)
 	rs_supervisor_kill(&s->sv);
 	rs_supervisor_wait(&s->sv, sum);
 	sum->retries = retries(s, &sum->local_errors);
-	if (!sum->engine)
-		sum->engine = "direct";
+	if (!sum->engine) /* no worker said so (none started?): what was asked */
+		sum->engine = s->cfg->engine == RS_ENGINE_COMPAT ? "compat" : "direct";
 	int werr = rs_writer_finish(&s->wr, s->wr.received == total(s));
 	if (werr < 0 && ret != werr && !s->wr.out->signo) {
 		rs_errorf("writing output: %s", strerror(-werr));

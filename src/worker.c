@@ -7,6 +7,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -24,6 +25,21 @@ unsigned rs_online_cpus(int *cpus, unsigned max)
 	if (!n)
 		cpus[n++] = 0;
 	return n;
+}
+
+int rs_workers_note(unsigned workers, char *note, size_t n)
+{
+	int cpus[CPU_SETSIZE];
+	unsigned ncpu = rs_online_cpus(cpus, CPU_SETSIZE);
+
+	if (workers <= RS_WORKERS_PER_CPU * ncpu)
+		return 0;
+	snprintf(note, n,
+		 "-w %u is %u workers per CPU (%u CPU%s here): workers beyond the CPUs only "
+		 "take turns on them, each with its own ring and polling when idle, so this "
+		 "scan will be slower, not faster, than with -w %u",
+		 workers, (workers + ncpu - 1) / ncpu, ncpu, ncpu == 1 ? "" : "s", ncpu);
+	return 1;
 }
 
 static void pin(unsigned id)

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# test_memlock: a small RLIMIT_MEMLOCK (issue 10, defect 3). Since Linux
+# 6.13 an io_uring's pages count against it. 64 KiB, a common unprivileged
+# limit, holds two workers' rings only when they shrink: the scan says so
+# in one line naming RLIMIT_MEMLOCK and its value, and answers exactly, on
+# both engines. 16 KiB cannot hold the rings of 4 workers at all: the scan
+# must exit 1 at once with one line naming RLIMIT_MEMLOCK, its value and
+# what would fit (-w 2), instead of retrying a limit that will never be
+# met. And -w far above the CPUs gets a notice. The `timeout`s are hang guards, not speed assertions.
+#
+# The limit is checked against a counter of the user's, shared by all its
+# processes; root's user namespaces all share uid 0's, so as root the test
+# runs as a uid of its own (and so also shows that unshare -rn and prlimit
+# work for an ordinary user).
+# Usage: test_memlock.sh BUILD_DIR
+set -eu
+. "$(dirname "$0")/lib.sh"
+if [ "$(id -u)" = 0 ] && [ -z "${RS_IN_NS:-}" ] && [ -z "${RS_OWN_UID:-}" ] &&
+	command -v setpriv >/dev/null; then
+	RS_OWN_UID=$((61000 + $$ % 4000))
+	export RS_OWN_UID
+	own=(setpriv --reuid="$RS_OWN_UID" --regid="$RS_OWN_UID" --clear-groups)
+	# Only where that uid can reach the scanner and a scratch directory.
+	if "${own[@]}" test -x "${1:-build}/ringscan" -a -w "${TMPDIR:-/tmp}" 2>/dev/null; then
+		exec "${own[@]}" bash "$0" "$@"
+	fi
+fi
+ns_reexec 120 "$0" "$@"
+need_scanner "${1:-}"
+need_tools
+command -v prlimit >/dev/null || rs_skip "prlimit(1) not found"
+[ "$(ulimit -l)" = unlimited ] || [ "$(ulimit -l)" -ge 64 ] || rs_skip "RLIMIT_MEMLOCK below 64 KiB here"
+trap world_down EXIT
+W=$RS_TMP/w
+world_gen "$W" --seed 37 --addrs 127.37.0.0/26 --ports 7100-7115 --open 25 --filtered 2 --unreachable 5
+world_up "$W"
+
+pass=0
+for engine in auto compat; do
+	what="--engine $engine, RLIMIT_MEMLOCK 64 KiB"
+	out=$RS_TMP/out-$engine.jsonl
+	rc=0
+	timeout -k 2 30 prlimit --memlock=65536:65536 "$RS" --engine $engine --all -q -w 2 -t 300 \
+		--retries 0 127.37.0.0/26 -p 7100-7115 -o "$out" --stats "$out.stats" 2>"$out.err" ||
+		rc=$?
+	[ $rc = 0 ] || { cat "$out.err" >&2; rs_fail "$what: exit $rc"; }
+	check_scan "$W/truth.txt" "$out" "$what" || exit 1
+	grep -q 'RLIMIT_MEMLOCK is 64 KiB' "$out.err" ||
+		{ cat "$out.err" >&2; rs_fail "$what: no line names RLIMIT_MEMLOCK and its value"; }
+	grep -q '"restarts":0,' "$out.stats" || rs_fail "$what: workers were restarted"
+	rs_say "ok: $what: exact; $(grep RLIMIT_MEMLOCK "$out.err")"
+	pass=$((pass + 1))
+done
+
+for engine in auto compat; do
+	what="--engine $engine, -w 4, RLIMIT_MEMLOCK 16 KiB"
+	out=$RS_TMP/small-$engine.jsonl
+	rc=0
+	timeout -k 2 5 prlimit --memlock=16384:16384 "$RS" --engine $engine --all -q -w 4 -t 300 \
+		127.37.0.0/26 -p 7100-7115 -o "$out" 2>"$out.err" || rc=$?
+	[ $rc != 124 ] && [ $rc != 137 ] || rs_fail "$what: still running after 5 s"
+	[ $rc = 1 ] || { cat "$out.err" >&2; rs_fail "$what: exit $rc, want 1"; }
+	[ "$(wc -l <"$out.err")" = 1 ] ||
+		{ cat "$out.err" >&2; rs_fail "$what: want exactly one line on stderr"; }
+	for word in 'RLIMIT_MEMLOCK is 16 KiB' '-w 2'; do
+		grep -q -- "$word" "$out.err" ||
+			{ cat "$out.err" >&2; rs_fail "$what: the message does not say '$word'"; }
+	done
+	[ ! -s "$out" ] || rs_fail "$what: answers were written"
+	rs_say "ok: $what: exit 1 at once: $(cat "$out.err")"
+	pass=$((pass + 1))
+done
+# -w far above the CPUs (more than 8 each): a notice says why it is slow,
+# and the answers stay exact.
+n=$(($(nproc) * 8 + 1))
+if [ $n -le 256 ]; then
+	out=$RS_TMP/crowded.jsonl
+	timeout -k 2 60 "$RS" --all -q -w $n -t 300 --retries 0 127.37.0.0/26 -p 7100-7115 \
+		-o "$out" 2>"$out.err" || { cat "$out.err" >&2; rs_fail "-w $n: scan failed"; }
+	check_scan "$W/truth.txt" "$out" "-w $n" || exit 1
+	grep -q -- "-w $n is .* workers per CPU" "$out.err" ||
+		{ cat "$out.err" >&2; rs_fail "-w $n: no notice of too many workers per CPU"; }
+	rs_say "ok: -w $n: exact; $(grep 'per CPU' "$out.err")"
+	pass=$((pass + 1))
+fi
+rs_say "memlock: $pass checks passed, 0 failed${RS_OWN_UID:+ (as uid $RS_OWN_UID, one of its own)}"
