@@ -1,0 +1,160 @@
+#!/usr/bin/env bash
+# tests/fresh/fresh-debian.sh [--branch B] [--repo DIR] [--keep] [--root-only] [CMD]
+#
+# The README, followed on a new machine: bootstrap a minimal Debian 12 root
+# (mmdebstrap --variant=minbase bookworm, plus make, git and ca-certificates),
+# put a clean clone of BRANCH of the repository in it (default: the current
+# branch of the repository this script lives in; only committed work
+# counts), enter it with its own mount and pid namespaces and pivot_root
+# (not chroot: a chrooted process may not create user namespaces, and every
+# test needs one), and run CMD (default "make demo && make test") first as
+# root in /root/ringscan, then as an ordinary user "dev" (created with
+# useradd, PATH without /usr/sbin) in /home/dev/ringscan. Root goes first so
+# that scripts/deps.sh can install the packages; the user cannot.
+#
+# Needs root on the host (mmdebstrap, mount) and network access to a Debian
+# mirror: the host's apt mirror is reused (FRESH_MIRROR overrides it).
+# Takes about 1 minute for the root, 1 for the packages, then CMD twice
+# (make test: about 10 minutes each on 2 cores). Not part of make test; run
+# by `make fresh-check`. Logs and timings: WORKDIR/*.log, WORKDIR/summary
+# (WORKDIR is printed; removed at the end unless --keep). Exit status 0 if
+# CMD passed both times.
+set -euo pipefail
+export LC_ALL=C
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+branch=
+keep=0
+root_only=0
+cmd="make demo && make test"
+while [ $# -gt 0 ]; do
+	case $1 in
+	--branch) branch=$2 && shift ;;
+	--repo) repo=$2 && shift ;;
+	--keep) keep=1 ;;
+	--root-only) root_only=1 ;;
+	-h | --help)
+		sed -n '2,22s/^# \{0,1\}//p' "$0"
+		exit 0
+		;;
+	-*)
+		echo "fresh-debian.sh: unknown option $1" >&2
+		exit 2
+		;;
+	*) cmd=$1 ;;
+	esac
+	shift
+done
+[ -n "$branch" ] || branch=$(git -C "$repo" rev-parse --abbrev-ref HEAD)
+
+say() { printf '== %s\n' "$*"; }
+die() {
+	printf 'fresh-debian.sh: %s\n' "$*" >&2
+	exit 1
+}
+
+[ "$(id -u)" = 0 ] || die "needs root (mmdebstrap, mount, pivot_root); try: sudo $0"
+command -v mmdebstrap >/dev/null ||
+	die "mmdebstrap not found; apt-get install -y mmdebstrap"
+command -v unshare >/dev/null && command -v pivot_root >/dev/null ||
+	die "unshare/pivot_root not found (util-linux)"
+
+# host_uri PATTERN: the first apt source URI on the host whose URI
+# matches PATTERN (one-line and deb822 formats), or nothing.
+host_uri() {
+	cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources \
+		2>/dev/null | awk -v pat="$1" '
+		/^deb / { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { if ($i ~ pat) { print $i; exit } break } }
+		/^URIs:/ { for (i = 2; i <= NF; i++) if ($i ~ pat) { print $i; exit } }'
+}
+mirror=${FRESH_MIRROR:-$(host_uri '/debian/?$')}
+mirror=${mirror:-http://deb.debian.org/debian}
+security=${FRESH_SECURITY_MIRROR:-$(host_uri 'debian-security/?$')}
+security=${security:-http://deb.debian.org/debian-security}
+
+W=$(mktemp -d "${FRESH_WORKDIR:-/var/tmp}/ringscan-fresh.XXXXXX")
+R=$W/root
+cleanup() {
+	if [ $keep = 1 ]; then
+		say "kept $W"
+	else
+		rm -rf --one-file-system "$W"
+	fi
+}
+trap cleanup EXIT
+say "work directory $W; branch $branch of $repo; mirror $mirror"
+
+t0=$(date +%s)
+say "mmdebstrap --variant=minbase bookworm (+ make git ca-certificates)"
+mmdebstrap --variant=minbase --include=make,git,ca-certificates bookworm "$R" \
+	"deb $mirror bookworm main" "deb $mirror bookworm-updates main" \
+	"deb $security bookworm-security main" >"$W/mmdebstrap.log" 2>&1 ||
+	{
+		tail -20 "$W/mmdebstrap.log"
+		die "mmdebstrap failed"
+	}
+cp -L /etc/resolv.conf "$R/etc/resolv.conf"
+[ -e "$R/etc/hosts" ] && say "note: the root has an /etc/hosts" ||
+	say "the root has no /etc/hosts (as minbase makes it)"
+say "root ready in $(($(date +%s) - t0)) s, $(du -sm --one-file-system "$R" | cut -f1) MB"
+
+# The clean clones: one per user, so that neither sees the other's build.
+git clone -q --branch "$branch" "file://$repo" "$R/root/ringscan"
+say "commit $(git -C "$R/root/ringscan" log -1 --format='%h %s')"
+
+# enter USER-COMMAND...: run a shell command inside the root, in new mount
+# and pid namespaces, after pivot_root; /proc, /dev, /sys and /tmp mounted.
+enter() {
+	unshare -m -p -f --propagation private -- bash -c '
+		set -e
+		R=$1
+		shift
+		mount --bind "$R" "$R"
+		mount -t proc proc "$R/proc"
+		mount --rbind /dev "$R/dev"
+		mount --rbind /sys "$R/sys"
+		mount -t tmpfs -o mode=1777 tmpfs "$R/tmp"
+		mkdir -p "$R/.oldroot"
+		cd "$R"
+		pivot_root . .oldroot
+		umount -l /.oldroot
+		rmdir /.oldroot
+		cd /
+		exec env -i HOME=/root TERM=dumb LANG=C.UTF-8 \
+			PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+			/bin/bash -c "$@"' _ "$R" "$@"
+}
+
+# run LABEL LOG COMMAND: run COMMAND inside, timed, output to LOG; append
+# the time, exit status and the test counts to WORKDIR/summary.
+run() {
+	local label=$1 log=$2 rc=0 t
+	shift 2
+	t=$(date +%s)
+	say "$label: $* (log $log)"
+	enter "$@" >"$log" 2>&1 || rc=$?
+	t=$(($(date +%s) - t))
+	{
+		printf '%s: exit %s in %d s' "$label" "$rc" "$t"
+		grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tr '\n' ';' | sed 's/;$//; s/^/; /'
+		grep -q 'RESULT: MATCH' "$log" && printf '; demo: MATCH'
+		echo
+		grep -E '^(FAIL|SKIP) ' "$log" | sed 's/^/    /' | head -40
+	} | tee -a "$W/summary"
+	[ $rc = 0 ] || tail -30 "$log" | sed 's/^/    | /'
+	return $rc
+}
+
+ok=0
+run root "$W/root.log" "cd /root/ringscan && $cmd" || ok=1
+if [ $root_only = 0 ]; then
+	enter "useradd -m -s /bin/bash dev"
+	git clone -q --branch "$branch" "file://$repo" "$R/home/dev/ringscan"
+	enter "chown -R dev:dev /home/dev/ringscan"
+	run user "$W/user.log" "runuser -l dev -c 'echo PATH=\$PATH; cd ringscan && $cmd'" || ok=1
+fi
+say "total $(($(date +%s) - t0)) s"
+cat "$W/summary"
+[ $keep = 1 ] && cp "$W/summary" "$W/summary.txt"
+exit $ok
