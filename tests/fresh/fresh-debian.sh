@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tests/fresh/fresh-debian.sh [--branch B] [--repo DIR] [--keep] [--root-only] [CMD]
+# tests/fresh/fresh-debian.sh [--branch B] [--repo DIR] [--keep] [--root-only] [CMD...]
 #
 # The README, followed on a new machine: bootstrap a minimal Debian 12 root
 # (mmdebstrap --variant=minbase bookworm, plus make, git and ca-certificates),
@@ -7,10 +7,14 @@
 # branch of the repository this script lives in; only committed work
 # counts), enter it with its own mount and pid namespaces and pivot_root
 # (not chroot: a chrooted process may not create user namespaces, and every
-# test needs one), and run CMD (default "make demo && make test") first as
-# root in /root/ringscan, then as an ordinary user "dev" (created with
-# useradd, PATH without /usr/sbin) in /home/dev/ringscan. Root goes first so
-# that scripts/deps.sh can install the packages; the user cannot.
+# test needs one), and run each CMD (default: "make demo", then "make
+# test", the README's quick start) first as root in /root/ringscan, then as
+# an ordinary user "dev" (created with useradd, uid FRESH_UID, default 4242,
+# PATH without /usr/sbin) in /home/dev/ringscan. Root goes first so that
+# scripts/deps.sh can install the packages; the user cannot. (The kernel
+# counts io_uring's locked memory per uid across the whole machine, other
+# containers included: an uncommon uid keeps other users' rings out of
+# dev's RLIMIT_MEMLOCK.)
 #
 # Needs root on the host (mmdebstrap, mount) and network access to a Debian
 # mirror: the host's apt mirror is reused (FRESH_MIRROR overrides it).
@@ -27,7 +31,7 @@ repo=$(cd "$here/../.." && pwd)
 branch=
 keep=0
 root_only=0
-cmd="make demo && make test"
+cmds=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--branch) branch=$2 && shift ;;
@@ -35,17 +39,18 @@ while [ $# -gt 0 ]; do
 	--keep) keep=1 ;;
 	--root-only) root_only=1 ;;
 	-h | --help)
-		sed -n '2,22s/^# \{0,1\}//p' "$0"
+		sed -n '2,/^set /s/^# \{0,1\}//p' "$0"
 		exit 0
 		;;
 	-*)
 		echo "fresh-debian.sh: unknown option $1" >&2
 		exit 2
 		;;
-	*) cmd=$1 ;;
+	*) cmds+=("$1") ;;
 	esac
 	shift
 done
+[ ${#cmds[@]} -gt 0 ] || cmds=("make demo" "make test")
 [ -n "$branch" ] || branch=$(git -C "$repo" rev-parse --abbrev-ref HEAD)
 
 say() { printf '== %s\n' "$*"; }
@@ -66,7 +71,7 @@ host_uri() {
 	cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources \
 		2>/dev/null | awk -v pat="$1" '
 		/^deb / { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { if ($i ~ pat) { print $i; exit } break } }
-		/^URIs:/ { for (i = 2; i <= NF; i++) if ($i ~ pat) { print $i; exit } }'
+		/^URIs:/ { for (i = 2; i <= NF; i++) if ($i ~ pat) { print $i; exit } }' || true
 }
 mirror=${FRESH_MIRROR:-$(host_uri '/debian/?$')}
 mirror=${mirror:-http://deb.debian.org/debian}
@@ -146,13 +151,21 @@ run() {
 	return $rc
 }
 
-ok=0
-run root "$W/root.log" "cd /root/ringscan && $cmd" || ok=1
+ok=0 i=0
+for c in "${cmds[@]}"; do
+	i=$((i + 1))
+	run "root: $c" "$W/root-$i.log" "cd /root/ringscan && $c" || ok=1
+done
 if [ $root_only = 0 ]; then
-	enter "useradd -m -s /bin/bash dev"
+	enter "useradd -m -u ${FRESH_UID:-4242} -s /bin/bash dev"
 	git clone -q --branch "$branch" "file://$repo" "$R/home/dev/ringscan"
 	enter "chown -R dev:dev /home/dev/ringscan"
-	run user "$W/user.log" "runuser -l dev -c 'echo PATH=\$PATH; cd ringscan && $cmd'" || ok=1
+	i=0
+	for c in "${cmds[@]}"; do
+		i=$((i + 1))
+		run "user: $c" "$W/user-$i.log" "runuser -l dev -c 'cd ringscan && echo PATH=\$PATH && $c'" ||
+			ok=1
+	done
 fi
 say "total $(($(date +%s) - t0)) s"
 cat "$W/summary"
