@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# tests/fresh/fresh-debian.sh [--branch B] [--repo DIR] [--keep] [--root-only] [CMD...]
+# tests/fresh/fresh-debian.sh [--branch B] [--repo DIR] [--keep] [--reuse WORKDIR]
+#                              [--root-only | --user-only] [CMD...]
 #
 # The README, followed on a new machine: bootstrap a minimal Debian 12 root
 # (mmdebstrap --variant=minbase bookworm, plus make, git and ca-certificates),
@@ -21,8 +22,9 @@
 # Takes about 1 minute for the root, 1 for the packages, then CMD twice
 # (make test: about 10 minutes each on 2 cores). Not part of make test; run
 # by `make fresh-check`. Logs and timings: WORKDIR/*.log, WORKDIR/summary
-# (WORKDIR is printed; removed at the end unless --keep). Exit status 0 if
-# CMD passed both times.
+# (WORKDIR is printed; removed at the end unless --keep). --reuse WORKDIR
+# runs in a kept WORKDIR again, without bootstrapping or cloning anew.
+# Exit status 0 if every CMD passed every time.
 set -euo pipefail
 export LC_ALL=C
 
@@ -31,6 +33,8 @@ repo=$(cd "$here/../.." && pwd)
 branch=
 keep=0
 root_only=0
+user_only=0
+reuse=
 cmds=()
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -38,6 +42,8 @@ while [ $# -gt 0 ]; do
 	--repo) repo=$2 && shift ;;
 	--keep) keep=1 ;;
 	--root-only) root_only=1 ;;
+	--user-only) user_only=1 ;;
+	--reuse) reuse=$2 keep=1 && shift ;;
 	-h | --help)
 		sed -n '2,/^set /s/^# \{0,1\}//p' "$0"
 		exit 0
@@ -78,7 +84,11 @@ mirror=${mirror:-http://deb.debian.org/debian}
 security=${FRESH_SECURITY_MIRROR:-$(host_uri 'debian-security/?$')}
 security=${security:-http://deb.debian.org/debian-security}
 
-W=$(mktemp -d "${FRESH_WORKDIR:-/var/tmp}/ringscan-fresh.XXXXXX")
+if [ -n "$reuse" ]; then
+	W=$(cd "$reuse" && pwd)
+else
+	W=$(mktemp -d "${FRESH_WORKDIR:-/var/tmp}/ringscan-fresh.XXXXXX")
+fi
 R=$W/root
 cleanup() {
 	if [ $keep = 1 ]; then
@@ -91,21 +101,23 @@ trap cleanup EXIT
 say "work directory $W; branch $branch of $repo; mirror $mirror"
 
 t0=$(date +%s)
-say "mmdebstrap --variant=minbase bookworm (+ make git ca-certificates)"
-mmdebstrap --variant=minbase --include=make,git,ca-certificates bookworm "$R" \
-	"deb $mirror bookworm main" "deb $mirror bookworm-updates main" \
-	"deb $security bookworm-security main" >"$W/mmdebstrap.log" 2>&1 ||
-	{
-		tail -20 "$W/mmdebstrap.log"
-		die "mmdebstrap failed"
-	}
-cp -L /etc/resolv.conf "$R/etc/resolv.conf"
-[ -e "$R/etc/hosts" ] && say "note: the root has an /etc/hosts" ||
-	say "the root has no /etc/hosts (as minbase makes it)"
-say "root ready in $(($(date +%s) - t0)) s, $(du -sm --one-file-system "$R" | cut -f1) MB"
+if [ -z "$reuse" ]; then
+	say "mmdebstrap --variant=minbase bookworm (+ make git ca-certificates)"
+	mmdebstrap --variant=minbase --include=make,git,ca-certificates bookworm "$R" \
+		"deb $mirror bookworm main" "deb $mirror bookworm-updates main" \
+		"deb $security bookworm-security main" >"$W/mmdebstrap.log" 2>&1 ||
+		{
+			tail -20 "$W/mmdebstrap.log"
+			die "mmdebstrap failed"
+		}
+	cp -L /etc/resolv.conf "$R/etc/resolv.conf"
+	[ -e "$R/etc/hosts" ] && say "note: the root has an /etc/hosts" ||
+		say "the root has no /etc/hosts (as minbase makes it)"
+	say "root ready in $(($(date +%s) - t0)) s, $(du -sm --one-file-system "$R" | cut -f1) MB"
 
-# The clean clones: one per user, so that neither sees the other's build.
-git clone -q --branch "$branch" "file://$repo" "$R/root/ringscan"
+	# The clean clones: one per user, so that neither sees the other's build.
+	git clone -q --branch "$branch" "file://$repo" "$R/root/ringscan"
+fi
 say "commit $(git -C "$R/root/ringscan" log -1 --format='%h %s')"
 
 # enter USER-COMMAND...: run a shell command inside the root, in new mount
@@ -152,14 +164,16 @@ run() {
 }
 
 ok=0 i=0
-for c in "${cmds[@]}"; do
+[ $user_only = 1 ] || for c in "${cmds[@]}"; do
 	i=$((i + 1))
 	run "root: $c" "$W/root-$i.log" "cd /root/ringscan && $c" || ok=1
 done
 if [ $root_only = 0 ]; then
-	enter "useradd -m -u ${FRESH_UID:-4242} -s /bin/bash dev"
-	git clone -q --branch "$branch" "file://$repo" "$R/home/dev/ringscan"
-	enter "chown -R dev:dev /home/dev/ringscan"
+	if [ ! -d "$R/home/dev/ringscan" ]; then
+		enter "useradd -m -u ${FRESH_UID:-4242} -s /bin/bash dev"
+		git clone -q --branch "$branch" "file://$repo" "$R/home/dev/ringscan"
+		enter "chown -R dev:dev /home/dev/ringscan"
+	fi
 	i=0
 	for c in "${cmds[@]}"; do
 		i=$((i + 1))
