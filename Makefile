@@ -52,7 +52,7 @@ TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
 TOOLS     := $(TOOL_SRCS:tests/tools/%.c=$(B)/tools/%)
 
 .PHONY: all units asan test test-unit test-e2e demo deps format lint clean bench fuzz soak \
-	fresh-check build-deps unit-deps
+	fresh-check build-deps unit-deps fuzz-deps
 # The scanner and the test-world tools; nothing here needs cmocka.
 all: $(B)/ringscan $(TOOLS)
 
@@ -70,6 +70,10 @@ build-deps:
 unit-deps: build-deps
 	$(Q)printf '#include <%s>\n' stdarg.h stddef.h setjmp.h cmocka.h | $(CC) -E -x c - \
 		>/dev/null 2>&1 || { echo "make: no <cmocka.h> for the unit tests: run \
+	'scripts/deps.sh test' as root (or 'make deps')" >&2; exit 1; }
+
+fuzz-deps:
+	$(Q)command -v clang >/dev/null 2>&1 || { echo "make: no clang for the fuzzers: run \
 	'scripts/deps.sh test' as root (or 'make deps')" >&2; exit 1; }
 
 $(LIB_OBJS) $(B)/obj/main.o $(TOOLS): | build-deps
@@ -119,6 +123,8 @@ build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRCS_$$*) $(wildcard include/ring
 	@mkdir -p $(dir $@)
 	@echo "  CLANG   $@"
 	$(Q)clang $(FUZZ_FLAGS) -o $@ $< $(FUZZ_SRCS_$*)
+
+$(FUZZERS:%=build/fuzz/fuzz_%): | fuzz-deps
 
 fuzz: $(FUZZERS:%=build/fuzz/fuzz_%)
 	$(Q)for f in $(FUZZERS); do \
