@@ -10,7 +10,7 @@
 #   make asan       build/asan/ringscan and its unit tests with ASan + UBSan
 #   make fresh-check  make demo and make test in a freshly bootstrapped
 #                   minimal Debian 12 root, as root and as a user (root;
-#                   about 30 minutes; tests/fresh/fresh-debian.sh)
+#                   about 16 minutes; tests/fresh/fresh-debian.sh)
 #   make soak       kill -9 workers and coordinators 20 times, resume, check
 #   make fuzz       libFuzzer on the target/port and checkpoint parsers
 #                   (FUZZ_SECONDS=600 each)
