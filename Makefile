@@ -1,9 +1,16 @@
 # ringscan — build, test, demo.
 #
-#   make            build/ringscan (optimised)
+#   make            build/ringscan (optimised) and the test tools build/tools/*
+#                   (needs a C compiler and liburing: scripts/deps.sh build)
+#   make deps       install what make test needs (scripts/deps.sh test; root)
 #   make test       deps, unit + end-to-end tests, plain and under ASan+UBSan
-#   make demo       deps, build, scan a private loopback test world, check it
-#   make asan       build/asan/ringscan with AddressSanitizer + UBSan
+#   make test-unit  the cmocka unit tests only
+#   make demo       deps (demo profile), build, scan a private loopback test
+#                   world, check it
+#   make asan       build/asan/ringscan and its unit tests with ASan + UBSan
+#   make fresh-check  make demo and make test in a freshly bootstrapped
+#                   minimal Debian 12 root, as root and as a user (root;
+#                   about 16 minutes; tests/fresh/fresh-debian.sh)
 #   make soak       kill -9 workers and coordinators 20 times, resume, check
 #   make fuzz       libFuzzer on the target/port and checkpoint parsers, then
 #                   random command lines (make fuzz-cli); FUZZ_SECONDS=600 each
@@ -44,8 +51,33 @@ UNITS     := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
 TOOLS     := $(TOOL_SRCS:tests/tools/%.c=$(B)/tools/%)
 
-.PHONY: all asan test test-unit test-e2e demo deps format lint clean bench fuzz soak
-all: $(B)/ringscan $(UNITS) $(TOOLS)
+.PHONY: all units asan test test-unit test-e2e demo deps format lint clean bench fuzz soak \
+	fresh-check build-deps unit-deps fuzz-deps
+# The scanner and the test-world tools; nothing here needs cmocka.
+all: $(B)/ringscan $(TOOLS)
+
+# The unit test binaries (cmocka), built by test, test-unit and asan.
+units: $(UNITS)
+
+# Before compiling: a C compiler and liburing's header, or a one-line hint
+# (rather than "cc: No such file or directory"). Checked once per make run.
+build-deps:
+	$(Q)command -v $(firstword $(CC)) >/dev/null 2>&1 || { echo "make: no C compiler \
+	($(CC)): run 'scripts/deps.sh build' as root (or 'make deps' for everything)" >&2; exit 1; }
+	$(Q)echo '#include <liburing.h>' | $(CC) -E -x c - >/dev/null 2>&1 || { echo "make: no \
+	<liburing.h>: run 'scripts/deps.sh build' as root (or 'make deps' for everything)" >&2; exit 1; }
+
+unit-deps: build-deps
+	$(Q)printf '#include <%s>\n' stdarg.h stddef.h setjmp.h cmocka.h | $(CC) -E -x c - \
+		>/dev/null 2>&1 || { echo "make: no <cmocka.h> for the unit tests: run \
+	'scripts/deps.sh test' as root (or 'make deps')" >&2; exit 1; }
+
+fuzz-deps:
+	$(Q)command -v clang >/dev/null 2>&1 || { echo "make: no clang for the fuzzers: run \
+	'scripts/deps.sh test' as root (or 'make deps')" >&2; exit 1; }
+
+$(LIB_OBJS) $(B)/obj/main.o $(TOOLS): | build-deps
+$(UNITS): | unit-deps
 
 $(B)/ringscan: $(B)/obj/main.o $(B)/libringscan.a
 	@echo "  LD      $@"
@@ -74,7 +106,7 @@ $(B)/tools/%: tests/tools/%.c
 	$(Q)$(CC) -O2 -g -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -o $@ $<
 
 asan:
-	$(Q)$(MAKE) --no-print-directory B=build/asan SAN=1 all
+	$(Q)$(MAKE) --no-print-directory B=build/asan SAN=1 all units
 
 # libFuzzer (clang) on the pure parsers: make fuzz runs each fuzzer for
 # FUZZ_SECONDS (default 600) on a copy of its committed corpus
@@ -91,6 +123,8 @@ build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRCS_$$*) $(wildcard include/ring
 	@mkdir -p $(dir $@)
 	@echo "  CLANG   $@"
 	$(Q)clang $(FUZZ_FLAGS) -o $@ $< $(FUZZ_SRCS_$*)
+
+$(FUZZERS:%=build/fuzz/fuzz_%): | fuzz-deps
 
 fuzz: $(FUZZERS:%=build/fuzz/fuzz_%)
 	$(Q)for f in $(FUZZERS); do \
@@ -112,17 +146,17 @@ fuzz-cli:
 		bash tests/e2e/test_cli_fuzz.sh build/asan
 
 deps:
-	$(Q)scripts/deps.sh
+	$(Q)scripts/deps.sh test
 
 # The README's test command; .ci/run calls exactly this.
 test: deps
 	$(Q)$(MAKE) --no-print-directory lint
-	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory all units
 	$(Q)$(MAKE) --no-print-directory asan
 	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=30
 	$(Q)tests/run.sh build build/asan
 
-test-unit: all
+test-unit: all units
 	$(Q)tests/run.sh --unit-only build
 
 # 1M-probe world, 20 random kill -9s of workers and coordinators, resumed
@@ -131,9 +165,14 @@ soak: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tests/soak/soak.sh build
 
-demo: deps
+demo:
+	$(Q)scripts/deps.sh demo
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tests/e2e/demo.sh build
+
+# The README on a new machine (needs root and a Debian mirror; not in CI).
+fresh-check:
+	$(Q)tests/fresh/fresh-debian.sh
 
 MICRO_SRCS := $(sort $(wildcard bench/micro/*.c))
 MICROS     := $(MICRO_SRCS:bench/micro/%.c=$(B)/bench/%)

@@ -1,35 +1,61 @@
 #!/bin/sh
-# Install what building and testing ringscan needs, when it is missing.
-# Debian/Ubuntu (apt-get); needs root only when something is missing.
+# scripts/deps.sh [PROFILE]: make sure the Debian/Ubuntu packages a task
+# needs are installed. Packages are checked as packages (dpkg-query), not by
+# looking for commands on the caller's PATH. Run as root, installs the
+# missing ones with apt-get (saying which first); otherwise names them and
+# how to install them, and exits 1. PROFILE:
+#   build  build/ringscan and build/tools (make): a C compiler, make, liburing
+#   demo   build + the test world of make demo: nftables, iproute2, util-linux
+#   test   demo + everything make test uses (the default; make deps):
+#          cmocka, procps, python3, GNU parallel, cppcheck, clang-format,
+#          clang and its fuzzer runtime
 set -eu
 
-missing=""
-need() { # need PACKAGE TEST...
-	pkg=$1; shift
-	if ! "$@" >/dev/null 2>&1; then missing="$missing $pkg"; fi
-}
-need gcc          command -v cc
-need make         command -v make
-need liburing-dev test -f /usr/include/liburing.h
-need libcmocka-dev test -f /usr/include/cmocka.h
-need nftables     command -v nft
-need iproute2     command -v ip
-need util-linux   command -v unshare
-need procps       command -v pgrep
-need python3      command -v python3
-need parallel     command -v parallel
-need cppcheck     command -v cppcheck
-need clang-format command -v clang-format
-need clang        command -v clang
-need libclang-rt-14-dev test -f /usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a
+build="gcc libc6-dev make liburing-dev"
+demo="$build nftables iproute2 util-linux"
+test="$demo libcmocka-dev procps python3 parallel cppcheck clang-format clang libclang-rt-14-dev"
 
-[ -z "$missing" ] && exit 0
-echo "deps: installing:$missing" >&2
-if [ "$(id -u)" != 0 ]; then
-	echo "deps: missing packages:$missing; run as root, or: sudo apt-get install -y$missing" >&2
+profile=${1:-test}
+case $profile in
+build) want=$build ;;
+demo) want=$demo ;;
+test) want=$test ;;
+-h | --help)
+	sed -n '2,12s/^# \{0,1\}//p' "$0"
+	exit 0
+	;;
+*)
+	echo "deps: unknown profile '$profile' (build, demo or test)" >&2
+	exit 2
+	;;
+esac
+
+if ! command -v dpkg-query >/dev/null 2>&1; then
+	echo "deps: no dpkg-query (not Debian/Ubuntu?); install the equivalents of: $want" >&2
 	exit 1
 fi
+missing=""
+for p in $want; do
+	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	[ "$st" = "install ok installed" ] || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+	echo "deps ($profile): missing packages:$missing" >&2
+	echo "deps: run this as root (scripts/deps.sh $profile), or: sudo apt-get install -y --no-install-recommends$missing" >&2
+	exit 1
+fi
+echo "deps ($profile): installing with apt-get:$missing" >&2
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq >/dev/null
+log=$(mktemp "${TMPDIR:-/tmp}/ringscan-deps.XXXXXX")
 # shellcheck disable=SC2086
-apt-get install -y -qq --no-install-recommends $missing >/dev/null
+if apt-get update -qq >"$log" 2>&1 &&
+	apt-get install -y -qq --no-install-recommends $missing >>"$log" 2>&1; then
+	rm -f "$log"
+	echo "deps ($profile): installed:$missing" >&2
+	exit 0
+fi
+tail -20 "$log" >&2
+echo "deps ($profile): apt-get failed (log above, full log: $log)" >&2
+exit 1

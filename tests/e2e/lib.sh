@@ -26,19 +26,19 @@ rs_skip() {
 	exit 77
 }
 
-# ns_run LIMIT CMD...: run CMD inside a fresh private network namespace
-# (lo down; use net_up or world_up in there) and, where the system allows,
+# ns_run LIMIT CMD...: run CMD inside a fresh private network and mount
+# namespace (lo down; use net_up or world_up in there) and, where the system allows,
 # a private pid namespace, so that nothing CMD starts can outlive it; killed
 # after LIMIT seconds (status 124 then). RS_IN_NS=1 is set for CMD.
 # Status 77 if no namespace can be made.
 ns_run() {
 	local limit=$1
 	shift
-	local -a ns=(unshare -rn)
-	if unshare -rn -pf --kill-child --mount-proc true 2>/dev/null; then
-		ns=(unshare -rn -pf --kill-child --mount-proc)
-	elif ! unshare -rn true 2>/dev/null; then
-		rs_say "cannot create a network namespace (unshare -rn)"
+	local -a ns=(unshare -rnm)
+	if unshare -rnm -pf --kill-child --mount-proc true 2>/dev/null; then
+		ns=(unshare -rnm -pf --kill-child --mount-proc)
+	elif ! unshare -rnm true 2>/dev/null; then
+		rs_say "cannot create a network namespace (unshare -rnm)"
 		return 77
 	fi
 	timeout -k 5 "$limit" "${ns[@]}" env RS_IN_NS=1 "$@"
@@ -68,6 +68,26 @@ ns_reexec() {
 		;;
 	esac
 	exit "$rc"
+}
+
+# own_hosts LINE...: inside the namespace, make /etc/hosts hold exactly
+# LINEs, for this namespace only, so that a test's names resolve on systems
+# without /etc/hosts (minimal roots, containers): a bind mount over it, or,
+# when there is none, an overlay of /etc that adds one. Status 1, saying
+# why, if neither can be mounted.
+own_hosts() {
+	local d=$RS_TMP/own-hosts err=$RS_TMP/own-hosts.err
+	mkdir -p "$d" || return 1
+	if [ -e /etc/hosts ]; then
+		printf '%s\n' "$@" >"$d/hosts" && mount --bind "$d/hosts" /etc/hosts 2>"$err" && return 0
+	else
+		{ mount -t tmpfs tmpfs "$d" && mkdir "$d/up" "$d/work" &&
+			printf '%s\n' "$@" >"$d/up/hosts" &&
+			mount -t overlay overlay -o "lowerdir=/etc,upperdir=$d/up,workdir=$d/work" /etc; } \
+			2>"$err" && return 0
+	fi
+	rs_say "cannot mount a private /etc/hosts: $(tr '\n' ' ' <"$err")"
+	return 1
 }
 
 # need_scanner BUILD_DIR: sets RS to the scanner binary.

@@ -63,7 +63,10 @@ full() {
 	[ "$n" -lt 65536 ] || rs_fail "$where: the disk did not fill mid-scan"
 	# Room again: the same command line finishes the scan.
 	rm -f "$RS_TMP/small/filler"
-	mount -o remount,size=64m "$RS_TMP/small"
+	# (Name the source: for a non-root caller the kernel shows the tmpfs
+	# with uid=/gid= options that this namespace cannot map, and mount(8),
+	# given only the directory, passes them back and is refused.)
+	mount -o remount,size=64m tmpfs "$RS_TMP/small" || rs_fail "cannot grow the tmpfs again"
 	rc=0
 	timeout -k 5 120 "$RS" "${ARGS[@]}" --resume "$ck" -o "$out" 2>"$RS_TMP/resume.err" || rc=$?
 	[ $rc = 0 ] || { cat "$RS_TMP/resume.err" >&2; rs_fail "$where: resume: exit $rc"; }

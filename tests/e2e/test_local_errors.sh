@@ -5,6 +5,7 @@
 # backoffs and still give the exact answers (16 filtered, 240 closed), for
 # one and for two workers.
 set -eu
+PATH=$PATH:/usr/sbin:/sbin # nft, for users whose PATH lacks them (as lib.sh does)
 B=${1:-build}
 RS=$(realpath "$B/ringscan")
 T=$(mktemp -d)

@@ -18,6 +18,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netdb.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -31,6 +32,7 @@
 
 #include "ringscan/targets.h"
 #include "guard.h"
+#include "own_hosts.h"
 
 #define IP(a, b, c, d)                                                                             \
 	(((uint32_t)(a) << 24) | ((uint32_t)(b) << 16) | ((uint32_t)(c) << 8) | (uint32_t)(d))
@@ -1024,15 +1026,47 @@ static void test_error_one_line(void **state)
 		fail_msg("%d error text(s) span several lines", bad);
 }
 
-/* "localhost" resolves (here /etc/hosts has 127.0.0.1; ::1 may or may not
- * be there): the set holds 127.0.0.1 and nothing but 127.0.0.1 and ::1. A
- * name given twice is one target. */
+/* The /etc/hosts main() mounts for this process (see own_hosts.h), so that
+ * the name tests need no system file: "localhost" as usual, and a name with
+ * three records. */
+#define OWN_HOSTS                                                                                  \
+	"127.0.0.1 localhost\n::1 localhost\n"                                                     \
+	"127.0.0.7 rs-multi.test\n127.0.0.9 rs-multi.test\n::1 rs-multi.test\n"
+
+/* Does NAME resolve here? */
+static int resolves(const char *name)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
+
+	if (getaddrinfo(name, NULL, &hints, &res))
+		return 0;
+	freeaddrinfo(res);
+	return 1;
+}
+
+/* Skip a name test when "localhost" does not resolve: no /etc/hosts, and
+ * main() could not mount a private one (no user namespaces). */
+static void need_localhost(void)
+{
+	if (resolves("localhost"))
+		return;
+	print_message("SKIP: \"localhost\" does not resolve (no /etc/hosts?) and no private "
+		      "/etc/hosts could be mounted (see the first lines of this log)\n");
+	skip();
+}
+
+/* "localhost" resolves: the set holds 127.0.0.1 and nothing but 127.0.0.1
+ * and ::1 (exactly those two with the private /etc/hosts). A name given
+ * twice is one target. Every record of a name is taken (private
+ * /etc/hosts only). */
 static void test_hostnames(void **state)
 {
 	(void)state;
 	struct rs_addrset s;
 	char err[256] = "";
+	int own = resolves("rs-multi.test");
 
+	need_localhost();
 	rs_addrset_init(&s);
 	assert_int_equal(rs_target_parse(&s, guard_str("localhost"), 0, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, NONAME));
@@ -1046,6 +1080,8 @@ static void test_hostnames(void **state)
 	}
 	assert_int_equal(rs_addrset_finalize(&s), 0);
 	assert_true(s.count >= 1 && s.count <= 2);
+	if (own)
+		assert_int_equal(s.count, 2);
 	assert_true(rs_addrset_overlaps(&s, V4(IP(127, 0, 0, 1)), V4(IP(127, 0, 0, 1))));
 	for (uint64_t k = 0; k < s.count; k++) {
 		rs_u128 x = rs_addrset_pick(&s, k);
@@ -1066,6 +1102,20 @@ static void test_hostnames(void **state)
 		-EINVAL);
 	assert_non_null(strstr(err, "no-such-host.invalid"));
 	assert_int_equal(s.n, n);
+	rs_addrset_free(&s);
+
+	if (!own) {
+		print_message("note: no private /etc/hosts; the three-record name is not tried\n");
+		return;
+	}
+	rs_addrset_init(&s);
+	assert_int_equal(rs_target_parse(&s, guard_str("rs-multi.test"), NAMES, err, sizeof(err)),
+			 0);
+	assert_int_equal(rs_addrset_finalize(&s), 0);
+	const struct rs_range128 multi[] = {{1, 1},
+					    {V4(IP(127, 0, 0, 7)), V4(IP(127, 0, 0, 7))},
+					    {V4(IP(127, 0, 0, 9)), V4(IP(127, 0, 0, 9))}};
+	check_set128("rs-multi.test", &s, multi, NELEM(multi));
 	rs_addrset_free(&s);
 }
 
@@ -1135,6 +1185,7 @@ static void test_parse_list(void **state)
 		rs_addrset_free(&s);
 	}
 	/* names in a list, with the flag */
+	need_localhost();
 	{
 		struct rs_addrset s;
 		rs_addrset_init(&s);
@@ -1207,6 +1258,7 @@ static void test_load_file(void **state)
 
 	/* names: refused without the flag (naming file and line), resolved
 	 * with it */
+	need_localhost();
 	static const char names[] = "10.0.0.1\nlocalhost # the loopback\n";
 	write_file("names.txt", names, sizeof(names) - 1, path);
 	rs_addrset_init(&s);
@@ -1988,6 +2040,11 @@ static void test_space_huge(void **state)
 
 int main(void)
 {
+	char why[200] = "";
+
+	if (own_hosts(OWN_HOSTS, why, sizeof(why)))
+		fprintf(stderr,
+			"note: no private /etc/hosts (%s); the name tests use the system's\n", why);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_target_table),
 		cmocka_unit_test(test_port_table),
