@@ -108,9 +108,7 @@ static const char usage_text[] =
 	"130/143 stopped by SIGINT/SIGTERM: in-flight probes are answered, the output\n"
 	"flushed and the checkpoint written first; a second signal stops at once.\n";
 
-/* One line on stderr, then the caller returns RS_CLI_USAGE. */
-static int refuse(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int refuse(const char *fmt, ...)
+int rs_cli_refuse(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -119,6 +117,8 @@ static int refuse(const char *fmt, ...)
 	va_end(ap);
 	return RS_CLI_USAGE;
 }
+
+#define refuse rs_cli_refuse
 
 /* Strict decimal in [min, max]. */
 static int parse_num(const char *s, uint64_t min, uint64_t max, uint64_t *out)

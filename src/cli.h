@@ -21,5 +21,8 @@ struct rs_cli_opts;
 int rs_cli_parse(int argc, char **argv, struct rs_config *cfg, struct rs_cli_opts *opts);
 void rs_cli_free(struct rs_config *cfg, struct rs_cli_opts *opts);
 void rs_cli_usage(FILE *f);
+/* One line on stderr naming what was refused (escaped, see errmsg.h);
+ * returns RS_CLI_USAGE for the caller to pass on. */
+int rs_cli_refuse(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

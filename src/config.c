@@ -7,7 +7,6 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,17 +24,7 @@
 
 #define DEFAULT_PORTS "22,23"
 
-/* One line on stderr, then the caller returns RS_CLI_USAGE. */
-static int refuse(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int refuse(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	rs_verrorf(fmt, ap);
-	va_end(ap);
-	return RS_CLI_USAGE;
-}
+#define refuse rs_cli_refuse
 
 uint64_t rs_nofile_raise(void)
 {

@@ -479,3 +479,25 @@ NFT
 guard_count() {
 	nft list counter inet rsguard "$1" | sed -n 's/.*packets \([0-9]*\).*/\1/p'
 }
+
+# packet_counter_up: count every packet to 127.0.0.0/8 or ::1 (both
+# hooks), for tests that must prove nothing was sent; `packets` reads it.
+packet_counter_up() {
+	nft -f - <<'EOF'
+table inet rspkts {
+	counter pkts {
+	}
+	chain in {
+		type filter hook input priority 0; policy accept;
+		ip daddr 127.0.0.0/8 counter name pkts
+		ip6 daddr ::1 counter name pkts
+	}
+	chain out {
+		type filter hook output priority 0; policy accept;
+		ip daddr 127.0.0.0/8 counter name pkts
+		ip6 daddr ::1 counter name pkts
+	}
+}
+EOF
+}
+packets() { nft list counter inet rspkts pkts | sed -n 's/.*packets \([0-9]*\).*/\1/p'; }

@@ -11,23 +11,7 @@ set -eu
 ns_reexec 120 "$0" "$@"
 need_scanner "${1:-}"
 net_up
-nft -f - <<'EOF'
-table inet rsbad {
-	counter pkts {
-	}
-	chain in {
-		type filter hook input priority 0; policy accept;
-		ip daddr 127.0.0.0/8 counter name pkts
-		ip6 daddr ::1 counter name pkts
-	}
-	chain out {
-		type filter hook output priority 0; policy accept;
-		ip daddr 127.0.0.0/8 counter name pkts
-		ip6 daddr ::1 counter name pkts
-	}
-}
-EOF
-packets() { nft list counter inet rsbad pkts | sed -n 's/.*packets \([0-9]*\).*/\1/p'; }
+packet_counter_up # packets: what went to 127.0.0.0/8 or ::1 since
 
 T=$RS_TMP
 printf '127.0.0.1\n# a comment\n127.0.0.999\n' >"$T/targets.txt"

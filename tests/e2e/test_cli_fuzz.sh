@@ -24,23 +24,7 @@ ns_reexec "$limit" "$0" "$@"
 need_scanner "${1:-}"
 command -v python3 >/dev/null || rs_skip "python3 not found (the fuzzer is a python script)"
 net_up
-nft -f - <<'EOF'
-table inet rsfuzz {
-	counter pkts {
-	}
-	chain in {
-		type filter hook input priority 0; policy accept;
-		ip daddr 127.0.0.0/8 counter name pkts
-		ip6 daddr ::1 counter name pkts
-	}
-	chain out {
-		type filter hook output priority 0; policy accept;
-		ip daddr 127.0.0.0/8 counter name pkts
-		ip6 daddr ::1 counter name pkts
-	}
-}
-EOF
-packets() { nft list counter inet rsfuzz pkts | sed -n 's/.*packets \([0-9]*\).*/\1/p'; }
+packet_counter_up # packets: what went to 127.0.0.0/8 or ::1 since
 
 rc=0
 python3 "$RS_ROOT/tests/tools/cli_fuzz.py" "$RS" "$RS_TMP" || rc=$?
