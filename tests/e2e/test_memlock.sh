@@ -20,8 +20,9 @@ if [ "$(id -u)" = 0 ] && [ -z "${RS_IN_NS:-}" ] && [ -z "${RS_OWN_UID:-}" ] &&
 	RS_OWN_UID=$((61000 + $$ % 4000))
 	export RS_OWN_UID
 	own=(setpriv --reuid="$RS_OWN_UID" --regid="$RS_OWN_UID" --clear-groups)
-	# Only where that uid can reach the scanner and a scratch directory.
-	if "${own[@]}" test -x "${1:-build}/ringscan" -a -w "${TMPDIR:-/tmp}" 2>/dev/null; then
+	# Only where that uid can reach the scanner, this script and a scratch
+	# directory (not, say, under a root-only /root).
+	if "${own[@]}" test -x "${1:-build}/ringscan" -a -w "${TMPDIR:-/tmp}" -a -r "$0" 2>/dev/null; then
 		exec "${own[@]}" bash "$0" "$@"
 	fi
 fi
