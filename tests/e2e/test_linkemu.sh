@@ -7,7 +7,7 @@
 # 7001, nothing on 7002 and an nft drop on 7003. Checks:
 #   1. a fixed 50 ms each way: every TCP connect from S takes >= 100 ms
 #      (and not much more);
-#   2. per-subnet delays: 127.61/16 at 80 ms, the rest at 10 ms;
+#   2. per-subnet delays: 127.61/16 at 80 ms, the rest at 10 ms; jitter;
 #   3. 100% loss: nothing gets through and the counters say so; 30% loss
 #      over 4,000 datagrams: the counters' ratio is in 0.25..0.35;
 #   4. a 2 Mbit/s bottleneck with a 50-packet queue, flooded at ~4x:
@@ -157,6 +157,19 @@ if [ "$near" = fail ] || [ "$far" = fail ]; then rs_fail "a connect failed"; fi
 in_range "$near" 20 150 || rs_fail "near RTT $near ms, want 20..150"
 in_range "$far" 160 400 || rs_fail "far RTT $far ms, want 160..400"
 [ $((far - near)) -ge 100 ] || rs_fail "far - near = $((far - near)) ms, want >= 100"
+
+# 2b. Jitter: 30 +- 20 ms each way; no connect faster than 20 ms, and the
+# times differ.
+emu_start --delay 30ms --jitter 20ms
+got=$(rtts 127.60.0.1 6 | sort -n | tr '\n' ' ')
+emu_stop
+rs_say "jitter 30 +- 20 ms each way: connect times (ms) $got"
+for v in $got; do
+	[ "$v" != fail ] || rs_fail "a connect failed across the link"
+	in_range "$v" 20 400 || rs_fail "connect took $v ms, want 20..400"
+done
+read -r -a j <<<"$got"
+[ $((j[5] - j[0])) -ge 3 ] || rs_fail "jitter: connect times within 3 ms of each other"
 
 # 3. Loss: 100%, then 30% one way.
 emu_start --loss 100

@@ -125,6 +125,7 @@ struct emu {
 	const char *tun_a, *tun_b, *ns_a, *ns_b, *ready, *stats;
 	int fd_a, fd_b;
 	double duration;
+	uint8_t scratch[PKT_MAX]; /* where a packet that finds no buffer goes */
 };
 
 static void usage(const char *msg, const char *arg)
@@ -523,10 +524,9 @@ drop:
 /* Reads up to BATCH packets from D's input (until EAGAIN) and admits them. */
 static int read_side(struct emu *e, struct dir *d)
 {
-	static uint8_t scratch[PKT_MAX];
 	for (int n = 0; n < BATCH; n++) {
 		struct pkt *p = e->free_list;
-		ssize_t r = read(d->in_fd, p ? p->data : scratch, PKT_MAX);
+		ssize_t r = read(d->in_fd, p ? p->data : e->scratch, PKT_MAX);
 		if (r < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				return 0;
