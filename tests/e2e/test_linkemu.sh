@@ -190,6 +190,7 @@ rs_say "loss 30%: a2b rx=$rx lost=$lost fwd=$fwd"
 # (a starved emulator may let the TUN's queue drop some: ratio over >= 2000)
 in_range "$rx" 2000 4100 || rs_fail "30% loss: rx=$rx, want ~4000"
 [ $((lost + fwd)) = "$rx" ] || rs_fail "30% loss: lost + fwd != rx"
+[ "$(ctr b2a lost)" = 0 ] || rs_fail "a2b:30 loss dropped b2a packets too"
 in_range $((lost * 100 / rx)) 25 34 || rs_fail "30% loss: lost $lost of $rx"
 
 # 4. A 2 Mbit/s bottleneck with a 50-packet queue, flooded at ~4x for 2 s

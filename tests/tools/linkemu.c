@@ -397,12 +397,14 @@ static int open_tun(const char *ns, const char *name, int fd)
 		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
 		ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
 		if (fd < 0 || ioctl(fd, TUNSETIFF, &ifr) < 0) {
-			fprintf(stderr, "linkemu: TUN %s: %s\n", name, strerror(errno));
-			return -errno;
+			int err = errno;
+			fprintf(stderr, "linkemu: TUN %s: %s\n", name, strerror(err));
+			return -err;
 		}
 	} else if (ioctl(fd, TUNGETIFF, &ifr) < 0) {
-		fprintf(stderr, "linkemu: fd %d is not a TUN: %s\n", fd, strerror(errno));
-		return -errno;
+		int err = errno;
+		fprintf(stderr, "linkemu: fd %d is not a TUN: %s\n", fd, strerror(err));
+		return -err;
 	}
 	int rc = link_up(ifr.ifr_name);
 	if (rc < 0 || fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
@@ -626,6 +628,8 @@ static uint64_t lag_p99_us(const struct counters *c)
 	uint64_t total = 0, seen = 0;
 	for (int i = 0; i <= LAG_BUCKETS; i++)
 		total += c->lag_hist[i];
+	if (!total)
+		return 0;
 	for (int i = 0; i <= LAG_BUCKETS; i++) {
 		seen += c->lag_hist[i];
 		if (seen * 100 >= total * 99)
