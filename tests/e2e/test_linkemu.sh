@@ -77,14 +77,20 @@ emu_start() {
 		--duration 30 --seed 7 "$@" 2>"$T/emu.err" &
 	EP=$!
 	for _ in $(seq 50); do [ -e "$T/ready" ] && break; sleep 0.1; done
-	[ -e "$T/ready" ] || rs_skip "linkemu could not open its TUNs: $(cat "$T/emu.err")"
+	if [ ! -e "$T/ready" ]; then
+		if grep -q '^linkemu: TUN ' "$T/emu.err"; then
+			rs_skip "linkemu could not open its TUNs: $(cat "$T/emu.err")"
+		fi
+		rs_fail "linkemu did not start: $(cat "$T/emu.err")"
+	fi
 	sysctl -qw net.ipv4.conf.lea.route_localnet=1 net.ipv4.conf.lea.rp_filter=0 \
 		net.ipv6.conf.lea.disable_ipv6=1
+	ip link set lea txqueuelen 10000
 	ip addr add 127.1.0.1/32 dev lea
 	ip route add 127.60.0.0/15 dev lea src 127.1.0.1
 	inT sh -ec 'sysctl -qw net.ipv4.conf.leb.route_localnet=1 \
 		net.ipv4.conf.leb.rp_filter=0 net.ipv6.conf.leb.disable_ipv6=1
-		ip route add 127.1.0.0/16 dev leb'
+		ip link set leb txqueuelen 10000; ip route add 127.1.0.0/16 dev leb'
 }
 # emu_stop: SIGTERM, wait; the counters are then in $T/stats.
 emu_stop() {

@@ -566,13 +566,13 @@ static uint64_t flush_due(struct emu *e)
 			struct lane *l = &d->lanes[k];
 			struct pkt *p;
 			while ((p = l->head) && p->due <= now) {
+				note_lag(&d->c, now_ns() - p->due);
 				if (write(d->out_fd, p->data, p->len) == (ssize_t)p->len) {
 					d->c.fwd++;
 					d->c.bytes += p->len;
 				} else {
 					d->c.werr++;
 				}
-				note_lag(&d->c, now - p->due);
 				l->head = p->next;
 				if (!l->head)
 					l->tail = NULL;
