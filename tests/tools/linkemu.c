@@ -22,7 +22,8 @@
  * Every IP packet read from one device is written to the other, through
  * the emulated link of its direction, DIR = a2b (A to B) or b2a (B to A);
  * an option without DIR: sets both directions:
- *   --loss PCT    drop at random (first, before the bottleneck);
+ *   --loss PCT    drop at random (first, before the bottleneck); PCT may
+ *                 be a fraction, e.g. 0.5;
  *   --rate RATE   a bottleneck of RATE bit/s (suffix k, m, g; "kbit",
  *                 "mbit" also accepted), with a FIFO of --queue N packets
  *                 (default 1000; counting the one being sent): a packet
@@ -209,6 +210,17 @@ static long parse_long(const char *s, long lo, long hi)
 	return v;
 }
 
+/* A percentage, 0 to 100, fractions allowed ("0.5"). */
+static double parse_pct(const char *s)
+{
+	static const char *const names[] = {"", "%"};
+	static const double mult[] = {1, 1};
+	double v = parse_unit(s, names, mult, 2);
+	if (v < 0 || v > 100)
+		usage("bad percentage (0 to 100)", s);
+	return v;
+}
+
 /* Splits an optional "a2b:"/"b2a:" prefix: sets *first and *last to the
  * directions the option applies to and returns the rest. */
 static const char *split_dir(const char *s, int *first, int *last)
@@ -273,7 +285,7 @@ static void set_link(struct emu *e, int opt, const char *arg)
 	for (int i = first; i <= last; i++) {
 		struct dir *d = &e->d[i];
 		if (opt == 'l')
-			d->loss = (double)parse_long(s, 0, 100) / 100.0;
+			d->loss = parse_pct(s) / 100.0;
 		else if (opt == 'r')
 			d->rate_bps = parse_rate(s);
 		else if (opt == 'q')
