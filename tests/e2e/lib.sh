@@ -501,3 +501,20 @@ table inet rspkts {
 EOF
 }
 packets() { nft list counter inet rspkts pkts | sed -n 's/.*packets \([0-9]*\).*/\1/p'; }
+
+# fails_in_one_line WHAT RC OUT ERR WORD...: a run that must end at once
+# with exit 1, exactly one line on stderr ERR holding every WORD, and no
+# answer in OUT (io_uring blocked, a limit that can never be met).
+fails_in_one_line() {
+	local what=$1 rc=$2 out=$3 err=$4 word
+	shift 4
+	[ "$rc" != 124 ] && [ "$rc" != 137 ] || rs_fail "$what: still running at its hang guard"
+	[ "$rc" = 1 ] || { cat "$err" >&2; rs_fail "$what: exit $rc, want 1"; }
+	[ "$(wc -l <"$err")" = 1 ] || { cat "$err" >&2; rs_fail "$what: want exactly one line on stderr"; }
+	for word in "$@"; do
+		grep -q -- "$word" "$err" ||
+			{ cat "$err" >&2; rs_fail "$what: the message does not say '$word'"; }
+	done
+	[ ! -s "$out" ] || rs_fail "$what: answers were written"
+	rs_say "ok: $what: exit 1 at once: $(cat "$err")"
+}
