@@ -12,6 +12,8 @@
 #                   minimal Debian 12 root, as root and as a user (root;
 #                   about 16 minutes; tests/fresh/fresh-debian.sh)
 #   make soak       kill -9 workers and coordinators 20 times, resume, check
+#   make bench      benchmarks side by side with the peers (long; never in CI),
+#                   then make bench-wan: emulated real links (bench/wan.sh)
 #   make fuzz       libFuzzer on the target/port and checkpoint parsers, then
 #                   random command lines (make fuzz-cli); FUZZ_SECONDS=600 each
 #   make format     clang-format every source file
@@ -35,7 +37,7 @@ override CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=undefined
 override LDFLAGS += -fsanitize=address,undefined
 endif
-LDLIBS  := -luring
+LDLIBS  := -luring -lm
 
 ifeq ($(V),1)
 Q :=
@@ -51,7 +53,7 @@ UNITS     := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
 TOOLS     := $(TOOL_SRCS:tests/tools/%.c=$(B)/tools/%)
 
-.PHONY: all units asan test test-unit test-e2e demo deps format lint clean bench fuzz soak \
+.PHONY: all units asan test test-unit test-e2e demo deps format lint clean bench bench-wan fuzz soak \
 	fresh-check build-deps unit-deps fuzz-deps
 # The scanner and the test-world tools; nothing here needs cmocka.
 all: $(B)/ringscan $(TOOLS)
@@ -193,6 +195,14 @@ bench: deps all $(MICROS) $(B)/bench/epoll_connect
 		done >$(B)/bench/micro.md
 	$(Q)cat $(B)/bench/micro.md
 	$(Q)RS_BENCH_MICRO=$(CURDIR)/$(B)/bench/micro.md bench/run.sh
+	$(Q)$(MAKE) --no-print-directory bench-wan
+	$(Q){ echo; echo "## WAN: emulated links (bench/wan.sh)"; echo; cat $(B)/bench/wan.md; } \
+		>>bench/results/$$(date -u +%F).md
+
+# The WAN section alone (bench/wan.sh: emulated links, ~30 min).
+bench-wan: deps all
+	$(Q)mkdir -p $(B)/bench
+	$(Q)RS_BENCH_WAN=$(CURDIR)/$(B)/bench/wan.md bench/wan.sh
 
 format:
 	$(Q)clang-format -i $(FORMAT_SRCS)

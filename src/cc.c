@@ -1,0 +1,274 @@
+/* Congestion control for one worker (see cc.h and docs/architecture.md,
+ * "Sending on a real link").
+ *
+ * A connect scanner has one signal a link gives it: whether a probe is
+ * answered. Filtered ports never answer, so a timeout alone is not a loss;
+ * but the targets are visited in a random order, so the fraction of first
+ * attempts that time out is the same all through an uncongested scan (the
+ * filtered share plus the link's random loss). The controller learns that
+ * fraction (the base) and calls a round congested when its fraction is
+ * clearly above it. Each first attempt is booked in the epoch (~1 ms) it
+ * left in, so a round is judged on what its own sends became, not on what
+ * happened to come back meanwhile.
+ *
+ * Two judgments run over the epochs:
+ * - fast: a round, about one round trip of sends, is looked at the
+ *   largest recent round trip after it ended; if as much of it is
+ *   answered already as of the rounds before (the same argument as for the
+ *   base: the answered share is the same all through an uncongested
+ *   scan), the rate goes up. On loopback this doubles the rate every
+ *   millisecond or two; it never waits for a timeout, so a world of many
+ *   filtered ports ramps up as fast as one of none.
+ * - full: a round is looked at once every first attempt in it is answered
+ *   or timed out; its timeout fraction updates the base, or, when clearly
+ *   above it, cuts the rate (once per round trip of sends: rounds that
+ *   began before a cut do not cut again).
+ *
+ * Rates: slow start doubles per fast round sent at the current rate;
+ * congestion ends it and cuts the rate that lost by 0.7; between cuts the
+ * rate grows 25% per such round while below 80% of the rate that last
+ * lost, then 3% per round trip (multiplicative on both sides, so the
+ * sawtooth is the same whatever the link's size). */
+#include <math.h>
+#include <string.h>
+
+#include "cc.h"
+
+#define MASK	   (RS_CC_EPOCHS - 1)
+#define ROUND_MAX  1024	   /* epochs: a round is judged after ~1 s at most */
+#define FAST_MIN_N 4	   /* sends a fast round needs */
+#define FAST_CUT_N 32	   /* ... and to cut the rate */
+#define FULL_MIN_N 32	   /* resolved first attempts a full round needs */
+#define BASE_MIN_N 256.0   /* first attempts the base is first learnt from */
+#define BASE_CAP   50000.0 /* the base follows the last ~50,000 attempts */
+
+void rs_cc_init(struct rs_cc *c, double start, double ceiling, uint32_t epoch)
+{
+	memset(c, 0, sizeof(*c));
+	c->floor = 10;
+	c->ceiling = ceiling;
+	c->rate = ceiling > 0 && start > ceiling ? ceiling : start;
+	c->slow_start = true;
+	c->now = epoch;
+	c->changed = epoch;
+	c->held = epoch;
+	c->fast.begin = c->fast.end = epoch;
+	c->full.begin = c->full.end = epoch;
+}
+
+/* The entry of epoch e, reset if it held an older one (sent only). */
+static struct rs_cc_epoch *slot_new(struct rs_cc *c, uint32_t e)
+{
+	struct rs_cc_epoch *p = &c->ep[e & MASK];
+
+	if (p->id != e)
+		*p = (struct rs_cc_epoch){.id = e};
+	return p;
+}
+
+/* The entry of epoch e, or NULL when it is no longer kept. */
+static struct rs_cc_epoch *slot_of(struct rs_cc *c, uint32_t e)
+{
+	struct rs_cc_epoch *p = &c->ep[e & MASK];
+
+	return p->id == e ? p : NULL;
+}
+
+void rs_cc_sent(struct rs_cc *c, uint32_t e, uint32_t lag)
+{
+	struct rs_cc_epoch *p = slot_new(c, e);
+
+	p->sent++;
+	if (lag > p->lag)
+		p->lag = lag;
+}
+
+void rs_cc_answered(struct rs_cc *c, uint32_t e)
+{
+	struct rs_cc_epoch *p = slot_of(c, e);
+	if (p)
+		p->ans++;
+}
+
+void rs_cc_timed_out(struct rs_cc *c, uint32_t e)
+{
+	struct rs_cc_epoch *p = slot_of(c, e);
+	if (p)
+		p->tmo++;
+}
+
+void rs_cc_gone(struct rs_cc *c, uint32_t e)
+{
+	struct rs_cc_epoch *p = slot_of(c, e);
+	if (p)
+		p->gone++;
+}
+
+/* Sum the epochs [r->begin, r->end) into r. */
+static void tally(const struct rs_cc *c, struct rs_cc_round *r)
+{
+	r->sent = r->ans = r->tmo = r->gone = 0;
+	for (uint32_t e = r->begin; e != r->end; e++) {
+		const struct rs_cc_epoch *p = &c->ep[e & MASK];
+		if (p->id != e)
+			continue;
+		r->sent += p->sent;
+		r->ans += p->ans;
+		r->tmo += p->tmo;
+		r->gone += p->gone;
+	}
+}
+
+static bool resolved(const struct rs_cc_epoch *p)
+{
+	return p->ans + p->tmo + p->gone >= p->sent;
+}
+
+static void set_rate(struct rs_cc *c, double r)
+{
+	if (c->ceiling > 0 && r > c->ceiling)
+		r = c->ceiling;
+	if (r < c->floor)
+		r = c->floor;
+	c->rate = r;
+	c->changed = c->now;
+}
+
+/* The standard error of the difference between a fast round's answered
+ * fraction (n attempts) and the reference: both are estimates, and a
+ * reference of 100% from a few rounds is not a certainty. */
+static double fast_sigma(const struct rs_cc *c, double n)
+{
+	double p = (c->ref * c->ref_n + 1) / (c->ref_n + 2);
+
+	return sqrt(p * (1 - p) * (1 / n + 1 / (c->ref_n + 2)));
+}
+
+/* Round r lost probes to congestion: cut the rate it was sent at by 0.7,
+ * once (rounds that began before the last cut do not cut again). */
+static bool cut(struct rs_cc *c, const struct rs_cc_round *r)
+{
+	if ((int32_t)(r->begin - c->held) < 0)
+		return false; /* sent before the last cut took effect */
+	double secs = (double)(r->end - r->begin) * (double)(1u << RS_CC_EPOCH_SHIFT) / 1e9;
+	double sent_rate = (double)r->sent / secs;
+	double from = sent_rate < c->rate ? sent_rate : c->rate;
+	/* A rate slow start overshot to says nothing of the link's: only a
+	 * later loss sets the level to recover towards quickly. */
+	c->loss_rate = c->slow_start ? 0 : sent_rate;
+	set_rate(c, from * 0.7);
+	c->slow_start = false;
+	c->held = c->now;
+	c->cuts++;
+	return true;
+}
+
+/* The fast judgment: raise the rate when the last round sent at the
+ * current rate is (nearly) all answered already; cut it when clearly
+ * fewer answers came back than usual (lost, or late behind a queue). */
+static bool judge_fast(struct rs_cc *c, uint32_t rtt_ep, uint32_t wait_ep)
+{
+	struct rs_cc_round *r = &c->fast;
+	uint32_t len = rtt_ep > 1 ? rtt_ep : 1;
+
+	/* Grow the round over closed epochs until it is long enough. */
+	if (r->end - r->begin < len || r->sent < FAST_MIN_N) {
+		r->end = c->now;
+		tally(c, r);
+		if ((r->end - r->begin < len || r->sent < FAST_MIN_N) &&
+		    r->end - r->begin < ROUND_MAX)
+			return false;
+	}
+	tally(c, r);
+	bool all = r->ans + r->tmo + r->gone >= r->sent;
+	if (!all && c->now - r->end < wait_ep + 1)
+		return false; /* its answers are still on their way */
+	double n = (double)(r->sent - r->gone);
+	double frac = n > 0 ? (double)r->ans / n : 0;
+	bool good = n > 0 &&
+		    (c->ref_n <= 0 ? r->ans > 0 : frac >= c->ref - 0.03 - 2 * fast_sigma(c, n));
+	if (good) {
+		c->ref = (c->ref * c->ref_n + frac * n) / (c->ref_n + n);
+		c->ref_n = c->ref_n + n < BASE_CAP ? c->ref_n + n : BASE_CAP;
+	}
+	bool lost = c->ref_n >= BASE_MIN_N && n >= FAST_CUT_N &&
+		    frac < c->ref - 0.05 - 3 * fast_sigma(c, n);
+	bool ours = (int32_t)(r->begin - c->changed) >= 0; /* sent at this rate */
+	struct rs_cc_round done = *r;
+	*r = (struct rs_cc_round){.begin = r->end, .end = r->end};
+	if (lost)
+		return cut(c, &done);
+	/* Big steps wait for a round sent at the rate they step from. */
+	bool far_below = c->loss_rate > 0 && c->rate < 0.8 * c->loss_rate;
+	double up = c->slow_start ? 2.0 : far_below ? 1.25 : 1.03;
+	if (!good || (up > 1.03 && !ours))
+		return false;
+	if (c->ceiling > 0 && c->rate >= c->ceiling)
+		return false;
+	c->raises++;
+	set_rate(c, c->rate * up);
+	/* The next round is sent at the new rate. */
+	*r = (struct rs_cc_round){.begin = c->now, .end = c->now};
+	return true;
+}
+
+/* The full judgment of one complete round: update the base, or cut. */
+static bool judge_full(struct rs_cc *c, const struct rs_cc_round *r)
+{
+	double n = (double)(r->ans + r->tmo);
+
+	if (n <= 0)
+		return false;
+	double u = (double)r->tmo / n;
+	if (c->base_n < BASE_MIN_N) {
+		/* The first rounds, sent at the gentle start. */
+		c->base = (c->base * c->base_n + u * n) / (c->base_n + n);
+		c->base_n += n;
+		return false;
+	}
+	/* Both the round's fraction and the base are estimates: three
+	 * standard errors of their difference, and never less than 2%. */
+	double var = c->base * (1 - c->base) * (1 / n + 1 / c->base_n);
+	double margin = 3 * sqrt(var) + 3 / n;
+	if (u <= c->base + (margin > 0.02 ? margin : 0.02)) {
+		c->base = (c->base * c->base_n + u * n) / (c->base_n + n);
+		c->base_n = c->base_n + n < BASE_CAP ? c->base_n + n : BASE_CAP;
+		return false;
+	}
+	return cut(c, r);
+}
+
+/* Grow the full round over complete epochs; judge it when it is big
+ * enough. */
+static bool step_full(struct rs_cc *c, uint32_t rtt_ep)
+{
+	struct rs_cc_round *r = &c->full;
+	uint32_t len = rtt_ep > 1 ? rtt_ep : 1;
+	bool changed = false;
+
+	if (c->now - r->begin > RS_CC_EPOCHS - ROUND_MAX)
+		*r = (struct rs_cc_round){.begin = c->now - ROUND_MAX, .end = c->now - ROUND_MAX};
+	while (r->end != c->now) {
+		const struct rs_cc_epoch *p = slot_of(c, r->end);
+		if (p && !resolved(p) && c->now - r->end <= p->lag + 1 &&
+		    c->now - r->end < RS_CC_EPOCHS - ROUND_MAX)
+			break; /* not complete yet */
+		r->end++;
+		tally(c, r);
+		if ((r->end - r->begin >= len && r->ans + r->tmo >= FULL_MIN_N) ||
+		    r->end - r->begin >= ROUND_MAX) {
+			changed |= judge_full(c, r);
+			*r = (struct rs_cc_round){.begin = r->end, .end = r->end};
+		}
+	}
+	return changed;
+}
+
+bool rs_cc_step(struct rs_cc *c, uint32_t now, uint32_t rtt_ep, uint32_t wait_ep)
+{
+	if ((int32_t)(now - c->now) <= 0)
+		return false;
+	c->now = now;
+	bool changed = step_full(c, rtt_ep);
+	return judge_fast(c, rtt_ep, wait_ep) || changed;
+}

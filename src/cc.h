@@ -1,0 +1,71 @@
+/* Congestion control for one worker: the rate at which it may start new
+ * probes, found from what its probes came back with. Pure code: the engine
+ * tells it of sends, answers and timeouts by the epoch (~1 ms) an attempt
+ * left in, and steps it with the clock; unit tests drive it with a model
+ * link. See docs/architecture.md, "Sending on a real link". */
+#ifndef RS_CC_H
+#define RS_CC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define RS_CC_EPOCH_SHIFT 20   /* an epoch is 2^20 ns, ~1.05 ms */
+#define RS_CC_EPOCHS	  4096 /* epochs of history (~4.3 s); a power of two */
+
+/* What became of the first attempts that left in one epoch. */
+struct rs_cc_epoch {
+	uint32_t id;   /* which epoch this entry holds now */
+	uint32_t sent; /* first attempts launched */
+	uint32_t ans;  /* ... answered (any answer: syn-ack, rst, icmp) */
+	uint32_t tmo;  /* ... timed out */
+	uint32_t gone; /* ... abandoned (asked again, local trouble) */
+	uint32_t lag;  /* the longest first-attempt timeout among them, epochs */
+};
+
+/* A run of consecutive epochs judged together. */
+struct rs_cc_round {
+	uint32_t begin, end; /* epochs [begin, end) */
+	uint64_t sent, ans, tmo, gone;
+};
+
+struct rs_cc {
+	double rate;	  /* probes per second this worker may start */
+	double ceiling;	  /* its share of --rate, or 0 */
+	double floor;	  /* never slower than this */
+	double loss_rate; /* the rate that last lost probes, or 0 */
+	double base;	  /* timeout fraction of first attempts when uncongested */
+	double base_n;	  /* first attempts behind base (0: not known yet) */
+	double ref;	  /* answered fraction of a fast round when uncongested */
+	double ref_n;	  /* first attempts behind ref (0: none yet) */
+	bool slow_start;
+	uint32_t now;		 /* current epoch */
+	uint32_t changed;	 /* epoch of the last rate change */
+	uint32_t held;		 /* rounds that began before it cannot cut the rate */
+	struct rs_cc_round fast; /* being filled; judged on answers so far */
+	struct rs_cc_round full; /* being filled; judged once complete */
+	uint64_t cuts, raises;	 /* decisions taken, for the trace */
+	struct rs_cc_epoch ep[RS_CC_EPOCHS];
+};
+
+/* start: the first rate (probes/s); ceiling: the most, 0 for none. */
+void rs_cc_init(struct rs_cc *c, double start, double ceiling, uint32_t epoch);
+
+static inline uint32_t rs_cc_epoch_of(uint64_t mono_ns)
+{
+	return (uint32_t)(mono_ns >> RS_CC_EPOCH_SHIFT);
+}
+
+/* A first attempt left in epoch e with a timeout of lag epochs / was
+ * answered / timed out / was given up (it will be launched again and
+ * counted again). */
+void rs_cc_sent(struct rs_cc *c, uint32_t e, uint32_t lag);
+void rs_cc_answered(struct rs_cc *c, uint32_t e);
+void rs_cc_timed_out(struct rs_cc *c, uint32_t e);
+void rs_cc_gone(struct rs_cc *c, uint32_t e);
+
+/* Judge what can be judged at epoch now: rtt_ep is the smoothed round trip
+ * (a round's length) and wait_ep the largest recent one (by when a round's
+ * answers are in), in epochs. Returns true when the rate changed. */
+bool rs_cc_step(struct rs_cc *c, uint32_t now, uint32_t rtt_ep, uint32_t wait_ep);
+
+#endif

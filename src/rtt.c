@@ -1,0 +1,78 @@
+/* Round trips, timeouts and the retry budget (see rtt.h). */
+#include <math.h>
+
+#include "rtt.h"
+
+#define LOOP_SLACK_US 2000u
+
+void rs_rtt_sample(struct rs_rtt *r, uint32_t us)
+{
+	if (!r->samples++) {
+		r->srtt_us = us;
+		r->rttvar_us = us / 2;
+		r->max_us = us;
+		return;
+	}
+	uint32_t d = us > r->srtt_us ? us - r->srtt_us : r->srtt_us - us;
+	/* RFC 6298: rttvar = 3/4 rttvar + 1/4 |d|, srtt = 7/8 srtt + 1/8 sample */
+	r->rttvar_us = r->rttvar_us - r->rttvar_us / 4 + d / 4;
+	r->srtt_us = r->srtt_us - r->srtt_us / 8 + us / 8;
+	/* The farthest targets answer rarely when most are near: their round
+	 * trip is remembered for some thousand answers. */
+	if (us >= r->max_us)
+		r->max_us = us;
+	else if (r->max_us > r->srtt_us)
+		r->max_us -= (r->max_us - r->srtt_us) / 1024 + 1;
+}
+
+uint32_t rs_rtt_rto_us(const struct rs_rtt *r, uint64_t elapsed_us)
+{
+	uint64_t rto = (uint64_t)r->max_us * 3 / 2 + LOOP_SLACK_US;
+
+	if ((r->samples < RS_RTT_MIN_SAMPLES || elapsed_us < RS_RTO_INIT_US) &&
+	    rto < RS_RTO_INIT_US)
+		return RS_RTO_INIT_US;
+	return rto < RS_RTO_MIN_US   ? RS_RTO_MIN_US
+	       : rto > RS_RTO_MAX_US ? RS_RTO_MAX_US
+				     : (uint32_t)rto;
+}
+
+uint32_t rs_rtt_attempt_us(uint32_t rto_us, unsigned k)
+{
+	uint64_t cap = rto_us > RS_RTO_MAX_US ? rto_us : RS_RTO_MAX_US;
+	uint64_t t = (uint64_t)rto_us << (k > 1);
+
+	return (uint32_t)(t < cap ? t : cap);
+}
+
+/* An upper estimate of a loss rate from lost of n trials. */
+static double loss_bound(double lost, double n)
+{
+	double p = (lost + 1 + 2 * sqrt(lost + 1)) / (n + 1);
+	return p > 0.5 ? 0.5 : p;
+}
+
+unsigned rs_attempts_needed(const uint64_t ok[RS_ATTEMPTS_MAX + 1], uint64_t probes)
+{
+	/* A probe answered at attempt k lost k - 1 attempts (or was slower
+	 * than their timeouts, which needs a retry just the same). */
+	double first = 0, first_lost = 0, retries = 0, retries_lost = 0;
+	for (unsigned k = 1; k <= RS_ATTEMPTS_MAX; k++) {
+		double n = (double)ok[k];
+		first += n;
+		first_lost += k > 1 ? n : 0;
+		retries += k > 1 ? n * (k - 1) : 0;
+		retries_lost += k > 2 ? n * (k - 2) : 0;
+	}
+	/* Without enough retries to judge them by, a retry is taken to be
+	 * lost as often as a first attempt. */
+	double p1 = loss_bound(first_lost, first);
+	double pr = retries < 50 ? p1 : loss_bound(retries_lost, retries);
+	double left = (double)(probes < 1 ? 1 : probes) * p1; /* answers a first attempt loses */
+	unsigned k = 1;
+	while (k < RS_ATTEMPTS_MAX && (k < RS_ATTEMPTS_MIN || left > 0.01)) {
+		left *= pr;
+		k++;
+	}
+	return k;
+}

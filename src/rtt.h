@@ -1,0 +1,53 @@
+/* Round trips measured, and the timeouts and retries they call for: the
+ * per-attempt timeout of a probe (TCP's RTO, RFC 6298, with a margin for
+ * targets farther than most) and how many attempts a probe gets before it
+ * is called filtered (enough that the loss seen so far leaves no answer
+ * behind). Pure code. */
+#ifndef RS_RTT_H
+#define RS_RTT_H
+
+#include <stdint.h>
+
+#define RS_RTO_MIN_US	   100000u  /* never time out sooner (as nmap's --min-rtt-timeout) */
+#define RS_RTO_MAX_US	   3000000u /* nor later (a retry's doubled timeout too) */
+#define RS_RTO_INIT_US	   1000000u /* before RS_RTT_MIN_SAMPLES answers */
+#define RS_RTT_MIN_SAMPLES 8
+#define RS_ATTEMPTS_MIN	   2 /* one retry even on a perfect link */
+#define RS_ATTEMPTS_MAX	   10
+
+struct rs_rtt {
+	uint32_t srtt_us;   /* smoothed round trip */
+	uint32_t rttvar_us; /* its mean deviation */
+	uint32_t max_us;    /* the largest recent one, decaying towards srtt */
+	uint64_t samples;
+};
+
+void rs_rtt_sample(struct rs_rtt *r, uint32_t us);
+
+/* The first attempt's timeout: 1.5 x the largest recent round trip, plus 2
+ * ms for the worker's own loop (not srtt + 4 rttvar: near and far targets
+ * make a wide variance, 720 ms for round trips of 20 and 300 ms), within
+ * [RS_RTO_MIN_US, RS_RTO_MAX_US]. At least RS_RTO_INIT_US until enough
+ * samples, and until elapsed_us (since the first probe) reaches it: the
+ * first answers are the nearest targets', a farther one's cannot have
+ * come back yet, and a timeout learnt from the near alone would never let
+ * the far answer. */
+uint32_t rs_rtt_rto_us(const struct rs_rtt *r, uint64_t elapsed_us);
+
+/* Attempt k's timeout (k = 1 first): rto, doubled for the retries (as TCP
+ * backs off: a target farther than any answer seen yet is still found,
+ * and then teaches the timeout its round trip; no further, or a lossy
+ * link's filtered ports would each take seconds), and at most the larger
+ * of RS_RTO_MAX_US and rto. */
+uint32_t rs_rtt_attempt_us(uint32_t rto_us, unsigned k);
+
+/* How many attempts a probe gets, when ok[k] probes were answered at
+ * attempt k (1 <= k <= RS_ATTEMPTS_MAX), in a scan of probes: the fewest
+ * that leave less than 1% chance of one answer lost over the scan, at
+ * pessimistic estimates of the loss of a first attempt and of a retry
+ * (apart: a burst of losses at the start of a scan or at a rate the
+ * controller then cut hits first attempts, not the retries sent later),
+ * within [RS_ATTEMPTS_MIN, RS_ATTEMPTS_MAX]. */
+unsigned rs_attempts_needed(const uint64_t ok[RS_ATTEMPTS_MAX + 1], uint64_t probes);
+
+#endif

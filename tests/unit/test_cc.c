@@ -1,0 +1,318 @@
+/* The congestion controller against a model link, one epoch at a time:
+ * a sender at the controller's rate, a bottleneck of C probes/s with a
+ * FIFO of Q probes (tail drop), a round trip, random loss and a share of
+ * filtered targets. Timeouts come a fixed lag after the send. Checks that
+ * it finds a loopback's speed fast, holds a bottleneck at 80-100% of its
+ * capacity with little loss, does not mistake random loss or filtered
+ * ports for congestion, and keeps to its ceiling. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "cc.h"
+#include "rtt.h"
+
+#define EPOCH_S	  ((double)(1u << RS_CC_EPOCH_SHIFT) / 1e9)
+#define HORIZON	  8192 /* epochs an event may lie ahead */
+#define PER_EPOCH 8
+
+struct event {
+	uint32_t sent; /* the epoch the probes left in */
+	uint32_t n;
+	uint8_t timeout;
+};
+
+struct link {
+	double cap;		/* probes/s through the bottleneck, 0 = no bottleneck */
+	double queue;		/* probes the bottleneck holds */
+	uint32_t rtt;		/* epochs */
+	uint32_t lag;		/* epochs from send to timeout */
+	double loss;		/* random, per probe round trip */
+	double filtered;	/* share of targets that never answer */
+	double far;		/* share of targets farther away: */
+	uint32_t far_rtt;	/* their round trip, epochs */
+	double backlog;		/* probes in the bottleneck's queue */
+	double carry;		/* fractional probes not yet sent */
+	uint64_t sent, dropped; /* totals over the measured window */
+	uint64_t rng;
+	struct event ev[HORIZON][PER_EPOCH];
+	uint8_t nev[HORIZON];
+};
+
+static double uniform(struct link *l)
+{
+	l->rng ^= l->rng << 13;
+	l->rng ^= l->rng >> 7;
+	l->rng ^= l->rng << 17;
+	return (double)(l->rng >> 11) / (double)(1ull << 53);
+}
+
+static void schedule(struct link *l, uint32_t due, uint32_t sent, uint32_t n, int timeout)
+{
+	uint32_t k = due % HORIZON;
+
+	if (!n)
+		return;
+	for (unsigned i = 0; i < l->nev[k]; i++)
+		if (l->ev[k][i].sent == sent && l->ev[k][i].timeout == timeout) {
+			l->ev[k][i].n += n;
+			return;
+		}
+	assert_true(l->nev[k] < PER_EPOCH);
+	l->ev[k][l->nev[k]++] = (struct event){.sent = sent, .n = n, .timeout = (uint8_t)timeout};
+}
+
+/* One epoch t: deliver what is due, send at the controller's rate, step it. */
+static void tick(struct link *l, struct rs_cc *c, uint32_t t, int measure)
+{
+	uint32_t k = t % HORIZON;
+
+	for (unsigned i = 0; i < l->nev[k]; i++)
+		for (uint32_t j = 0; j < l->ev[k][i].n; j++)
+			(l->ev[k][i].timeout ? rs_cc_timed_out : rs_cc_answered)(c,
+										 l->ev[k][i].sent);
+	l->nev[k] = 0;
+
+	l->carry += c->rate * EPOCH_S;
+	uint32_t n = (uint32_t)l->carry;
+	l->carry -= n;
+	uint32_t lost = 0, queued = 0, far = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		rs_cc_sent(c, t, l->lag);
+		if (uniform(l) < l->filtered || uniform(l) < l->loss)
+			lost++;
+		else if (l->cap > 0 && l->backlog + queued + 1 > l->queue)
+			lost++, l->dropped += measure;
+		else if (uniform(l) < l->far)
+			far++;
+		else
+			queued++;
+	}
+	schedule(l, t + l->far_rtt, t, far, 0);
+	l->sent += measure ? n : 0;
+	uint32_t qdelay = l->cap > 0 ? (uint32_t)((l->backlog + queued) / (l->cap * EPOCH_S)) : 0;
+	schedule(l, t + (l->rtt ? l->rtt : 1) + qdelay, t, queued, 0);
+	schedule(l, t + l->lag, t, lost, 1);
+	if (l->cap > 0) {
+		l->backlog += queued - l->cap * EPOCH_S;
+		if (l->backlog < 0)
+			l->backlog = 0;
+	}
+	uint32_t most = l->far > 0 && l->far_rtt > l->rtt ? l->far_rtt : l->rtt;
+	rs_cc_step(c, t + 1, l->rtt, most + most / 8);
+}
+
+static struct link *link_new(double cap, double queue, uint32_t rtt, double loss, double filtered)
+{
+	struct link *l = calloc(1, sizeof(*l));
+	struct rs_rtt r = {0};
+
+	assert_non_null(l);
+	l->cap = cap;
+	l->queue = queue;
+	l->rtt = rtt;
+	l->loss = loss;
+	l->filtered = filtered;
+	l->rng = 88172645463325252ull;
+	/* The timeout the engine would use for this round trip. */
+	for (int i = 0; i < 100; i++)
+		rs_rtt_sample(&r, (uint32_t)((double)rtt * EPOCH_S * 1e6));
+	l->lag = (uint32_t)(rs_rtt_rto_us(&r, 10000000) / (EPOCH_S * 1e6)) + 1;
+	return l;
+}
+
+/* Run for epochs, measuring the second half; returns the mean send rate
+ * over it. */
+static double run(struct link *l, struct rs_cc *c, uint32_t epochs)
+{
+	for (uint32_t t = 1; t <= epochs; t++)
+		tick(l, c, t, t > epochs / 2);
+	return (double)l->sent / ((double)(epochs - epochs / 2) * EPOCH_S);
+}
+
+/* Loopback: 500,000 probes/s within ~60 ms, with 5% of the targets
+ * filtered and with 90% (and a 1 s timeout: no waiting for timeouts). */
+static void ramp(double filtered, uint32_t lag)
+{
+	struct rs_cc *c = malloc(sizeof(*c));
+	struct link *l = link_new(0, 0, 0, 0, filtered);
+	uint32_t t;
+
+	if (lag)
+		l->lag = lag;
+	assert_non_null(c);
+	rs_cc_init(c, 1000, 0, 1);
+	for (t = 1; t < 200 && c->rate < 500000; t++) {
+		tick(l, c, t, 0);
+		if (getenv("CC_TRACE"))
+			print_message("t %u rate %.0f base %.3f/%.0f\n", t, c->rate, c->base,
+				      c->base_n);
+	}
+	assert_true(c->rate >= 500000);
+	assert_true(t < 60); /* ~60 ms */
+	assert_int_equal(c->cuts, 0);
+	free(l);
+	free(c);
+}
+
+static void test_loopback_ramps_fast(void **state)
+{
+	(void)state;
+	ramp(0.05, 0);
+	ramp(0.9, 954);
+}
+
+/* A bottleneck: 80-100% of its capacity, loss to the queue under 3%. */
+static void bottleneck(double cap, double queue, uint32_t rtt, double loss, uint32_t lag)
+{
+	struct rs_cc *c = malloc(sizeof(*c));
+	struct link *l = link_new(cap, queue, rtt, loss, 0.016);
+
+	assert_non_null(c);
+	if (lag)
+		l->lag = lag;
+	rs_cc_init(c, 1000, 0, 1);
+	double r = run(l, c, 20000); /* ~21 s */
+	print_message("cap %.0f queue %.0f rtt %u ep loss %.3f: rate %.0f (%.2f), dropped %.4f, "
+		      "cuts %llu\n",
+		      cap, queue, rtt, loss, r, r / cap, (double)l->dropped / (double)l->sent,
+		      (unsigned long long)c->cuts);
+	assert_true(r >= 0.8 * cap);
+	assert_true(r <= 1.02 * cap);
+	assert_true((double)l->dropped / (double)l->sent < 0.03);
+	free(l);
+	free(c);
+}
+
+static void test_bottleneck_20k_q100(void **state)
+{
+	(void)state;
+	bottleneck(20000, 100, 40, 0, 0);
+}
+
+/* -t 1000: timeouts tell of congestion a second late; answers do not. */
+static void test_bottleneck_slow_timeouts(void **state)
+{
+	(void)state;
+	bottleneck(20000, 100, 40, 0, 954);
+}
+
+static void test_bottleneck_100k_q1000_far(void **state)
+{
+	(void)state;
+	bottleneck(100000, 1000, 290, 0.02, 0);
+}
+
+static void test_bottleneck_10k_lossy(void **state)
+{
+	(void)state;
+	bottleneck(10000, 200, 95, 0.02, 0);
+}
+
+/* 2% random loss and 30% filtered, no bottleneck: never cut. */
+static void test_random_loss_is_not_congestion(void **state)
+{
+	(void)state;
+	struct rs_cc *c = malloc(sizeof(*c));
+	struct link *l = link_new(0, 0, 20, 0.02, 0.3);
+
+	assert_non_null(c);
+	rs_cc_init(c, 1000, 200000, 1); /* a ceiling, to keep the model quick */
+	run(l, c, 3000);
+	assert_int_equal(c->cuts, 0);
+	assert_true(c->rate >= 200000);
+	free(l);
+	free(c);
+}
+
+/* 10% of the targets at 300 ms, the rest at 20 ms: the far ones' late
+ * answers do not hold the rate down. */
+static void test_near_and_far(void **state)
+{
+	(void)state;
+	struct rs_cc *c = malloc(sizeof(*c));
+	struct link *l = link_new(0, 0, 19, 0, 0.02);
+
+	assert_non_null(c);
+	l->far = 0.1;
+	l->far_rtt = 286;
+	l->lag = 450;
+	rs_cc_init(c, 1000, 2000000, 1);
+	run(l, c, 5000);
+	assert_int_equal(c->cuts, 0);
+	assert_true(c->rate >= 2000000);
+	free(l);
+	free(c);
+}
+
+static void test_ceiling(void **state)
+{
+	(void)state;
+	struct rs_cc *c = malloc(sizeof(*c));
+	struct link *l = link_new(0, 0, 5, 0, 0);
+
+	assert_non_null(c);
+	rs_cc_init(c, 1000, 5000, 1);
+	double r = run(l, c, 4000);
+	assert_true(c->rate <= 5000);
+	assert_true(r > 4500 && r <= 5010);
+	free(l);
+	free(c);
+}
+
+/* The timeouts and the retry budget. */
+static void test_rto_and_attempts(void **state)
+{
+	(void)state;
+	struct rs_rtt r = {0};
+
+	assert_int_equal(rs_rtt_rto_us(&r, 10000000), RS_RTO_INIT_US);
+	for (int i = 0; i < 100; i++)
+		rs_rtt_sample(&r, 100);
+	assert_int_equal(rs_rtt_rto_us(&r, 10000000), RS_RTO_MIN_US);
+	/* The first second: far answers may still come. */
+	assert_int_equal(rs_rtt_rto_us(&r, 500000), RS_RTO_INIT_US);
+	/* 95% near (20 ms), 5% far (300 ms): the far ones fit in the timeout. */
+	for (int i = 0; i < 20000; i++)
+		rs_rtt_sample(&r, i % 20 ? 20000 : 300000);
+	assert_true(rs_rtt_rto_us(&r, 10000000) > 300000);
+	assert_true(rs_rtt_rto_us(&r, 10000000) <= 460000);
+	assert_int_equal(rs_rtt_attempt_us(100000, 1), 100000);
+	assert_int_equal(rs_rtt_attempt_us(100000, 2), 200000);
+	assert_int_equal(rs_rtt_attempt_us(100000, 3), 200000);
+	assert_int_equal(rs_rtt_attempt_us(100000, 9), 200000);
+	assert_int_equal(rs_rtt_attempt_us(2000000, 3), RS_RTO_MAX_US);
+	assert_int_equal(rs_rtt_attempt_us(2000000, 4), RS_RTO_MAX_US);
+	/* No loss seen: one retry. 2% loss over 262,144 probes: five attempts
+	 * (0.02^5 x 262,144 = 0.0008 answers lost). Little known: many. A
+	 * burst that cost 5% of the first attempts and no retry: three. */
+	uint64_t clean[RS_ATTEMPTS_MAX + 1] = {0, 262144};
+	uint64_t lossy[RS_ATTEMPTS_MAX + 1] = {0, 200000, 4000, 80, 2};
+	uint64_t early[RS_ATTEMPTS_MAX + 1] = {0, 3};
+	uint64_t burst[RS_ATTEMPTS_MAX + 1] = {0, 62000, 3200};
+	assert_int_equal(rs_attempts_needed(clean, 262144), 2);
+	assert_int_equal(rs_attempts_needed(lossy, 262144), 5);
+	assert_int_equal(rs_attempts_needed(early, 262144), RS_ATTEMPTS_MAX);
+	assert_int_equal(rs_attempts_needed(burst, 65536), 3);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_loopback_ramps_fast),
+		cmocka_unit_test(test_bottleneck_20k_q100),
+		cmocka_unit_test(test_bottleneck_slow_timeouts),
+		cmocka_unit_test(test_bottleneck_100k_q1000_far),
+		cmocka_unit_test(test_bottleneck_10k_lossy),
+		cmocka_unit_test(test_random_loss_is_not_congestion),
+		cmocka_unit_test(test_near_and_far),
+		cmocka_unit_test(test_ceiling),
+		cmocka_unit_test(test_rto_and_attempts),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
