@@ -34,6 +34,7 @@ enum {
 	OPT_DRY_RUN,
 	OPT_ALLOW_RESERVED,
 	OPT_CHECKPOINT_INTERVAL,
+	OPT_FIXED_RATE,
 };
 
 static const struct option options[] = {
@@ -47,6 +48,7 @@ static const struct option options[] = {
 	{"workers", required_argument, NULL, 'w'},
 	{"concurrency", required_argument, NULL, 'c'},
 	{"rate", required_argument, NULL, 'r'},
+	{"fixed-rate", no_argument, NULL, OPT_FIXED_RATE},
 	{"timeout", required_argument, NULL, 't'},
 	{"retries", required_argument, NULL, OPT_RETRIES},
 	{"seed", required_argument, NULL, OPT_SEED},
@@ -82,9 +84,14 @@ static const char usage_text[] =
 	"  -w, --workers N        worker processes, one per core (default: online cores)\n"
 	"  -c, --concurrency N    probes in flight per worker (default 16384; capped by the\n"
 	"                         open-files limit, which ringscan raises to its hard limit)\n"
-	"  -r, --rate N           at most N new connects per second in all (0 = no limit)\n"
-	"  -t, --timeout MS       per-attempt connect timeout in ms (default 1000)\n"
-	"      --retries N        extra attempts for probes that time out (default 1)\n"
+	"  -r, --rate N           at most N new connects per second in all (0 = no limit);\n"
+	"                         by default the rate the path carries is found and kept\n"
+	"      --fixed-rate       no congestion control: start probes at -r exactly\n"
+	"                         (without -r: as fast as --concurrency allows)\n"
+	"  -t, --timeout MS       per-attempt connect timeout in ms (default: from measured\n"
+	"                         round trips, 100-3000 ms, doubled for retries)\n"
+	"      --retries N        extra attempts for probes that time out (default: 1 on a\n"
+	"                         clean path, up to 9 as the loss seen calls for)\n"
 	"      --seed N           permutation seed (default: random, printed in the summary)\n"
 	"      --shard I/N        scan only shard I (0-based) of N; needs --seed\n"
 	"      --dry-run          print the (address, port) pairs in scan order, send nothing\n"
@@ -242,7 +249,7 @@ static int parse_number(int opt, struct rs_config *cfg, struct rs_cli_opts *o)
 		cfg->timeout_ms = (unsigned)v;
 		break;
 	case OPT_RETRIES:
-		cfg->retries = (unsigned)v;
+		cfg->retries = (int)v;
 		break;
 	case OPT_SEED:
 		cfg->seed = v;
@@ -324,6 +331,9 @@ static int parse_option(int opt, char *const *argv, struct rs_config *cfg, struc
 	case OPT_DRY_RUN:
 		cfg->dry_run = true;
 		return RS_CLI_RUN;
+	case OPT_FIXED_RATE:
+		cfg->fixed_rate = true;
+		return RS_CLI_RUN;
 	case OPT_ALLOW_RESERVED:
 		o->allow_reserved = true;
 		return RS_CLI_RUN;
@@ -380,8 +390,8 @@ int rs_cli_parse(int argc, char **argv, struct rs_config *cfg, struct rs_cli_opt
 	cfg->workers = rs_online_cpus(cpus, 1024);
 	if (cfg->workers > RS_MAX_WORKERS)
 		cfg->workers = RS_MAX_WORKERS;
-	cfg->timeout_ms = 1000;
-	cfg->retries = 1;
+	cfg->timeout_ms = 0; /* from measured round trips */
+	cfg->retries = -1;   /* as the loss seen calls for */
 	cfg->out_fd = STDOUT_FILENO;
 	cfg->signal_fd = -1;
 	cfg->checkpoint_ms = 2000;

@@ -18,6 +18,7 @@
 
 #include "cli.h"
 #include "config.h"
+#include "rtt.h"
 #include "errmsg.h"
 #include "ringscan/outsum.h"
 #include "ringscan/shard.h"
@@ -376,4 +377,14 @@ int rs_config_build(struct rs_config *cfg, struct rs_cli_opts *o, uint64_t nofil
 	if (o->resume && (ret = check_resumed_output(cfg)) != RS_CLI_RUN)
 		return ret;
 	return open_files(cfg, o->resume != NULL);
+}
+
+unsigned rs_config_attempt_max_ms(const struct rs_config *cfg)
+{
+	return cfg->timeout_ms ? cfg->timeout_ms : RS_RTO_MAX_US / 1000;
+}
+
+unsigned rs_config_attempts_max(const struct rs_config *cfg)
+{
+	return cfg->retries >= 0 ? (unsigned)cfg->retries + 1 : RS_ATTEMPTS_MAX;
 }

@@ -25,6 +25,11 @@ struct rs_cli_opts {
  * stderr; no packet has been sent and no file truncated when refused. */
 int rs_config_build(struct rs_config *cfg, struct rs_cli_opts *opts, uint64_t nofile);
 
+/* The longest one attempt of a probe may take, in ms (-t, or the ceiling
+ * of the measured timeout), and the most attempts a probe may get. */
+unsigned rs_config_attempt_max_ms(const struct rs_config *cfg);
+unsigned rs_config_attempts_max(const struct rs_config *cfg);
+
 /* Raise the soft open-files limit to the hard one; return it. A worker's
  * registered file table (and its fds in compat mode) may not exceed it. */
 uint64_t rs_nofile_raise(void);

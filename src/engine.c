@@ -69,9 +69,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cc.h"
 #include "engine.h"
+#include "lossy.h"
 #include "ringscan/classify.h"
 #include "ringscan/ratelimit.h"
+#include "rtt.h"
 #include "uring_probe.h"
 #include "uring_sock.h"
 #include "uring_wait.h"
@@ -140,6 +143,14 @@ enum op {
  * 19,000 in flight to dropped SYNs: 11.23 s before, 9.49 s after for
  * 524,288 probes (hyperfine, medians of 3, side by side). The option is
  * set once, when the slot's socket is made, and outlives disconnects. */
+/* Congestion control (cc.h): all workers together start at CC_START_RATE
+ * probes/s (a gentle start: ~1 Mbit/s of SYNs), each at CC_START_MIN at
+ * least; without --rate each may go up to CC_RATE_MAX. */
+#define CC_START_RATE 2000.0
+#define CC_START_MIN  250.0
+#define CC_RATE_MAX   1e7
+#define OK_WINDOW     8192
+
 #define KERNEL_SYN_RTO_MS 1000
 #define LINK_SLACK_MS	  250
 
@@ -151,12 +162,15 @@ union rs_sockaddr {
 
 struct slot {
 	uint64_t pos;	 /* permutation position of the probe */
-	uint64_t t0_ns;	 /* start of the current attempt */
+	uint64_t t0_ns;	 /* start of the current attempt: its submission */
 	uint64_t due_ns; /* S_WAIT: when to try again */
 	union rs_sockaddr addr;
 	struct rs_endpoint ep;
+	struct __kernel_timespec to; /* this attempt's timeout (adaptive) */
 	uint32_t gen;
 	uint32_t next_wait; /* S_WAIT list link */
+	uint32_t epoch;	    /* the epoch the first attempt left in (cc.h) */
+	uint32_t rtt_us;    /* the answer's round trip */
 	int fd;		    /* compat mode only */
 	int so_error;	    /* GETSOCKOPT target: must outlive the request */
 	uint8_t st;
@@ -165,6 +179,7 @@ struct slot {
 	uint8_t idle_family; /* direct: family of the slot's reusable socket, or 0 */
 	uint8_t need_clear;  /* its SO_ERROR holds a disconnect's ECONNRESET */
 	uint8_t reused;	     /* this attempt runs on a socket an earlier probe used */
+	uint8_t booked;	     /* the first attempt is booked in the controller */
 	uint32_t lease;	     /* the lease the position came from */
 };
 
@@ -185,8 +200,11 @@ struct engine {
 	struct slot *slot;
 	uint32_t *free_stack;
 	uint32_t nfree;
-	uint32_t wait_head, wait_tail, nwait;
+	uint32_t wait_head, wait_tail, nwait;	 /* backoffs: due in any order */
+	uint32_t retry_head, retry_tail, nretry; /* retries: due in order */
 	uint32_t inflight;
+	uint32_t *launched; /* slots launched this turn: stamped at submission */
+	uint32_t nlaunched;
 	struct lease *lease; /* [shm->nleases], mirrored in shared memory */
 	struct rs_lease *shared_lease;
 	uint32_t *lease_free; /* stack of free leases */
@@ -201,8 +219,23 @@ struct engine {
 	struct __kernel_timespec safety_timeout; /* the link timeout behind it */
 	uint64_t now_ns;
 	uint64_t wall_ns;
+	/* Sending: congestion control, round trips, the retry budget. */
+	struct rs_cc *cc; /* NULL: a fixed rate (or none) */
+	struct rs_rtt rtt;
+	struct rs_lossy *lossy; /* networks that answer only sometimes */
+	double later_share;	/* of recent answers, those after a retry */
+	uint32_t rto_us;	/* first attempts' timeout (adaptive -t) */
+	unsigned attempts;	/* attempts a probe gets */
+	uint64_t budget_ns;	/* next look at the retry budget */
+	uint64_t start_ns;	/* when this worker began to send */
 	/* counters mirrored to shared memory after every batch */
 	uint64_t retries, local_errors;
+	uint64_t sent1, ans1, tmo1;
+	/* Probes answered at attempt k, over the last one or two windows of
+	 * OK_WINDOW answers: the retry budget follows the loss of now, not
+	 * of a burst long past (a slow start's overshoot). */
+	uint64_t ok[2][RS_ATTEMPTS_MAX + 1];
+	unsigned ok_cur, ok_n;
 };
 
 static void on_cqe(struct engine *e, const struct io_uring_cqe *cqe);
@@ -239,6 +272,41 @@ static void sync_counters(struct engine *e)
 	atomic_store_explicit(&w->local_errors, e->local_errors, memory_order_relaxed);
 	atomic_store_explicit(&w->inflight, e->inflight, memory_order_relaxed);
 	atomic_store_explicit(&w->heartbeat_ns, e->now_ns, memory_order_relaxed);
+	atomic_store_explicit(&w->sent1, e->sent1, memory_order_relaxed);
+	atomic_store_explicit(&w->ans1, e->ans1, memory_order_relaxed);
+	atomic_store_explicit(&w->tmo1, e->tmo1, memory_order_relaxed);
+	for (unsigned k = 1; k <= RS_ATTEMPTS_MAX; k++)
+		atomic_store_explicit(&w->ok[k], e->ok[0][k] + e->ok[1][k], memory_order_relaxed);
+}
+
+/* The first attempt of slot s ended: tell the controller how. */
+static void book(struct engine *e, struct slot *s, void (*how)(struct rs_cc *, uint32_t))
+{
+	if (!s->booked)
+		return;
+	s->booked = 0;
+	if (e->cc)
+		how(e->cc, s->epoch);
+}
+
+/* An answer (not a timeout, not local trouble) ended the probe in slot s. */
+static void answered(struct engine *e, struct slot *s)
+{
+	if (s->attempts == 1) {
+		e->ans1++;
+		book(e, s, rs_cc_answered);
+	}
+	e->ok[e->ok_cur][s->attempts < RS_ATTEMPTS_MAX ? s->attempts : RS_ATTEMPTS_MAX]++;
+	rs_lossy_note(e->lossy, &s->ep, s->attempts > 1);
+	if (++e->ok_n == OK_WINDOW) {
+		e->ok_cur ^= 1;
+		memset(e->ok[e->ok_cur], 0, sizeof(e->ok[e->ok_cur]));
+		e->ok_n = 0;
+	}
+	/* Karn: past the kernel's first SYN retransmit the answer may be to
+	 * the retransmit, and the round trip is unknown. */
+	if (s->rtt_us < KERNEL_SYN_RTO_MS * 1000)
+		rs_rtt_sample(&e->rtt, s->rtt_us);
 }
 
 /* Hand one answer to the coordinator, waiting while its ring is full. */
@@ -247,7 +315,8 @@ static void publish(struct engine *e, struct slot *s, enum rs_state state, int e
 	struct rs_result r = {
 		.pos = s->pos,
 		.ts_ns = e->wall_ns,
-		.rtt_us = (uint32_t)((e->now_ns - s->t0_ns) / 1000),
+		.rtt_us = state == RS_FILTERED ? (uint32_t)((e->now_ns - s->t0_ns) / 1000)
+					       : s->rtt_us,
 		.err = err,
 		.ep = s->ep,
 		.state = (uint8_t)state,
@@ -255,6 +324,10 @@ static void publish(struct engine *e, struct slot *s, enum rs_state state, int e
 		.worker = (uint16_t)e->p->id,
 	};
 
+	if (state == RS_OPEN || state == RS_CLOSED || state == RS_UNREACHABLE)
+		answered(e, s);
+	else
+		book(e, s, rs_cc_gone); /* an error: no word on the path */
 	while (!rs_resring_push(e->out, &r)) {
 		sync_counters(e);
 		/* Waiting on the coordinator is not being wedged. */
@@ -282,6 +355,28 @@ static void publish(struct engine *e, struct slot *s, enum rs_state state, int e
 	e->free_stack[e->nfree++] = (uint32_t)(s - e->slot);
 }
 
+/* A first attempt's timeout in controller epochs (cc.h), rounded up. */
+static uint32_t lag_of(const struct engine *e, uint32_t rto_us)
+{
+	uint64_t ns = (uint64_t)rto_us * 1000;
+
+	if (e->user_timeout)
+		ns += LINK_SLACK_MS * 1000000ULL;
+	return (uint32_t)(ns >> RS_CC_EPOCH_SHIFT) + 1;
+}
+
+/* The timeout of the attempt slot s is about to start: -t's, or the
+ * measured one doubled for each attempt before (rtt.h). */
+static struct __kernel_timespec *attempt_timeout(struct engine *e, struct slot *s)
+{
+	if (e->p->timeout_ms)
+		return e->user_timeout ? &e->safety_timeout : &e->timeout;
+	uint32_t us = rs_rtt_attempt_us(e->rto_us, s->attempts + 1u);
+	s->to.tv_sec = us / 1000000;
+	s->to.tv_nsec = (long long)(us % 1000000) * 1000;
+	return &s->to;
+}
+
 /* Start one attempt of the probe in slot s. */
 static void launch(struct engine *e, struct slot *s)
 {
@@ -296,10 +391,19 @@ static void launch(struct engine *e, struct slot *s)
 		return;
 	}
 	s->gen++;
-	s->t0_ns = e->now_ns;
+	s->t0_ns = e->now_ns; /* until stamp_launched() */
 	s->st = S_CONNECT;
 	s->idle_family = 0; /* until the attempt ends cleanly */
 	e->inflight++;
+	if (e->nlaunched < LAUNCH_BATCH)
+		e->launched[e->nlaunched++] = i;
+	if (!s->attempts && !s->booked) {
+		s->epoch = rs_cc_epoch_of(e->now_ns);
+		s->booked = 1;
+		e->sent1++;
+		if (e->cc)
+			rs_cc_sent(e->cc, s->epoch, lag_of(e, e->rto_us));
+	}
 	if (e->direct && reuse) {
 		if (s->need_clear) {
 			sqe = io_uring_get_sqe(&e->ring);
@@ -348,7 +452,7 @@ static void launch(struct engine *e, struct slot *s)
 	}
 	sqe->user_data = ud(i, OP_CONNECT, s->gen);
 	sqe = io_uring_get_sqe(&e->ring);
-	io_uring_prep_link_timeout(sqe, e->user_timeout ? &e->safety_timeout : &e->timeout, 0);
+	io_uring_prep_link_timeout(sqe, attempt_timeout(e, s), 0);
 	sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
 	sqe->user_data = ud(i, OP_TIMEOUT, s->gen);
 }
@@ -369,11 +473,33 @@ static void defer(struct engine *e, struct slot *s, uint64_t due_ns)
 	e->wait_tail = i;
 }
 
+/* Queue the probe in slot s for its next attempt, later than its timeout
+ * by a quarter of the current one (and never before a retry queued
+ * earlier): a burst of losses is not retried as the same burst. */
+static void queue_retry(struct engine *e, struct slot *s)
+{
+	uint32_t i = (uint32_t)(s - e->slot);
+	uint64_t due = e->now_ns + (uint64_t)e->rto_us * 250;
+
+	if (e->nretry && due < e->slot[e->retry_tail].due_ns)
+		due = e->slot[e->retry_tail].due_ns;
+	s->st = S_WAIT;
+	s->due_ns = due;
+	s->next_wait = NO_SLOT;
+	if (e->nretry++)
+		e->slot[e->retry_tail].next_wait = i;
+	else
+		e->retry_head = i;
+	e->retry_tail = i;
+}
+
 /* This machine is short of something: try the same probe again later. */
 static void back_off(struct engine *e, struct slot *s)
 {
 	unsigned shift = s->local_tries < 8 ? s->local_tries : 8;
 
+	if (!s->attempts)
+		book(e, s, rs_cc_gone);
 	e->local_errors++;
 	s->local_tries++;
 	defer(e, s, e->now_ns + (1000000ULL << shift)); /* 1 ms … 256 ms */
@@ -409,9 +535,21 @@ static void timed_out(struct engine *e, struct slot *s)
 {
 	s->attempts++;
 	s->local_tries = 0;
-	if (s->attempts <= e->p->retries) {
+	if (s->attempts == 1) {
+		e->tmo1++;
+		book(e, s, rs_cc_timed_out);
+	}
+	if (s->attempts < e->attempts) {
 		e->retries++;
-		defer(e, s, e->now_ns); /* at once, as the rate limit allows */
+		queue_retry(e, s);
+	} else if (e->p->retries < 0 && s->attempts < RS_LOSSY_ATTEMPTS &&
+		   rs_lossy_seen(e->lossy, &s->ep, e->later_share)) {
+		/* Its network answers only sometimes (lossy.h): more attempts,
+		 * each further from the last, up to 1 s apart. */
+		unsigned extra = s->attempts - e->attempts;
+		uint64_t us = (uint64_t)e->rto_us << (extra < 5 ? extra + 1 : 6);
+		e->retries++;
+		defer(e, s, e->now_ns + (us < 1000000 ? us : 1000000) * 1000);
 	} else {
 		publish(e, s, RS_FILTERED, 0);
 	}
@@ -430,6 +568,7 @@ static void after_timeout(struct engine *e, struct slot *s, int so_error)
 	if (so_error && so_error != ETIMEDOUT &&
 	    rs_classify_so_error(so_error, &st, &err) == RS_V_FINAL) {
 		s->attempts++;
+		s->rtt_us = (uint32_t)((e->now_ns - s->t0_ns) / 1000);
 		publish(e, s, st, err);
 		return;
 	}
@@ -546,6 +685,8 @@ static void step_failed(struct engine *e, struct slot *s, int res)
  * new socket. The caller has not counted the attempt. */
 static void ask_fresh(struct engine *e, struct slot *s)
 {
+	if (!s->attempts)
+		book(e, s, rs_cc_gone);
 	close_now(e, s);
 	defer(e, s, e->now_ns);
 }
@@ -628,6 +769,7 @@ static void on_cqe(struct engine *e, const struct io_uring_cqe *cqe)
 		after_timeout(e, s, 0);
 		break;
 	case OP_CONNECT:
+		s->rtt_us = (uint32_t)((e->now_ns - s->t0_ns) / 1000);
 		v = rs_classify_connect(cqe->res, &st, &err);
 		if (v == RS_V_CONFIRM) {
 			s->attempts++;
@@ -710,16 +852,23 @@ static void set_target(struct engine *e, struct slot *s)
 	}
 }
 
-/* Fill free slots: probes due after a backoff first, then new positions,
- * at most LAUNCH_BATCH per loop iteration. */
+/* Fill free slots: retries that are due first, then probes due after a
+ * backoff, then new positions, at most LAUNCH_BATCH per loop iteration. */
 static void fill(struct engine *e)
 {
 	uint64_t budget, want;
 
-	if (!e->nfree && !e->nwait)
+	if (!e->nfree && !e->nwait && !e->nretry)
 		return;
-	want = e->nfree + e->nwait;
+	want = e->nfree + e->nwait + e->nretry;
 	budget = rs_bucket_take(&e->bucket, want < LAUNCH_BATCH ? want : LAUNCH_BATCH, e->now_ns);
+	while (e->nretry && budget && e->slot[e->retry_head].due_ns <= e->now_ns) {
+		struct slot *s = &e->slot[e->retry_head];
+		e->retry_head = s->next_wait;
+		e->nretry--;
+		budget--;
+		launch(e, s);
+	}
 	/* Due backoffs (the list is short unless this machine is starved). */
 	for (uint32_t prev = NO_SLOT, i = e->nwait ? e->wait_head : NO_SLOT;
 	     i != NO_SLOT && budget;) {
@@ -854,6 +1003,125 @@ static void engine_free(struct engine *e)
 	free(e->free_stack);
 	free(e->lease);
 	free(e->lease_free);
+	free(e->launched);
+	free(e->lossy);
+	free(e->cc);
+}
+
+/* Bursts of at most ~2 ms of the rate (a bottleneck's queue may be small;
+ * at 1 ms a loop turn that came late lost credit: 35k/s sent of 42k/s
+ * allowed on two busy cores), and never more than a batch. */
+static uint64_t burst_of(double rate)
+{
+	uint64_t b = (uint64_t)(rate / 500);
+	return b < 1 ? 1 : b > LAUNCH_BATCH ? LAUNCH_BATCH : b;
+}
+
+/* A fixed -t: one timespec for every attempt, or TCP_USER_TIMEOUT with a
+ * link timeout behind it (see KERNEL_SYN_RTO_MS). */
+static void setup_fixed_timeout(struct engine *e)
+{
+	const struct rs_engine_params *p = e->p;
+
+	e->rto_us = p->timeout_ms * 1000;
+	e->timeout.tv_sec = p->timeout_ms / 1000;
+	e->timeout.tv_nsec = (long long)(p->timeout_ms % 1000) * 1000000;
+	if (e->direct && p->timeout_ms >= KERNEL_SYN_RTO_MS) {
+		uint64_t ms = (uint64_t)p->timeout_ms + LINK_SLACK_MS;
+		e->user_timeout = p->timeout_ms;
+		e->safety_timeout.tv_sec = (long long)(ms / 1000);
+		e->safety_timeout.tv_nsec = (long long)(ms % 1000) * 1000000;
+	}
+}
+
+/* How this worker sends: congestion control with --rate as a ceiling, or
+ * a fixed rate (--fixed-rate); timeouts and attempts from -t/--retries or
+ * from what is measured. Counters go on from a dead predecessor's. */
+static int setup_sending(struct engine *e)
+{
+	const struct rs_engine_params *p = e->p;
+	unsigned n = p->nworkers ? p->nworkers : 1;
+
+	e->start_ns = e->now_ns;
+	e->sent1 = atomic_load(&e->w->sent1);
+	e->ans1 = atomic_load(&e->w->ans1);
+	e->tmo1 = atomic_load(&e->w->tmo1);
+	if (p->timeout_ms)
+		setup_fixed_timeout(e);
+	else
+		e->rto_us = RS_RTO_INIT_US;
+	e->attempts = p->retries >= 0 ? (unsigned)p->retries + 1 : RS_ATTEMPTS_MAX;
+	if (!p->adaptive) {
+		/* Bursts of at most ~10 ms of this worker's share, and of a batch. */
+		uint64_t burst = p->rate / n / 100;
+		rs_bucket_init_share(&e->bucket, p->rate,
+				     burst < 1		    ? 1
+				     : burst > LAUNCH_BATCH ? LAUNCH_BATCH
+							    : burst,
+				     n, p->id, e->now_ns);
+		atomic_store(&e->w->rate, p->rate / n);
+		return 0;
+	}
+	e->cc = malloc(sizeof(*e->cc));
+	if (!e->cc)
+		return -ENOMEM;
+	double start = CC_START_RATE / n > CC_START_MIN ? CC_START_RATE / n : CC_START_MIN;
+	double ceiling = p->rate ? (double)p->rate / n : CC_RATE_MAX;
+	rs_cc_init(e->cc, start, ceiling, rs_cc_epoch_of(e->now_ns));
+	rs_bucket_set(&e->bucket, (uint64_t)e->cc->rate, burst_of(e->cc->rate), e->now_ns);
+	atomic_store(&e->w->rate, (uint64_t)e->cc->rate);
+	return 0;
+}
+
+/* After each batch of completions: the timeout from the round trips seen,
+ * the controller's rate, and (every 16 ms) the attempts a probe gets from
+ * the loss all workers have seen. */
+static void steer(struct engine *e)
+{
+	const struct rs_engine_params *p = e->p;
+
+	if (!p->timeout_ms)
+		e->rto_us = rs_rtt_rto_us(&e->rtt, (e->now_ns - e->start_ns) / 1000);
+	if (e->cc) {
+		uint32_t rtt_ep =
+			(uint32_t)(((uint64_t)e->rtt.srtt_us * 1000) >> RS_CC_EPOCH_SHIFT);
+		uint32_t wait_ep =
+			(uint32_t)(((uint64_t)e->rtt.max_us * 1000) >> RS_CC_EPOCH_SHIFT);
+		if (rs_cc_step(e->cc, rs_cc_epoch_of(e->now_ns), rtt_ep, wait_ep)) {
+			rs_bucket_set(&e->bucket, (uint64_t)e->cc->rate, burst_of(e->cc->rate),
+				      e->now_ns);
+			atomic_store_explicit(&e->w->rate, (uint64_t)e->cc->rate,
+					      memory_order_relaxed);
+			atomic_store_explicit(&e->w->cuts, e->cc->cuts, memory_order_relaxed);
+		}
+	}
+	if (p->retries < 0 && e->now_ns >= e->budget_ns) {
+		uint64_t ok[RS_ATTEMPTS_MAX + 1] = {0};
+		for (unsigned w = 0; w < p->shm->nworkers; w++)
+			for (unsigned k = 1; k <= RS_ATTEMPTS_MAX; k++)
+				ok[k] += atomic_load_explicit(&p->shm->w[w].ok[k],
+							      memory_order_relaxed);
+		e->attempts = rs_attempts_needed(ok, p->probes);
+		uint64_t all = 0;
+		for (unsigned k = 1; k <= RS_ATTEMPTS_MAX; k++)
+			all += ok[k];
+		e->later_share = all ? (double)(all - ok[1]) / (double)all : 0;
+		e->budget_ns = e->now_ns + 16000000;
+		atomic_store_explicit(&e->w->attempts, e->attempts, memory_order_relaxed);
+	}
+	atomic_store_explicit(&e->w->rto_us, e->rto_us, memory_order_relaxed);
+}
+
+/* The attempts launched this turn start when they are submitted, which is
+ * now: their round trips are measured from here. */
+static void stamp_launched(struct engine *e)
+{
+	if (!e->nlaunched)
+		return;
+	uint64_t t = clock_ns(CLOCK_MONOTONIC);
+	for (uint32_t k = 0; k < e->nlaunched; k++)
+		e->slot[e->launched[k]].t0_ns = t;
+	e->nlaunched = 0;
 }
 
 int rs_engine_run(const struct rs_engine_params *p)
@@ -869,8 +1137,10 @@ int rs_engine_run(const struct rs_engine_params *p)
 	e.free_stack = calloc(p->concurrency, sizeof(*e.free_stack));
 	e.lease = calloc(p->shm->nleases, sizeof(*e.lease));
 	e.lease_free = calloc(p->shm->nleases, sizeof(*e.lease_free));
+	e.launched = calloc(LAUNCH_BATCH, sizeof(*e.launched));
+	e.lossy = calloc(1, sizeof(*e.lossy));
 	ret = -ENOMEM;
-	if (!e.slot || !e.free_stack || !e.lease || !e.lease_free)
+	if (!e.slot || !e.free_stack || !e.lease || !e.lease_free || !e.launched || !e.lossy)
 		goto out;
 	e.shared_lease = rs_shm_leases(p->shm, p->id);
 	for (uint32_t k = 0; k < p->shm->nleases; k++)
@@ -887,23 +1157,10 @@ int rs_engine_run(const struct rs_engine_params *p)
 	if (ret < 0 || !e.ring_ok)
 		goto out;
 	atomic_store(&e.w->engine, e.direct ? RS_ENGINE_AUTO : RS_ENGINE_COMPAT);
-	e.timeout.tv_sec = p->timeout_ms / 1000;
-	e.timeout.tv_nsec = (long long)(p->timeout_ms % 1000) * 1000000;
-	if (e.direct && p->timeout_ms >= KERNEL_SYN_RTO_MS) {
-		uint64_t ms = (uint64_t)p->timeout_ms + LINK_SLACK_MS;
-		e.user_timeout = p->timeout_ms;
-		e.safety_timeout.tv_sec = (long long)(ms / 1000);
-		e.safety_timeout.tv_nsec = (long long)(ms % 1000) * 1000000;
-	}
-
 	e.now_ns = clock_ns(CLOCK_MONOTONIC);
-	/* Bursts of at most ~10 ms of this worker's share, and of a batch. */
-	uint64_t burst = p->rate / (p->nworkers ? p->nworkers : 1) / 100;
-	rs_bucket_init_share(&e.bucket, p->rate,
-			     burst < 1		    ? 1
-			     : burst > LAUNCH_BATCH ? LAUNCH_BATCH
-						    : burst,
-			     p->nworkers, p->id, e.now_ns);
+	ret = setup_sending(&e);
+	if (ret < 0)
+		goto out;
 
 	unsigned idle = 0; /* turns in a row with nothing in flight */
 	while (!atomic_load_explicit(&p->shm->ctl->stop, memory_order_relaxed)) {
@@ -915,6 +1172,7 @@ int rs_engine_run(const struct rs_engine_params *p)
 		int drain = draining(&e);
 		if (!drain)
 			fill(&e);
+		stamp_launched(&e);
 		if (all_done(&e) || (drain && !e.inflight))
 			break;
 		/* What is on the wire while this worker waits (for --stats). */
@@ -941,14 +1199,15 @@ int rs_engine_run(const struct rs_engine_params *p)
 			 * 256 idle workers on 2 CPUs napping 0.1 ms kept both
 			 * busy polling: 3.2-5.3 s for 3,072 probes, now 0.1-0.2 s. */
 			io_uring_submit(&e.ring);
-			long ns = e.nwait ? 200000 : 100000;
-			if (!e.nwait && idle < 5)
+			bool waiting = e.nwait || e.nretry;
+			long ns = waiting ? 200000 : 100000;
+			if (!waiting && idle < 5)
 				idle++;
-			ns <<= e.nwait ? 0 : idle - 1;
+			ns <<= waiting ? 0 : idle - 1;
 			struct timespec nap = {0, ns};
 			nanosleep(&nap, NULL);
 		}
-		if (e.inflight || e.nwait)
+		if (e.inflight || e.nwait || e.nretry)
 			idle = 0;
 		e.now_ns = clock_ns(CLOCK_MONOTONIC);
 		e.wall_ns = clock_ns(CLOCK_REALTIME);
@@ -957,6 +1216,7 @@ int rs_engine_run(const struct rs_engine_params *p)
 			n++;
 		}
 		io_uring_cq_advance(&e.ring, n);
+		steer(&e);
 		sync_counters(&e);
 		if (*e.ring.cq.koverflow) {
 			/* The kernel dropped completions (it could not allocate

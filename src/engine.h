@@ -4,6 +4,8 @@
 #ifndef RS_ENGINE_H
 #define RS_ENGINE_H
 
+#include <stdbool.h>
+
 #include "ringscan/perm.h"
 #include "ringscan/scan.h"
 #include "ringscan/targets.h"
@@ -15,10 +17,12 @@ struct rs_engine_params {
 	struct rs_shm *shm;
 	unsigned id;	      /* worker index */
 	unsigned concurrency; /* probes in flight at most */
-	unsigned timeout_ms;
-	unsigned retries;
-	uint64_t rate;	   /* --rate, all workers together; 0 = none */
-	unsigned nworkers; /* how many share it */
+	unsigned timeout_ms;  /* per attempt; 0: from measured round trips */
+	int retries;	      /* -1: as many as the loss seen calls for */
+	uint64_t rate;	      /* --rate, all workers together; 0 = none */
+	bool adaptive;	      /* congestion control (--rate is then a ceiling) */
+	uint64_t probes;      /* the scan's size, for the retry budget */
+	unsigned nworkers;    /* how many share it */
 	enum rs_engine_mode mode;
 };
 

@@ -65,6 +65,25 @@ void rs_bucket_give_back(struct rs_bucket *b, uint64_t n)
 		b->credit = b->cap;
 }
 
+void rs_bucket_set(struct rs_bucket *b, uint64_t rate, uint64_t burst, uint64_t now_ns)
+{
+	if (b->rate) {
+		b->credit = credit_at(b, now_ns); /* earned at the old rate */
+		if (now_ns > b->last_ns)
+			b->last_ns = now_ns;
+	} else {
+		b->unit = NS;
+		b->credit = NS;
+		b->last_ns = now_ns;
+	}
+	b->rate = rate;
+	if (!burst)
+		burst = 1;
+	b->cap = burst * b->unit;
+	if (b->credit > b->cap)
+		b->credit = b->cap;
+}
+
 uint64_t rs_bucket_wait_ns(const struct rs_bucket *b, uint64_t now_ns)
 {
 	if (!b->rate)

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "errmsg.h"
 #include "producer.h"
 #include "progress.h"
@@ -100,6 +101,16 @@ static int stop_signal(struct scan *s)
 	return sig;
 }
 
+/* The workers' sending counters into the trace (every interval, or now). */
+static void sample_sending(struct scan *s, uint64_t now, bool last)
+{
+	struct rs_trace *t = &s->sum->trace;
+	uint32_t ms = (uint32_t)((now - s->t0) / 1000000);
+
+	rs_supervisor_sending(&s->sv, &s->sum->sending);
+	rs_trace_tick(t, ms, &s->sum->sending, last);
+}
+
 /* The looks taken when idle and at least every 10 ms: signals, the
  * periodic checkpoint, lost jobs, wedged and dead workers. Returns 0,
  * -EINTR (a stop signal) or -errno (a runtime failure, said on stderr). */
@@ -118,6 +129,7 @@ static int look_around(struct scan *s, uint64_t now)
 	bool busy = !rs_producer_handed_all(&s->prod, s->shm.jobs) || rs_supervisor_busy(&s->sv);
 	rs_producer_sweep(&s->prod, s->shm.jobs, busy, s->wr.received == total(s), now);
 	rs_supervisor_watchdog(&s->sv, now);
+	sample_sending(s, now, false);
 	ret = rs_supervisor_reap(&s->sv, false, hand_over, s);
 	if (ret == -EINTR)
 		s->sum->interrupted = s->sv.signo;
@@ -201,7 +213,8 @@ static void stop(struct scan *s)
 		rs_errorf("stopping: answering the probes in flight (a second signal stops at "
 			  "once)");
 	atomic_store(&s->shm.ctl->drain, 1);
-	for (uint64_t deadline = mono_ns() + (s->cfg->timeout_ms + 2000ULL) * 1000000ULL;
+	for (uint64_t deadline =
+		     mono_ns() + (rs_config_attempt_max_ms(s->cfg) + 2000ULL) * 1000000ULL;
 	     rs_supervisor_alive(&s->sv) && mono_ns() < deadline && !out->err;) {
 		drain(s);
 		rs_supervisor_reap(&s->sv, true, hand_over, s);
@@ -223,6 +236,7 @@ static int finish(struct scan *s, int ret)
 	struct rs_summary *sum = s->sum;
 
 	rs_progress_end(&s->prog);
+	sample_sending(s, mono_ns(), true);
 	rs_supervisor_kill(&s->sv);
 	rs_supervisor_wait(&s->sv, sum);
 	sum->retries = retries(s, &sum->local_errors);
@@ -259,6 +273,8 @@ static int setup(struct scan *s)
 	sum->shard_count = cfg->shard_count;
 	sum->targets = end - first;
 	sum->workers = cfg->workers;
+	sum->adaptive = !cfg->fixed_rate;
+	rs_trace_init(&sum->trace);
 	sum->concurrency = cfg->concurrency;
 	rs_perm_init(&s->perm, space, cfg->seed); /* the whole space: shards share it */
 	ret = rs_producer_init(&s->prod, first, end, cfg->workers, JOB_SLOTS);
@@ -276,6 +292,7 @@ static int setup(struct scan *s)
 		return ret;
 	}
 	rs_supervisor_init(&s->sv, cfg, &s->shm, &s->perm);
+	s->sv.probes = end - first;
 	return 0;
 }
 

@@ -13,6 +13,7 @@
 #include "ringscan/jobring.h"
 #include "ringscan/results.h"
 #include "ringscan/types.h"
+#include "rtt.h"
 
 /* A job a worker has claimed and not fully answered. begin == end means
  * the lease is free. A worker has one lease per probe slot, plus one: even
@@ -30,6 +31,15 @@ struct rs_wshared {
 	_Atomic uint64_t heartbeat_ns; /* CLOCK_MONOTONIC */
 	_Atomic int32_t status;	       /* 0 running, 1 finished, < 0 -errno of a failure */
 	_Atomic int32_t engine;	       /* enum rs_engine_mode actually in use */
+	/* Sending (see cc.h, rtt.h): what the controller decided and saw. */
+	_Atomic uint64_t rate;			  /* probes/s this worker may start; 0 = unpaced */
+	_Atomic uint64_t sent1;			  /* first attempts launched */
+	_Atomic uint64_t ans1;			  /* ... answered */
+	_Atomic uint64_t tmo1;			  /* ... timed out */
+	_Atomic uint64_t ok[RS_ATTEMPTS_MAX + 1]; /* [k]: probes answered at attempt k */
+	_Atomic uint32_t rto_us;		  /* first attempts' timeout now */
+	_Atomic uint32_t attempts;		  /* attempts a probe gets now */
+	_Atomic uint64_t cuts;			  /* rate cuts for congestion */
 };
 
 struct rs_ctl {

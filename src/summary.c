@@ -32,6 +32,58 @@ void rs_summary_from_checkpoint(struct rs_summary *sum, const struct rs_checkpoi
 	sum->local_errors = ck->local_errors;
 }
 
+static const char *const state_name[RS_NSTATES] = {
+	[RS_OPEN] = "open",	    [RS_CLOSED] = "closed",
+	[RS_FILTERED] = "filtered", [RS_UNREACHABLE] = "unreachable",
+	[RS_ERROR] = "error",
+};
+
+/* The fraction of first attempts that timed out. */
+static double first_timeouts(const struct rs_sending *g)
+{
+	uint64_t n = g->ans1 + g->tmo1;
+	return n ? (double)g->tmo1 / (double)n : 0;
+}
+
+/* How the scan sent, and its round trips per state, as two lines. */
+static void print_sending(const struct rs_summary *s, int fd)
+{
+	const struct rs_sending *g = &s->sending;
+	char rtt[256];
+	size_t off = 0;
+
+	if (s->adaptive)
+		dprintf(fd,
+			"ringscan: sending: adaptive, peak %llu/s, last %llu/s, %llu cuts; "
+			"first attempts timed out %.2f%%; timeout %.0f ms, up to %u attempts\n",
+			(unsigned long long)s->trace.peak_rate, (unsigned long long)g->rate,
+			(unsigned long long)g->cuts, 100 * first_timeouts(g), g->rto_us / 1e3,
+			g->attempts);
+	else if (g->rate)
+		dprintf(fd,
+			"ringscan: sending: fixed at %llu/s; first attempts timed out %.2f%%; "
+			"timeout %.0f ms, up to %u attempts\n",
+			(unsigned long long)g->rate, 100 * first_timeouts(g), g->rto_us / 1e3,
+			g->attempts);
+	else
+		dprintf(fd,
+			"ringscan: sending: unpaced; first attempts timed out %.2f%%; timeout %.0f "
+			"ms, up to %u attempts\n",
+			100 * first_timeouts(g), g->rto_us / 1e3, g->attempts);
+	for (int i = 0; i < RS_NSTATES; i++) {
+		const struct rs_rtthist *h = &s->rtt[i];
+		if (!h->n || i == RS_FILTERED || off >= sizeof(rtt))
+			continue;
+		off += (size_t)snprintf(rtt + off, sizeof(rtt) - off, "%s%s %.1f/%.1f/%.1f/%.1f",
+					off ? ", " : "", state_name[i],
+					rs_rtthist_quantile(h, 0.5) / 1e3,
+					rs_rtthist_quantile(h, 0.9) / 1e3,
+					rs_rtthist_quantile(h, 0.99) / 1e3, h->max / 1e3);
+	}
+	if (off)
+		dprintf(fd, "ringscan: rtt ms p50/p90/p99/max: %s\n", rtt);
+}
+
 void rs_summary_print(const struct rs_summary *s, int fd)
 {
 	char what[96];
@@ -55,6 +107,7 @@ void rs_summary_print(const struct rs_summary *s, int fd)
 		"(%s)\n",
 		(unsigned long long)s->retries, (unsigned long long)s->local_errors, s->workers,
 		s->concurrency, s->engine ? s->engine : "direct");
+	print_sending(s, fd);
 	if (s->resumed)
 		dprintf(fd, "ringscan: resumed: %llu of these were answered by earlier runs\n",
 			(unsigned long long)s->resumed);
@@ -64,6 +117,44 @@ void rs_summary_print(const struct rs_summary *s, int fd)
 			"over, %llu repeat answers dropped\n",
 			s->restarts, (unsigned long long)s->requeued,
 			(unsigned long long)s->duplicates);
+}
+
+/* "sending", "rtt_us" and "trace" (see docs/output-schema.md). */
+static void write_sending_json(const struct rs_summary *s, FILE *f)
+{
+	const struct rs_sending *g = &s->sending;
+	const struct rs_trace *t = &s->trace;
+	int first = 1;
+
+	fprintf(f,
+		"\"sending\":{\"adaptive\":%s,\"rate_peak\":%llu,\"rate_last\":%llu,\"cuts\":%llu,"
+		"\"first_timeouts\":%.6f,\"timeout_ms\":%.1f,\"attempts_max\":%u},\"rtt_us\":{",
+		s->adaptive ? "true" : "false", (unsigned long long)t->peak_rate,
+		(unsigned long long)g->rate, (unsigned long long)g->cuts, first_timeouts(g),
+		g->rto_us / 1e3, g->attempts);
+	for (int i = 0; i < RS_NSTATES; i++) {
+		const struct rs_rtthist *h = &s->rtt[i];
+		if (!h->n)
+			continue;
+		fprintf(f, "%s\"%s\":{\"n\":%llu,\"p50\":%u,\"p90\":%u,\"p99\":%u,\"max\":%u}",
+			first ? "" : ",", state_name[i], (unsigned long long)h->n,
+			rs_rtthist_quantile(h, 0.5), rs_rtthist_quantile(h, 0.9),
+			rs_rtthist_quantile(h, 0.99), h->max);
+		first = 0;
+	}
+	fprintf(f,
+		"},\"trace\":{\"interval_ms\":%u,\"columns\":[\"t_s\",\"rate\",\"sent_per_s\","
+		"\"first_timeouts\"],\"points\":[",
+		t->interval_ms);
+	for (unsigned i = 0; i < t->n; i++) {
+		const struct rs_trace_point *p = &t->pt[i];
+		uint64_t n = p->ans1 + p->tmo1;
+		fprintf(f, "%s[%.3f,%llu,%.0f,%.4f]", i ? "," : "", p->end_ms / 1e3,
+			(unsigned long long)p->rate,
+			p->len_ms ? (double)p->sent * 1e3 / p->len_ms : 0.0,
+			n ? (double)p->tmo1 / (double)n : 0.0);
+	}
+	fprintf(f, "]}");
 }
 
 int rs_summary_write_json(const struct rs_summary *s, const char *path)
@@ -92,7 +183,9 @@ int rs_summary_write_json(const struct rs_summary *s, const char *path)
 	for (unsigned w = 0; w < s->workers; w++)
 		fprintf(f, "%s{\"id\":%u,\"pid\":%d,\"probes\":%llu}", w ? "," : "", w,
 			s->worker[w].pid, (unsigned long long)s->worker[w].probes);
-	fprintf(f, "]}\n");
+	fprintf(f, "],");
+	write_sending_json(s, f);
+	fprintf(f, "}\n");
 	if (fclose(f))
 		return -errno;
 	return 0;

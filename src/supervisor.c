@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "config.h"
 #include "errmsg.h"
 #include "stopsig.h"
 #include "supervisor.h"
@@ -41,6 +42,8 @@ static int spawn_one(struct rs_supervisor *sv, unsigned w)
 		.timeout_ms = cfg->timeout_ms,
 		.retries = cfg->retries,
 		.rate = cfg->rate,
+		.adaptive = !cfg->fixed_rate,
+		.probes = sv->probes,
 		.nworkers = cfg->workers,
 		.mode = cfg->engine,
 	};
@@ -135,7 +138,8 @@ int rs_supervisor_reap(struct rs_supervisor *sv, bool scan_done, rs_hand_over_fn
 void rs_supervisor_watchdog(struct rs_supervisor *sv, uint64_t now)
 {
 	const struct rs_config *cfg = sv->cfg;
-	uint64_t limit = 4ULL * cfg->timeout_ms * (cfg->retries + 1) * 1000000ULL;
+	uint64_t limit =
+		4ULL * rs_config_attempt_max_ms(cfg) * rs_config_attempts_max(cfg) * 1000000ULL;
 
 	if (limit < 2000000000ULL)
 		limit = 2000000000ULL;
@@ -204,6 +208,25 @@ uint64_t rs_supervisor_inflight(const struct rs_supervisor *sv)
 	for (unsigned w = 0; w < sv->cfg->workers; w++)
 		n += atomic_load_explicit(&sv->shm->w[w].inflight, memory_order_relaxed);
 	return n;
+}
+
+void rs_supervisor_sending(const struct rs_supervisor *sv, struct rs_sending *out)
+{
+	*out = (struct rs_sending){0};
+	for (unsigned w = 0; w < sv->cfg->workers; w++) {
+		struct rs_wshared *ws = &sv->shm->w[w];
+		uint32_t rto = atomic_load_explicit(&ws->rto_us, memory_order_relaxed);
+		uint32_t att = atomic_load_explicit(&ws->attempts, memory_order_relaxed);
+		out->rate += atomic_load_explicit(&ws->rate, memory_order_relaxed);
+		out->sent += atomic_load_explicit(&ws->sent1, memory_order_relaxed);
+		out->ans1 += atomic_load_explicit(&ws->ans1, memory_order_relaxed);
+		out->tmo1 += atomic_load_explicit(&ws->tmo1, memory_order_relaxed);
+		out->cuts += atomic_load_explicit(&ws->cuts, memory_order_relaxed);
+		out->rto_us = rto > out->rto_us ? rto : out->rto_us;
+		out->attempts = att > out->attempts ? att : out->attempts;
+	}
+	uint64_t local;
+	out->sent += rs_supervisor_retries(sv, &local);
 }
 
 uint64_t rs_supervisor_retries(const struct rs_supervisor *sv, uint64_t *local_errors)

@@ -22,11 +22,16 @@ struct rs_supervisor {
 	pid_t pid[RS_MAX_WORKERS];
 	bool alive[RS_MAX_WORKERS];
 	uint64_t spawned_ns[RS_MAX_WORKERS];
+	uint64_t probes;   /* in the scan (its shard), for the retry budget */
 	unsigned restarts; /* workers replaced */
 	/* Counters of workers that died (their shared ones restart at 0). */
 	uint64_t dead_retries, dead_local_errors;
 	int signo; /* the stop signal that killed a worker (reap's -EINTR) */
 };
+
+/* The workers' sending counters, summed (rates, counts) or the largest
+ * (timeout, attempts). */
+void rs_supervisor_sending(const struct rs_supervisor *sv, struct rs_sending *out);
 
 void rs_supervisor_init(struct rs_supervisor *sv, const struct rs_config *cfg, struct rs_shm *shm,
 			const struct rs_perm *perm);

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "errmsg.h"
 #include "writer.h"
 
@@ -19,7 +20,7 @@ int rs_writer_init(struct rs_writer *w, const struct rs_config *cfg, struct rs_s
 	rs_out_init(w->out, cfg->out_fd);
 	/* After a stop signal, a reader who does not read gets as long as
 	 * the probes in flight take to be answered. */
-	rs_out_signals(w->out, cfg->signal_fd, cfg->timeout_ms + 2000);
+	rs_out_signals(w->out, cfg->signal_fd, rs_config_attempt_max_ms(cfg) + 2000);
 	w->out->written = cfg->out_length;
 	if (cfg->resume) {
 		const struct rs_checkpoint *ck = cfg->resume;
@@ -60,6 +61,9 @@ uint64_t rs_writer_drain(struct rs_writer *w, const struct rs_shm *shm, struct r
 				}
 				w->received++;
 				w->sum->count[r->state < RS_NSTATES ? r->state : RS_ERROR]++;
+				rs_rtthist_add(
+					&w->sum->rtt[r->state < RS_NSTATES ? r->state : RS_ERROR],
+					r->rtt_us);
 				w->sum->worker[k].probes++;
 				if (w->cfg->all || r->state == RS_OPEN)
 					sink->record(w->out, r);

@@ -27,6 +27,9 @@ void rs_bucket_init_share(struct rs_bucket *b, uint64_t rate, uint64_t burst, un
 uint64_t rs_bucket_take(struct rs_bucket *b, uint64_t want, uint64_t now_ns);
 /* Return n probes granted by the last take but not used. */
 void rs_bucket_give_back(struct rs_bucket *b, uint64_t n);
+/* Change the rate (0 = unlimited) and burst from now_ns on, keeping the
+ * credit earned so far (a bucket of one process: share 1). */
+void rs_bucket_set(struct rs_bucket *b, uint64_t rate, uint64_t burst, uint64_t now_ns);
 /* Nanoseconds from now_ns until one probe will be granted (0 = now). */
 uint64_t rs_bucket_wait_ns(const struct rs_bucket *b, uint64_t now_ns);
 

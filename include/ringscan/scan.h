@@ -6,8 +6,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "ringscan/checkpoint.h"
+#include "ringscan/rtthist.h"
 #include "ringscan/sink.h"
 #include "ringscan/targets.h"
+#include "ringscan/trace.h"
 #include "ringscan/types.h"
 
 #define RS_MAX_WORKERS 256
@@ -25,9 +27,10 @@ struct rs_config {
 	uint64_t seed;
 	unsigned workers;
 	unsigned concurrency; /* per worker */
-	unsigned timeout_ms;
-	unsigned retries;
-	uint64_t rate; /* new connects per second, all workers; 0 = none */
+	unsigned timeout_ms;  /* -t per attempt, or 0: from measured round trips */
+	int retries;	      /* --retries, or -1: as many as the loss seen calls for */
+	uint64_t rate;	      /* new connects per second, all workers; 0 = none */
+	bool fixed_rate;      /* --fixed-rate: no congestion control */
 	bool all;
 	bool quiet;
 	enum rs_engine_mode engine;
@@ -59,14 +62,18 @@ struct rs_summary {
 	uint64_t local_errors;
 	double elapsed_s;
 	unsigned workers;
-	unsigned concurrency;	/* per worker, after clamping to limits */
-	const char *engine;	/* "direct" or "compat" */
-	int interrupted;	/* the signal that stopped the scan, or 0 */
-	unsigned restarts;	/* workers that died and were replaced */
-	uint64_t requeued;	/* positions handed out again after a death */
-	uint64_t duplicates;	/* answers dropped as repeats */
-	uint64_t resumed;	/* answered by earlier runs (--resume) */
-	uint64_t inflight_peak; /* most probes in flight at once, as sampled */
+	unsigned concurrency;		   /* per worker, after clamping to limits */
+	const char *engine;		   /* "direct" or "compat" */
+	int interrupted;		   /* the signal that stopped the scan, or 0 */
+	unsigned restarts;		   /* workers that died and were replaced */
+	uint64_t requeued;		   /* positions handed out again after a death */
+	uint64_t duplicates;		   /* answers dropped as repeats */
+	uint64_t resumed;		   /* answered by earlier runs (--resume) */
+	uint64_t inflight_peak;		   /* most probes in flight at once, as sampled */
+	bool adaptive;			   /* congestion control on */
+	struct rs_sending sending;	   /* the workers' sending counters at the end */
+	struct rs_trace trace;		   /* ... and over time */
+	struct rs_rtthist rtt[RS_NSTATES]; /* this run's answers' rtt_us */
 	struct rs_worker_summary worker[RS_MAX_WORKERS];
 };
 

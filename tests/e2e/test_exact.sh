@@ -4,8 +4,9 @@
 # workers 1/2/4 and concurrency 1/64/8192, `ringscan --all` must answer
 # exactly the world's ground truth: every pair once, in the right state.
 # The compat engine on world 1 at concurrency 1/64/8192 likewise.
-# Then one run with the default retries (1): filtered pairs took 2 attempts,
-# all others 1. And one run without --all, to stdout: the open pairs only.
+# Then one run with --retries 1: filtered pairs took 2 attempts, all others
+# 1; and one with the default retries: 2 to 10 for filtered pairs (as many
+# as the scan's size and the loss seen call for), 1 for the others. And one run without --all, to stdout: the open pairs only.
 # Usage: test_exact.sh BUILD_DIR
 set -eu
 . "$(dirname "$0")/lib.sh"
@@ -57,21 +58,27 @@ for seed in 1 2 3; do
 			args=(--all -q -w 2 -c "$c" -t 300 --retries 0 --engine compat --seed 7 "$NET" -p "$ports")
 			one "world 1: ringscan ${args[*]}" "$W/truth.txt" "$RS_TMP/compat-c$c.jsonl" "${args[@]}"
 		done
-		# Default retries: one extra attempt for the filtered pairs only.
-		args=(--all -q -w 2 -c 64 -t 300 --seed 99 "$NET" -p "$ports")
-		out=$RS_TMP/retries.jsonl
-		one "world 1: ringscan ${args[*]}" "$W/truth.txt" "$out" "${args[@]}"
-		if sed -n 's/.*"state":"\([a-z]*\)".*"attempts":\([0-9]*\).*/\1 \2/p' "$out" |
-			awk '($1 == "filtered" && $2 != 2) || ($1 != "filtered" && $2 != 1) { n[$0]++ }
-			     END { for (k in n) { print "  " n[k] " lines with state/attempts " k; bad = 1 }; exit bad }' \
-				>"$RS_TMP/attempts.bad"; then
-			pass=$((pass + 1))
-		else
-			rs_say "WRONG ATTEMPTS (want filtered 2, others 1): ringscan ${args[*]}"
-			cat "$RS_TMP/attempts.bad" >&2
-			fail=$((fail + 1))
-			failed+=("attempts with default retries")
-		fi
+		# --retries 1: one extra attempt for the filtered pairs only; the
+		# defaults (no loss on loopback): 2 to 10 for them, 1 for the rest.
+		for r in "--retries 1:2:2" ":2:10"; do
+			IFS=: read -r ropt lo hi <<<"$r"
+			# shellcheck disable=SC2206
+			args=(--all -q -w 2 -c 64 -t 300 $ropt --seed 99 "$NET" -p "$ports")
+			out=$RS_TMP/retries.jsonl
+			one "world 1: ringscan ${args[*]}" "$W/truth.txt" "$out" "${args[@]}"
+			if sed -n 's/.*"state":"\([a-z]*\)".*"attempts":\([0-9]*\).*/\1 \2/p' "$out" |
+				awk -v lo="$lo" -v hi="$hi" '($1 == "filtered" && ($2 < lo || $2 > hi)) ||
+					($1 != "filtered" && $2 != 1) { n[$0]++ }
+				     END { for (k in n) { print "  " n[k] " lines with state/attempts " k; bad = 1 }; exit bad }' \
+					>"$RS_TMP/attempts.bad"; then
+				pass=$((pass + 1))
+			else
+				rs_say "WRONG ATTEMPTS (want filtered $lo-$hi, others 1): ringscan ${args[*]}"
+				cat "$RS_TMP/attempts.bad" >&2
+				fail=$((fail + 1))
+				failed+=("attempts with ${ropt:-default retries}")
+			fi
+		done
 		# Without --all, to stdout: the open pairs only.
 		grep ' open$' "$W/truth.txt" >"$RS_TMP/open-truth.txt"
 		args=(-q -w 2 -c 64 -t 300 --retries 0 --seed 98 "$NET" -p "$ports")

@@ -70,6 +70,7 @@ LONGOPTS = {
     "workers": (True, "w"),
     "concurrency": (True, "c"),
     "rate": (True, "r"),
+    "fixed-rate": (False, None),
     "timeout": (True, "t"),
     "retries": (True, None),
     "seed": (True, None),
@@ -97,7 +98,7 @@ NUMERIC = {  # option: (min, max)
 # How often each option is drawn.
 WEIGHTS = {
     "ports": 8, "input": 6, "exclude": 4, "exclude-file": 3, "output": 4, "format": 5,
-    "all": 2, "workers": 3, "concurrency": 3, "rate": 3, "timeout": 3, "retries": 3,
+    "all": 2, "workers": 3, "concurrency": 3, "rate": 3, "fixed-rate": 1, "timeout": 3, "retries": 3,
     "seed": 4, "shard": 5, "resume": 1, "checkpoint-interval": 1, "banner": 1,
     "dry-run": 1, "allow-reserved": 1, "quiet": 3, "stats": 3, "engine": 3,
     "help": 1, "version": 1,
