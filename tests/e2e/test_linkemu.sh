@@ -20,41 +20,14 @@ set -eu
 ns_reexec 60 "$0" "$@"
 need_scanner "${1:-build}"
 need_tools
-[ -x "$RS_TOOLS/linkemu" ] || rs_fail "no $RS_TOOLS/linkemu (run make)"
-command -v nsenter >/dev/null || rs_skip "nsenter(1) not found"
 command -v python3 >/dev/null || rs_skip "python3 not found"
-[ -c /dev/net/tun ] || rs_skip "no /dev/net/tun"
+. "$(dirname "$0")/linkworld.sh"
 T=$RS_TMP
-EP='' TP='' LP=''
-cleanup() {
-	[ -z "$LP" ] || kill "$LP" 2>/dev/null || true
-	[ -z "$EP" ] || kill "$EP" 2>/dev/null || true
-	[ -z "$TP" ] || kill "$TP" 2>/dev/null || true
-	wait 2>/dev/null || true
-}
-trap cleanup EXIT
+trap link_cleanup EXIT
 
-# The scanner side: 127/8 is local on lo only for 127.0.0.1, so that the
-# target range can be routed into lea.
-ip link set lo up
-ip addr del 127.0.0.1/8 dev lo
-ip addr add 127.0.0.1/32 dev lo
-sysctl -qw net.ipv4.conf.all.route_localnet=1 net.ipv4.conf.all.rp_filter=0 \
-	net.ipv4.conf.default.rp_filter=0 || rs_skip "cannot set route_localnet"
-
-# The target side, T: 127.60.0.0/15 local, answers routed back into leb.
-unshare -n sleep 120 &
-TP=$!
-for _ in $(seq 50); do
-	[ "$(readlink "/proc/$TP/ns/net")" != "$(readlink /proc/self/ns/net)" ] && break
-	sleep 0.1
-done
-TNS=/proc/$TP/ns/net
-inT() { nsenter --net="$TNS" "$@"; }
-inT sh -ec 'ip link set lo up; ip addr del 127.0.0.1/8 dev lo
-	ip addr add 127.0.0.1/32 dev lo; ip route add local 127.60.0.0/15 dev lo
-	sysctl -qw net.ipv4.conf.all.route_localnet=1 net.ipv4.conf.all.rp_filter=0 \
-		net.ipv4.conf.default.rp_filter=0 net.core.somaxconn=4096'
+# S (this namespace) and T, the target side: 127.60.0.0/15 local there, a
+# listener on 7000, an nft reset on 7001, nothing on 7002, a drop on 7003.
+link_ns_up
 inT nft -f - <<'EOF'
 table inet linkemu {
 	chain input {
@@ -66,42 +39,17 @@ table inet linkemu {
 EOF
 echo 7000 >"$T/ports"
 inT "$RS_TOOLS/listener" --ports-file "$T/ports" --ready "$T/lready" 2>/dev/null &
-LP=$!
+LINK_LPID=$!
 for _ in $(seq 50); do [ -e "$T/lready" ] && break; sleep 0.1; done
 [ -e "$T/lready" ] || rs_fail "listener not ready"
 
-# emu_start ARGS...: start linkemu with ARGS; configure both of its TUNs.
-emu_start() {
-	rm -f "$T/ready" "$T/stats"
-	"$RS_TOOLS/linkemu" --ns-b "$TNS" --ready "$T/ready" --stats "$T/stats" \
-		--duration 30 --seed 7 "$@" 2>"$T/emu.err" &
-	EP=$!
-	for _ in $(seq 50); do [ -e "$T/ready" ] && break; sleep 0.1; done
-	if [ ! -e "$T/ready" ]; then
-		if grep -q '^linkemu: TUN ' "$T/emu.err"; then
-			rs_skip "linkemu could not open its TUNs: $(cat "$T/emu.err")"
-		fi
-		rs_fail "linkemu did not start: $(cat "$T/emu.err")"
-	fi
-	sysctl -qw net.ipv4.conf.lea.route_localnet=1 net.ipv4.conf.lea.rp_filter=0 \
-		net.ipv6.conf.lea.disable_ipv6=1
-	ip link set lea txqueuelen 10000
-	ip addr add 127.1.0.1/32 dev lea
-	ip route add 127.60.0.0/15 dev lea src 127.1.0.1
-	inT sh -ec 'sysctl -qw net.ipv4.conf.leb.route_localnet=1 \
-		net.ipv4.conf.leb.rp_filter=0 net.ipv6.conf.leb.disable_ipv6=1
-		ip link set leb txqueuelen 10000; ip route add 127.1.0.0/16 dev leb'
-}
-# emu_stop: SIGTERM, wait; the counters are then in $T/stats.
+# emu_start ARGS...: linkemu with ARGS (seed 7); emu_stop: its counters.
+emu_start() { link_up --seed 7 "$@"; }
 emu_stop() {
-	kill -TERM "$EP"
-	wait "$EP" || rs_fail "linkemu exited $?: $(cat "$T/emu.err")"
-	EP=''
-	[ -s "$T/stats" ] || rs_fail "linkemu wrote no counters"
-	rs_say "  $(tr '\n' ' ' <"$T/stats")"
+	link_down
+	rs_say "  $(tr '\n' ' ' <"$LINK_DIR/stats")"
 }
-# ctr DIR KEY: one counter of the last run.
-ctr() { sed -n "s/^$1 .*\b$2=\([0-9]*\).*/\1/p" "$T/stats"; }
+ctr() { link_ctr "$@"; }
 
 # rtts ADDR N: N sequential connects to ADDR:7000, one time in ms per line
 # (a failure prints "fail").

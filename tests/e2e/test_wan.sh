@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# test_wan: exact answers at the defaults across emulated real links
+# (tests/e2e/linkworld.sh, docs/link-emulator.md). One world of 4,096
+# addresses x 4 ports (127.60.0.0/20: ~2% open, ~2% filtered, the rest
+# closed) behind each of these links, scanned with no timing option at all:
+#   1. RTT 100 ms +- 10 ms, 1% loss each way (2% round trip);
+#   2. a 10 Mbit/s bottleneck with a 100-packet queue, RTT 40 ms;
+#   3. near and far: 127.60.8.0/21 at RTT 300 ms, the rest at 20 ms, 2%
+#      loss each way, 50 Mbit/s with a 500-packet queue; also checks that
+#      each answer's rtt_us is its own round trip (docs/output-schema.md);
+#   4. one /24 whose SYNs are limited to 300 per second (an nft limit, as
+#      rate-limiting hosts do), RTT 40 ms.
+# Every scan must give the ground truth exactly; the link's counters and
+# the scan's --stats are shown.
+# Usage: test_wan.sh BUILD_DIR
+set -eu
+. "$(dirname "$0")/lib.sh"
+ns_reexec 400 "$0" "$@"
+need_scanner "${1:-build}"
+need_tools
+. "$(dirname "$0")/linkworld.sh"
+command -v python3 >/dev/null || rs_skip "python3 not found"
+trap link_cleanup EXIT
+
+NET=127.60.0.0/20
+link_ns_up
+W=$RS_TMP/w
+world_gen "$W" --seed 11 --addrs $NET --ports 7000-7003 --open 2 --filtered 2
+link_world_up "$W"
+
+# scan NAME: scan the world at the defaults; exact, or fail.
+scan() {
+	local out=$RS_TMP/$1.jsonl t0
+	t0=$(date +%s%N)
+	run_scan 120 --all -q --stats "$RS_TMP/$1.stats" $NET -p 7000-7003 -o "$out" ||
+		rs_fail "$1: ringscan failed"
+	local ms=$((($(date +%s%N) - t0) / 1000000))
+	python3 - "$RS_TMP/$1.stats" "$1" "$ms" <<'EOF' >&2
+import json, sys
+d = json.load(open(sys.argv[1]))
+s = d["sending"]
+print("  %s: %d probes in %s ms, %d retries; peak %d/s, %d cuts, %.1f%% first attempts timed "
+      "out, timeout %.0f ms, up to %d attempts" % (sys.argv[2], d["targets"], sys.argv[3],
+      d["retries"], s["rate_peak"], s["cuts"], 100 * s["first_timeouts"], s["timeout_ms"],
+      s["attempts_max"]))
+EOF
+	check_scan "$W/truth.txt" "$out" "$1: ringscan at the defaults" || rs_fail "$1: not exact"
+	link_down
+	rs_say "  link: $(tr '\n' ' ' <"$LINK_DIR/stats")"
+}
+
+rs_say "1. RTT 100 ms +- 10 ms, 1% loss each way"
+link_up --seed 1 --delay 50ms --jitter 5ms --loss 1
+scan lossy
+
+rs_say "2. 10 Mbit/s, 100-packet queue, RTT 40 ms"
+link_up --seed 2 --delay 20ms --rate 10mbit --queue 100
+scan bottleneck
+[ "$(link_ctr a2b qdrop)" -gt 0 ] || rs_say "  (the queue never overflowed)"
+
+rs_say "3. near (RTT 20 ms) and far (127.60.8.0/21, RTT 300 ms), 2% loss each way, 50 Mbit/s, 500 packets"
+link_up --seed 3 --delay 10ms --delay 127.60.8.0/21=150ms --jitter 1ms --loss 2 \
+	--rate 50mbit --queue 500
+scan nearfar
+# Each answer's rtt_us is its own round trip: near 20 ms, far 300 ms (+- 2
+# ms of jitter), plus at most the bound of docs/output-schema.md (2 ms) and
+# the emulator's own lag. At a modest rate (-r 2000), so that the emulator
+# keeps its time.
+link_up --seed 5 --delay 10ms --delay 127.60.8.0/21=150ms --jitter 1ms
+run_scan 60 --all -q -r 2000 $NET -p 7000 -o "$RS_TMP/rtt.jsonl" || rs_fail "rtt scan failed"
+link_down
+lag=$(($(link_ctr a2b lag_p99_us) + $(link_ctr b2a lag_p99_us)))
+python3 - "$RS_TMP/rtt.jsonl" "$lag" <<'EOF' || rs_fail "rtt_us is not each probe's round trip"
+import ipaddress, json, sys
+lag = int(sys.argv[2])
+near, far = [], []
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if r["state"] not in ("open", "closed") or r["attempts"] != 1:
+        continue
+    far_host = ipaddress.ip_address(r["ip"]) in ipaddress.ip_network("127.60.8.0/21")
+    (far if far_host else near).append(r["rtt_us"])
+ok = len(near) > 1000 and len(far) > 1000
+for name, v, rtt in (("near", near, 20000), ("far", far, 300000)):
+    v.sort()
+    lo, p99 = v[0], v[int(len(v) * 0.99)]
+    good = lo >= rtt - 2000 and p99 <= rtt + 2000 + 2000 + lag
+    print("  rtt_us %s: %d answers, min %d, median %d, p99 %d, max %d (link %d us, lag p99 %d us)%s"
+          % (name, len(v), lo, v[len(v) // 2], p99, v[-1], rtt, lag, "" if good else "   <-- wrong"),
+          file=sys.stderr)
+    ok = ok and good
+sys.exit(0 if ok else 1)
+EOF
+
+rs_say "4. one /24 limited to 300 SYNs/s, RTT 40 ms"
+inT nft -f - <<'EOF'
+table inet ratelimit {
+	chain input {
+		type filter hook input priority -10;
+		ip daddr 127.60.5.0/24 tcp flags & (syn | ack) == syn limit rate over 300/second burst 20 packets drop
+	}
+}
+EOF
+link_up --seed 4 --delay 20ms
+scan ratelimited
+rs_say "ok: exact at the defaults on every link"
