@@ -1051,6 +1051,8 @@ static int setup_sending(struct engine *e)
 	else
 		e->rto_us = RS_RTO_INIT_US;
 	e->attempts = p->retries >= 0 ? (unsigned)p->retries + 1 : RS_ATTEMPTS_MAX;
+	atomic_store(&e->w->attempts, e->attempts);
+	atomic_store(&e->w->rto_us, e->rto_us);
 	if (!p->adaptive) {
 		/* Bursts of at most ~10 ms of this worker's share, and of a batch. */
 		uint64_t burst = p->rate / n / 100;
