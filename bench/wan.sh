@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# make bench, WAN section: ringscan on emulated real links (linkemu between
+# two private namespaces, tests/e2e/linkworld.sh), side by side with the
+# best fixed rate, nmap -sT -T4 and the Python pool. Never in CI.
+#
+# One world: 127.60.0.0/16 x 4 ports (262,144 pairs; 1.5625% open, 1.5625%
+# filtered, the rest closed), behind each link:
+#   lossy     RTT 100 ms +- 10 ms, 1% loss each way
+#   bneck20   RTT 100 ms, 20 Mbit/s, 200-packet queue (issue 11's)
+#   bneck10   RTT 40 ms, 10 Mbit/s, 100-packet queue
+#   far       RTT 300 ms, 2% loss each way, 50 Mbit/s, 500-packet queue
+#   nearfar   127.60.128.0/17 at RTT 300 ms, the rest at 20 ms, 2% loss
+#             each way, 50 Mbit/s, 500-packet queue
+# Per link: ringscan at the defaults (RUNS runs: each must be exact),
+# ringscan --fixed-rate at 50/70/85/100% of the bottleneck's SYN capacity
+# (the best of them: the fastest exact one, else the fastest), nmap -sT
+# -T4 and the pool (bench/peers/pool_scan.py) once, on bneck20 only (they
+# take minutes). Capacity = rate / (8 x 60 bytes), a SYN with options.
+# Columns: wall seconds (median), probes/s, fraction of capacity, open
+# ports missed, pairs in a wrong state.
+#
+# Usage: bench/wan.sh [RUNS]   (default 3); writes the table to stdout and
+# to $RS_BENCH_WAN if set.
+set -eu
+. "$(dirname "$0")/../tests/e2e/lib.sh"
+ns_reexec 7200 "$0" "$@"
+RUNS=${1:-3}
+need_scanner "$RS_ROOT/build"
+need_tools
+. "$RS_ROOT/tests/e2e/linkworld.sh"
+POOL=$RS_ROOT/bench/peers/pool_scan.py
+trap link_cleanup EXIT
+T=$RS_TMP
+NET=127.60.0.0/16 PORTS=7000-7003 PROBES=262144
+link_ns_up
+W=$T/w
+world_gen "$W" --seed 21 --addrs $NET --ports $PORTS --open 1.5625 --filtered 1.5625
+link_world_up "$W"
+OUT=${RS_BENCH_WAN:-$T/wan.md}
+{
+	echo "| link | tool | settings | wall s | probes/s | of capacity | opens missed | wrong |"
+	echo "|---|---|---|---|---|---|---|---|"
+} >"$OUT"
+
+# check FILE KIND: "missed wrong" against the truth.
+check() {
+	local got=$T/got
+	if [ "$2" = gnmap ]; then
+		awk -F'\t' '/Ports: / { split($1, h, " "); sub(/^Ports: /, "", $2)
+			n = split($2, p, ", "); for (i = 1; i <= n; i++) { split(p[i], f, "/")
+			print h[2], f[1], f[2] } }' "$1" | sort >"$got"
+	else
+		scan_states "$1" >"$got"
+	fi
+	echo "$(comm -23 <(grep ' open$' "$W/truth.txt") <(grep ' open$' "$got") | wc -l)" \
+		"$(comm -3 "$W/truth.txt" "$got" | wc -l)"
+}
+
+# row LINK TOOL SETTINGS SECONDS CAPACITY MISSED WRONG
+row() {
+	local pps frac
+	pps=$(python3 -c "print('%.0f' % ($PROBES / $4))")
+	frac=$([ "$5" = 0 ] && echo - || python3 -c "print('%.2f' % ($pps / $5))")
+	echo "| $1 | $2 | $3 | $4 | $pps | $frac | $6 | $7 |" | tee -a "$OUT" >&2
+}
+
+# timed SECONDS_VAR CMD...: run CMD, put its wall time in SECONDS_VAR.
+timed() {
+	local var=$1 t0
+	shift
+	t0=$(date +%s%N)
+	"$@" >/dev/null 2>"$T/err" || { cat "$T/err" >&2; rs_fail "$*"; }
+	printf -v "$var" '%.2f' "$(echo "($(date +%s%N) - $t0) / 1000000000" | bc -l)"
+}
+
+# bench_link NAME CAPACITY LINKEMU-ARGS...
+bench_link() {
+	local name=$1 cap=$2 s walls=() bad=0 best='' bestw=999999 r
+	shift 2
+	link_up --seed 9 "$@"
+	rs_say "$name: $*"
+	for _ in $(seq "$RUNS"); do
+		timed s "$RS" --all -q --seed $RANDOM $NET -p $PORTS -o "$T/out"
+		read -r m w <<<"$(check "$T/out" jsonl)"
+		rs_say "  defaults: $s s, $m opens missed, $w wrong"
+		walls+=("$s")
+		[ "$w" = 0 ] || bad=$((bad + w))
+	done
+	s=$(printf '%s\n' "${walls[@]}" | sort -n | sed -n "$(((RUNS + 1) / 2))p")
+	row "$name" ringscan "defaults ($RUNS runs, all exact: $([ $bad = 0 ] && echo yes || echo "no, $bad wrong"))" \
+		"$s" "$cap" 0 "$bad"
+	if [ "$cap" != 0 ]; then
+		for f in 50 70 85 100; do
+			r=$((cap * f / 100))
+			timed s "$RS" --all -q --seed 1 --fixed-rate -r $r $NET -p $PORTS -o "$T/out"
+			read -r m w <<<"$(check "$T/out" jsonl)"
+			rs_say "  --fixed-rate -r $r: $s s, $m missed, $w wrong"
+			if [ "$w" = 0 ] && python3 -c "import sys; sys.exit(not $s < $bestw)"; then
+				best="-r $r|$s|$m|$w" bestw=$s
+			fi
+		done
+		[ -n "$best" ] || best="-r $r|$s|$m|$w"
+		IFS='|' read -r r s m w <<<"$best"
+		row "$name" ringscan "--fixed-rate $r (best exact of 50-100% of capacity)" "$s" "$cap" "$m" "$w"
+	fi
+	if [ "$name" = bneck20 ]; then
+		timed s timeout 3000 nmap -sT -T4 -n -Pn -p $PORTS -oG "$T/out.gnmap" $NET
+		read -r m w <<<"$(check "$T/out.gnmap" gnmap)"
+		row "$name" "nmap -sT -T4" "" "$s" "$cap" "$m" "$w"
+		timed s python3 "$POOL" -w 2 -T 300 -t 1000 --all -o "$T/out" $NET $PORTS
+		read -r m w <<<"$(check "$T/out" jsonl)"
+		row "$name" "python pool" "2 procs x 300 threads, timeout 1 s" "$s" "$cap" "$m" "$w"
+	fi
+	link_down
+	rs_say "  link: $(tr '\n' ' ' <"$LINK_DIR/stats")"
+}
+
+bench_link lossy 0 --delay 50ms --jitter 5ms --loss 1
+bench_link bneck20 41666 --delay 50ms --rate 20mbit --queue 200
+bench_link bneck10 20833 --delay 20ms --rate 10mbit --queue 100
+bench_link far 104166 --delay 150ms --loss 2 --rate 50mbit --queue 500
+bench_link nearfar 104166 --delay 10ms --delay 127.60.128.0/17=150ms --loss 2 --rate 50mbit --queue 500
+cat "$OUT"
