@@ -65,12 +65,12 @@ link_world_up() {
 	rs_fail "listener in T not ready: $(cat "$dir/listener.log")"
 }
 
-# link_up LINKEMU-ARGS...: start linkemu (at most 600 s) and configure its
-# two TUNs and the routes through them.
+# link_up LINKEMU-ARGS...: start linkemu (for at most $LINK_DURATION s,
+# default 600) and configure its two TUNs and the routes through them.
 link_up() {
 	rm -f "$LINK_DIR/ready" "$LINK_DIR/stats"
 	"$RS_TOOLS/linkemu" --ns-b "$LINK_TNS" --ready "$LINK_DIR/ready" --stats "$LINK_DIR/stats" \
-		--duration 600 "$@" 2>"$LINK_DIR/emu.err" &
+		--duration "${LINK_DURATION:-600}" "$@" 2>"$LINK_DIR/emu.err" &
 	LINK_EP=$!
 	for _ in $(seq 50); do [ -e "$LINK_DIR/ready" ] && break; sleep 0.1; done
 	if [ ! -e "$LINK_DIR/ready" ]; then
