@@ -28,7 +28,9 @@
  * congestion ends it and cuts the rate that lost by 0.7; between cuts the
  * rate grows 25% per such round while below 80% of the rate that last
  * lost, then 3% per round trip (multiplicative on both sides, so the
- * sawtooth is the same whatever the link's size). */
+ * sawtooth is the same whatever the link's size); and doubles again while
+ * below half the fastest loss-free round (decayed by 0.9 at each cut), so
+ * that a burst of lag that cut it many times does not leave it crawling. */
 #include <math.h>
 #include <string.h>
 
@@ -144,18 +146,25 @@ static double fast_sigma(const struct rs_cc *c, double n)
 	return sqrt(p * (1 - p) * (1 / n + 1 / (c->ref_n + 2)));
 }
 
+/* The rate round r was sent at, probes/s. */
+static double round_rate(const struct rs_cc_round *r)
+{
+	return (double)r->sent /
+	       ((double)(r->end - r->begin) * (double)(1u << RS_CC_EPOCH_SHIFT) / 1e9);
+}
+
 /* Round r lost probes to congestion: cut the rate it was sent at by 0.7,
  * once (rounds that began before the last cut do not cut again). */
 static bool cut(struct rs_cc *c, const struct rs_cc_round *r)
 {
 	if ((int32_t)(r->begin - c->held) < 0)
 		return false; /* sent before the last cut took effect */
-	double secs = (double)(r->end - r->begin) * (double)(1u << RS_CC_EPOCH_SHIFT) / 1e9;
-	double sent_rate = (double)r->sent / secs;
+	double sent_rate = round_rate(r);
 	double from = sent_rate < c->rate ? sent_rate : c->rate;
 	/* A rate slow start overshot to says nothing of the link's: only a
 	 * later loss sets the level to recover towards quickly. */
 	c->loss_rate = c->slow_start ? 0 : sent_rate;
+	c->good_max *= 0.9; /* a path that really got narrower lowers it */
 	set_rate(c, from * 0.7);
 	c->slow_start = false;
 	c->held = c->now;
@@ -200,7 +209,10 @@ static bool judge_fast(struct rs_cc *c, uint32_t rtt_ep, uint32_t wait_ep)
 		return cut(c, &done);
 	/* Big steps wait for a round sent at the rate they step from. */
 	bool far_below = c->loss_rate > 0 && c->rate < 0.8 * c->loss_rate;
-	double up = c->slow_start ? 2.0 : far_below ? 1.25 : 1.03;
+	/* Cut after cut (a burst of lag, say) left it far below what the
+	 * path carried lately: back up as from a slow start (TCP's ssthresh). */
+	bool collapsed = c->rate < 0.5 * c->good_max;
+	double up = c->slow_start || collapsed ? 2.0 : far_below ? 1.25 : 1.03;
 	if (!good || (up > 1.03 && !ours))
 		return false;
 	if (c->ceiling > 0 && c->rate >= c->ceiling)
@@ -231,6 +243,8 @@ static bool judge_full(struct rs_cc *c, const struct rs_cc_round *r)
 	double var = c->base * (1 - c->base) * (1 / n + 1 / c->base_n);
 	double margin = 3 * sqrt(var) + 3 / n;
 	if (u <= c->base + (margin > 0.02 ? margin : 0.02)) {
+		if (round_rate(r) > c->good_max)
+			c->good_max = round_rate(r);
 		c->base = (c->base * c->base_n + u * n) / (c->base_n + n);
 		c->base_n = c->base_n + n < BASE_CAP ? c->base_n + n : BASE_CAP;
 		return false;

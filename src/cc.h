@@ -33,6 +33,7 @@ struct rs_cc {
 	double ceiling;	  /* its share of --rate, or 0 */
 	double floor;	  /* never slower than this */
 	double loss_rate; /* the rate that last lost probes, or 0 */
+	double good_max;  /* the fastest round sent without loss (decays at cuts) */
 	double base;	  /* timeout fraction of first attempts when uncongested */
 	double base_n;	  /* first attempts behind base (0: not known yet) */
 	double ref;	  /* answered fraction of a fast round when uncongested */

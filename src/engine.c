@@ -222,12 +222,12 @@ struct engine {
 	/* Sending: congestion control, round trips, the retry budget. */
 	struct rs_cc *cc; /* NULL: a fixed rate (or none) */
 	struct rs_rtt rtt;
-	struct rs_lossy *lossy; /* networks that answer only sometimes */
-	double later_share;	/* of recent answers, those after a retry */
-	uint32_t rto_us;	/* first attempts' timeout (adaptive -t) */
-	unsigned attempts;	/* attempts a probe gets */
-	uint64_t budget_ns;	/* next look at the retry budget */
-	uint64_t start_ns;	/* when this worker began to send */
+	struct rs_lossy *lossy;		 /* networks that answer only sometimes */
+	uint64_t answers, answers_later; /* all this worker's; after a retry */
+	uint32_t rto_us;		 /* first attempts' timeout (adaptive -t) */
+	unsigned attempts;		 /* attempts a probe gets */
+	uint64_t budget_ns;		 /* next look at the retry budget */
+	uint64_t start_ns;		 /* when this worker began to send */
 	/* counters mirrored to shared memory after every batch */
 	uint64_t retries, local_errors;
 	uint64_t sent1, ans1, tmo1;
@@ -298,6 +298,8 @@ static void answered(struct engine *e, struct slot *s)
 	}
 	e->ok[e->ok_cur][s->attempts < RS_ATTEMPTS_MAX ? s->attempts : RS_ATTEMPTS_MAX]++;
 	rs_lossy_note(e->lossy, &s->ep, s->attempts > 1);
+	e->answers++;
+	e->answers_later += s->attempts > 1;
 	if (++e->ok_n == OK_WINDOW) {
 		e->ok_cur ^= 1;
 		memset(e->ok[e->ok_cur], 0, sizeof(e->ok[e->ok_cur]));
@@ -363,6 +365,15 @@ static uint32_t lag_of(const struct engine *e, uint32_t rto_us)
 	if (e->user_timeout)
 		ns += LINK_SLACK_MS * 1000000ULL;
 	return (uint32_t)(ns >> RS_CC_EPOCH_SHIFT) + 1;
+}
+
+/* Of this worker's answers, the share that came only after a retry: what
+ * a network's share is compared with (lossy.h). Over the whole scan, as
+ * the networks' counts are: a burst of loss an hour ago (a slow start's
+ * overshoot) is in both or in neither. */
+static double later_share(const struct engine *e)
+{
+	return e->answers ? (double)e->answers_later / (double)e->answers : 0;
 }
 
 /* The timeout of the attempt slot s is about to start: -t's, or the
@@ -543,7 +554,7 @@ static void timed_out(struct engine *e, struct slot *s)
 		e->retries++;
 		queue_retry(e, s);
 	} else if (e->p->retries < 0 && s->attempts < RS_LOSSY_ATTEMPTS &&
-		   rs_lossy_seen(e->lossy, &s->ep, e->later_share)) {
+		   rs_lossy_seen(e->lossy, &s->ep, later_share(e))) {
 		/* Its network answers only sometimes (lossy.h): more attempts,
 		 * each further from the last, up to 1 s apart. */
 		unsigned extra = s->attempts - e->attempts;
@@ -1104,10 +1115,6 @@ static void steer(struct engine *e)
 				ok[k] += atomic_load_explicit(&p->shm->w[w].ok[k],
 							      memory_order_relaxed);
 		e->attempts = rs_attempts_needed(ok, p->probes);
-		uint64_t all = 0;
-		for (unsigned k = 1; k <= RS_ATTEMPTS_MAX; k++)
-			all += ok[k];
-		e->later_share = all ? (double)(all - ok[1]) / (double)all : 0;
 		e->budget_ns = e->now_ns + 16000000;
 		atomic_store_explicit(&e->w->attempts, e->attempts, memory_order_relaxed);
 	}

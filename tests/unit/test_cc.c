@@ -28,17 +28,18 @@ struct event {
 };
 
 struct link {
-	double cap;		/* probes/s through the bottleneck, 0 = no bottleneck */
-	double queue;		/* probes the bottleneck holds */
-	uint32_t rtt;		/* epochs */
-	uint32_t lag;		/* epochs from send to timeout */
-	double loss;		/* random, per probe round trip */
-	double filtered;	/* share of targets that never answer */
-	double far;		/* share of targets farther away: */
-	uint32_t far_rtt;	/* their round trip, epochs */
-	double backlog;		/* probes in the bottleneck's queue */
-	double carry;		/* fractional probes not yet sent */
-	uint64_t sent, dropped; /* totals over the measured window */
+	double cap;	  /* probes/s through the bottleneck, 0 = no bottleneck */
+	double queue;	  /* probes the bottleneck holds */
+	uint32_t rtt;	  /* epochs */
+	uint32_t lag;	  /* epochs from send to timeout */
+	double loss;	  /* random, per probe round trip */
+	double filtered;  /* share of targets that never answer */
+	double far;	  /* share of targets farther away: */
+	uint32_t far_rtt; /* their round trip, epochs */
+	uint32_t stall_from, stall_to, stall; /* sends in [from, to) answer stall late */
+	double backlog;			      /* probes in the bottleneck's queue */
+	double carry;			      /* fractional probes not yet sent */
+	uint64_t sent, dropped;		      /* totals over the measured window */
 	uint64_t rng;
 	struct event ev[HORIZON][PER_EPOCH];
 	uint8_t nev[HORIZON];
@@ -96,6 +97,8 @@ static void tick(struct link *l, struct rs_cc *c, uint32_t t, int measure)
 	schedule(l, t + l->far_rtt, t, far, 0);
 	l->sent += measure ? n : 0;
 	uint32_t qdelay = l->cap > 0 ? (uint32_t)((l->backlog + queued) / (l->cap * EPOCH_S)) : 0;
+	if (t >= l->stall_from && t < l->stall_to)
+		qdelay += l->stall;
 	schedule(l, t + (l->rtt ? l->rtt : 1) + qdelay, t, queued, 0);
 	schedule(l, t + l->lag, t, lost, 1);
 	if (l->cap > 0) {
@@ -250,6 +253,32 @@ static void test_near_and_far(void **state)
 	free(c);
 }
 
+/* A burst of lag (answers to 300 ms of sends come 250 ms late, as when
+ * the machine or a router stalls) cuts the rate many times; within ~3 s
+ * it is back near the bottleneck's capacity. */
+static void test_lag_burst(void **state)
+{
+	(void)state;
+	struct rs_cc *c = malloc(sizeof(*c));
+	struct link *l = link_new(20000, 200, 95, 0, 0.016);
+
+	assert_non_null(c);
+	l->stall_from = 5000;
+	l->stall_to = 5286;
+	l->stall = 238;
+	rs_cc_init(c, 1000, 0, 1);
+	for (uint32_t t = 1; t < 5500; t++)
+		tick(l, c, t, 0);
+	double low = c->rate;
+	for (uint32_t t = 5500; t < 8400; t++)
+		tick(l, c, t, 0);
+	print_message("lag burst: rate %.0f after it, %.0f 3 s on, %llu cuts\n", low, c->rate,
+		      (unsigned long long)c->cuts);
+	assert_true(c->rate >= 0.7 * 20000);
+	free(l);
+	free(c);
+}
+
 static void test_ceiling(void **state)
 {
 	(void)state;
@@ -311,6 +340,7 @@ int main(void)
 		cmocka_unit_test(test_bottleneck_10k_lossy),
 		cmocka_unit_test(test_random_loss_is_not_congestion),
 		cmocka_unit_test(test_near_and_far),
+		cmocka_unit_test(test_lag_burst),
 		cmocka_unit_test(test_ceiling),
 		cmocka_unit_test(test_rto_and_attempts),
 	};
