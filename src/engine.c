@@ -183,6 +183,11 @@ struct slot {
 	uint32_t lease;	     /* the lease the position came from */
 };
 
+/* Slots waiting to be launched again, linked through next_wait. */
+struct slot_list {
+	uint32_t head, tail, n;
+};
+
 struct lease {
 	uint64_t next, end; /* positions not yet started: [next, end) */
 	uint32_t pending;   /* started, not yet answered */
@@ -200,8 +205,8 @@ struct engine {
 	struct slot *slot;
 	uint32_t *free_stack;
 	uint32_t nfree;
-	uint32_t wait_head, wait_tail, nwait;	 /* backoffs: due in any order */
-	uint32_t retry_head, retry_tail, nretry; /* retries: due in order */
+	struct slot_list wait;	/* backoffs: due in any order */
+	struct slot_list retry; /* retries: due in order */
 	uint32_t inflight;
 	uint32_t *launched; /* slots launched this turn: stamped at submission */
 	uint32_t nlaunched;
@@ -468,40 +473,39 @@ static void launch(struct engine *e, struct slot *s)
 	sqe->user_data = ud(i, OP_TIMEOUT, s->gen);
 }
 
-/* Queue the probe in slot s to be launched again at due_ns, by fill(),
- * which also makes it wait for the rate limiter. */
-static void defer(struct engine *e, struct slot *s, uint64_t due_ns)
+/* Append slot s, due at due_ns, to list l (S_WAIT slots linked by
+ * next_wait); fill() launches it when due, through the rate limiter. */
+static void enqueue(struct engine *e, struct slot_list *l, struct slot *s, uint64_t due_ns)
 {
 	uint32_t i = (uint32_t)(s - e->slot);
 
 	s->st = S_WAIT;
 	s->due_ns = due_ns;
 	s->next_wait = NO_SLOT;
-	if (e->nwait++)
-		e->slot[e->wait_tail].next_wait = i;
+	if (l->n++)
+		e->slot[l->tail].next_wait = i;
 	else
-		e->wait_head = i;
-	e->wait_tail = i;
+		l->head = i;
+	l->tail = i;
+}
+
+/* Queue the probe in slot s to be launched again at due_ns. */
+static void defer(struct engine *e, struct slot *s, uint64_t due_ns)
+{
+	enqueue(e, &e->wait, s, due_ns);
 }
 
 /* Queue the probe in slot s for its next attempt, later than its timeout
  * by a quarter of the current one (and never before a retry queued
- * earlier): a burst of losses is not retried as the same burst. */
+ * earlier, so that the list stays in time order): a burst of losses is
+ * not retried as the same burst. */
 static void queue_retry(struct engine *e, struct slot *s)
 {
-	uint32_t i = (uint32_t)(s - e->slot);
 	uint64_t due = e->now_ns + (uint64_t)e->rto_us * 250;
 
-	if (e->nretry && due < e->slot[e->retry_tail].due_ns)
-		due = e->slot[e->retry_tail].due_ns;
-	s->st = S_WAIT;
-	s->due_ns = due;
-	s->next_wait = NO_SLOT;
-	if (e->nretry++)
-		e->slot[e->retry_tail].next_wait = i;
-	else
-		e->retry_head = i;
-	e->retry_tail = i;
+	if (e->retry.n && due < e->slot[e->retry.tail].due_ns)
+		due = e->slot[e->retry.tail].due_ns;
+	enqueue(e, &e->retry, s, due);
 }
 
 /* This machine is short of something: try the same probe again later. */
@@ -869,30 +873,30 @@ static void fill(struct engine *e)
 {
 	uint64_t budget, want;
 
-	if (!e->nfree && !e->nwait && !e->nretry)
+	if (!e->nfree && !e->wait.n && !e->retry.n)
 		return;
-	want = e->nfree + e->nwait + e->nretry;
+	want = e->nfree + e->wait.n + e->retry.n;
 	budget = rs_bucket_take(&e->bucket, want < LAUNCH_BATCH ? want : LAUNCH_BATCH, e->now_ns);
-	while (e->nretry && budget && e->slot[e->retry_head].due_ns <= e->now_ns) {
-		struct slot *s = &e->slot[e->retry_head];
-		e->retry_head = s->next_wait;
-		e->nretry--;
+	while (e->retry.n && budget && e->slot[e->retry.head].due_ns <= e->now_ns) {
+		struct slot *s = &e->slot[e->retry.head];
+		e->retry.head = s->next_wait;
+		e->retry.n--;
 		budget--;
 		launch(e, s);
 	}
 	/* Due backoffs (the list is short unless this machine is starved). */
-	for (uint32_t prev = NO_SLOT, i = e->nwait ? e->wait_head : NO_SLOT;
+	for (uint32_t prev = NO_SLOT, i = e->wait.n ? e->wait.head : NO_SLOT;
 	     i != NO_SLOT && budget;) {
 		struct slot *s = &e->slot[i];
 		uint32_t next = s->next_wait;
 		if (s->due_ns <= e->now_ns) {
 			if (prev == NO_SLOT)
-				e->wait_head = next;
+				e->wait.head = next;
 			else
 				e->slot[prev].next_wait = next;
-			if (i == e->wait_tail)
-				e->wait_tail = prev;
-			e->nwait--;
+			if (i == e->wait.tail)
+				e->wait.tail = prev;
+			e->wait.n--;
 			budget--;
 			launch(e, s);
 		} else {
@@ -1208,7 +1212,7 @@ int rs_engine_run(const struct rs_engine_params *p)
 			 * 256 idle workers on 2 CPUs napping 0.1 ms kept both
 			 * busy polling: 3.2-5.3 s for 3,072 probes, now 0.1-0.2 s. */
 			io_uring_submit(&e.ring);
-			bool waiting = e.nwait || e.nretry;
+			bool waiting = e.wait.n || e.retry.n;
 			long ns = waiting ? 200000 : 100000;
 			if (!waiting && idle < 5)
 				idle++;
@@ -1216,7 +1220,7 @@ int rs_engine_run(const struct rs_engine_params *p)
 			struct timespec nap = {0, ns};
 			nanosleep(&nap, NULL);
 		}
-		if (e.inflight || e.nwait || e.nretry)
+		if (e.inflight || e.wait.n || e.retry.n)
 			idle = 0;
 		e.now_ns = clock_ns(CLOCK_MONOTONIC);
 		e.wall_ns = clock_ns(CLOCK_REALTIME);
