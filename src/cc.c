@@ -268,7 +268,12 @@ static bool step_full(struct rs_cc *c, uint32_t rtt_ep)
 		    c->now - r->end < RS_CC_EPOCHS - ROUND_MAX)
 			break; /* not complete yet */
 		r->end++;
-		tally(c, r);
+		if (p) { /* complete: what it holds now is what it is judged on */
+			r->sent += p->sent;
+			r->ans += p->ans;
+			r->tmo += p->tmo;
+			r->gone += p->gone;
+		}
 		if ((r->end - r->begin >= len && r->ans + r->tmo >= FULL_MIN_N) ||
 		    r->end - r->begin >= ROUND_MAX) {
 			changed |= judge_full(c, r);
