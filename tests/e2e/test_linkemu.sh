@@ -91,15 +91,22 @@ EOF
 # in_range V LO HI: LO <= V <= HI (integers).
 in_range() { [ "$1" -ge "$2" ] && [ "$1" -le "$3" ]; }
 
+# connects_within LO HI TIMES...: every connect succeeded, in LO..HI ms.
+connects_within() {
+	local lo=$1 hi=$2 v
+	shift 2
+	for v in "$@"; do
+		[ "$v" != fail ] || rs_fail "a connect failed across the link"
+		in_range "$v" "$lo" "$hi" || rs_fail "connect took $v ms, want $lo..$hi"
+	done
+}
+
 # 1. A fixed delay of 50 ms each way.
 emu_start --delay 50ms
 got=$(rtts 127.60.0.1 3 | tr '\n' ' ')
 emu_stop
 rs_say "delay 50ms each way: connect times (ms) $got"
-for v in $got; do
-	[ "$v" != fail ] || rs_fail "a connect failed across the link"
-	in_range "$v" 100 400 || rs_fail "connect took $v ms, want 100..400"
-done
+connects_within 100 400 $got
 
 # 2. Per-subnet delays.
 emu_start --delay 10ms --delay 127.61.0.0/16=80ms
@@ -118,10 +125,7 @@ emu_start --delay 30ms --jitter 20ms
 got=$(rtts 127.60.0.1 6 | sort -n | tr '\n' ' ')
 emu_stop
 rs_say "jitter 30 +- 20 ms each way: connect times (ms) $got"
-for v in $got; do
-	[ "$v" != fail ] || rs_fail "a connect failed across the link"
-	in_range "$v" 20 400 || rs_fail "connect took $v ms, want 20..400"
-done
+connects_within 20 400 $got
 read -r -a j <<<"$got"
 [ $((j[5] - j[0])) -ge 3 ] || rs_fail "jitter: connect times within 3 ms of each other"
 
