@@ -63,9 +63,11 @@ link_up --seed 3 --delay 10ms --delay 127.60.8.0/21=150ms --jitter 1ms --loss 2 
 	--rate 50mbit --queue 500
 scan nearfar
 # Each answer's rtt_us is its own round trip: near 20 ms, far 300 ms (+- 2
-# ms of jitter), plus at most the bound of docs/output-schema.md (2 ms) and
-# the emulator's own lag. At a modest rate (-r 2000), so that the emulator
-# keeps its time.
+# ms of jitter), plus the emulator's own lag and the worker's reaping delay:
+# at the median at most the bound of docs/output-schema.md (2 ms); at the
+# 99th percentile 5 ms, for the scheduling delay of a machine whose two
+# cores run the emulator, the scanner and ASan (a CI run saw 2.5 ms).
+# At a modest rate (-r 2000), so that the emulator keeps its time.
 link_up --seed 5 --delay 10ms --delay 127.60.8.0/21=150ms --jitter 1ms
 run_scan 60 --all -q -r 2000 $NET -p 7000 -o "$RS_TMP/rtt.jsonl" || rs_fail "rtt scan failed"
 link_down
@@ -83,10 +85,10 @@ for line in open(sys.argv[1]):
 ok = len(near) > 1000 and len(far) > 1000
 for name, v, rtt in (("near", near, 20000), ("far", far, 300000)):
     v.sort()
-    lo, p99 = v[0], v[int(len(v) * 0.99)]
-    good = lo >= rtt - 2000 and p99 <= rtt + 2000 + 2000 + lag
+    lo, med, p99 = v[0], v[len(v) // 2], v[int(len(v) * 0.99)]
+    good = lo >= rtt - 2000 and med <= rtt + 2000 + lag and p99 <= rtt + 2000 + 5000 + lag
     print("  rtt_us %s: %d answers, min %d, median %d, p99 %d, max %d (link %d us, lag p99 %d us)%s"
-          % (name, len(v), lo, v[len(v) // 2], p99, v[-1], rtt, lag, "" if good else "   <-- wrong"),
+          % (name, len(v), lo, med, p99, v[-1], rtt, lag, "" if good else "   <-- wrong"),
           file=sys.stderr)
     ok = ok and good
 sys.exit(0 if ok else 1)
