@@ -241,7 +241,7 @@ static int read_header(struct reader *r, struct rs_checkpoint *ck)
 		return ret;
 	if ((ret = next_line(r)) || (ret = keyed(r, "format", val, sizeof(ck->fp.format))))
 		return ret;
-	if (strspn(val, "abcdefghijklmnopqrstuvwxyz0123456789") != strlen(val))
+	if (strspn(val, "abcdefghijklmnopqrstuvwxyz0123456789+") != strlen(val))
 		return fail(r, "bad format name");
 	strcpy(ck->fp.format, val);
 	if ((ret = next_line(r)) || (ret = number(r, "all", 1, &a)))

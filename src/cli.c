@@ -35,6 +35,8 @@ enum {
 	OPT_ALLOW_RESERVED,
 	OPT_CHECKPOINT_INTERVAL,
 	OPT_FIXED_RATE,
+	OPT_SERVICE,
+	OPT_READ_TIMEOUT,
 };
 
 static const struct option options[] = {
@@ -56,6 +58,8 @@ static const struct option options[] = {
 	{"resume", required_argument, NULL, OPT_RESUME},
 	{"checkpoint-interval", required_argument, NULL, OPT_CHECKPOINT_INTERVAL},
 	{"banner", no_argument, NULL, OPT_BANNER},
+	{"service", no_argument, NULL, OPT_SERVICE},
+	{"read-timeout", required_argument, NULL, OPT_READ_TIMEOUT},
 	{"dry-run", no_argument, NULL, OPT_DRY_RUN},
 	{"allow-reserved", no_argument, NULL, OPT_ALLOW_RESERVED},
 	{"quiet", no_argument, NULL, 'q'},
@@ -102,9 +106,15 @@ static const char usage_text[] =
 	"      --stats FILE       write the final summary as JSON to FILE\n"
 	"      --engine MODE      auto (default: direct descriptors where the kernel has them)\n"
 	"                         or compat (plain fds and sockopt syscalls)\n"
+	"      --banner           read what an open port's service says, then recognise it:\n"
+	"                         ssh (its identification), telnet (its negotiation, refused),\n"
+	"                         tcpwrapped (closed unheard); adds service, banner, ssh,\n"
+	"                         telnet to the JSON (docs/output-schema.md)\n"
+	"      --service          --banner, and speak when the protocol needs it: send an\n"
+	"                         SSH identification to read the server's KEXINIT\n"
+	"      --read-timeout MS  bound on each service read stage (default 3000); a\n"
+	"                         service quiet for a sixth of it after speaking is done\n"
 	"  -h, --help             this text;  -V, --version  the version\n"
-	"\n"
-	"Not yet implemented (refused with exit status 2): --banner.\n"
 	"\n"
 	"Output: one JSON object per line, e.g.\n"
 	"  "
@@ -225,6 +235,7 @@ static int parse_number(int opt, struct rs_config *cfg, struct rs_cli_opts *o)
 		{OPT_RETRIES, "--retries", 0, 20},
 		{OPT_SEED, "--seed", 0, UINT64_MAX},
 		{OPT_CHECKPOINT_INTERVAL, "--checkpoint-interval", 10, 3600000},
+		{OPT_READ_TIMEOUT, "--read-timeout", 10, 600000},
 	};
 	uint64_t v;
 	size_t i = 0;
@@ -254,6 +265,9 @@ static int parse_number(int opt, struct rs_config *cfg, struct rs_cli_opts *o)
 	case OPT_SEED:
 		cfg->seed = v;
 		o->seed_set = true;
+		break;
+	case OPT_READ_TIMEOUT:
+		cfg->read_timeout_ms = (unsigned)v;
 		break;
 	default:
 		cfg->checkpoint_ms = (unsigned)v;
@@ -358,7 +372,11 @@ static int parse_option(int opt, char *const *argv, struct rs_config *cfg, struc
 				      optarg);
 		return RS_CLI_RUN;
 	case OPT_BANNER:
-		return refuse("--banner: not implemented yet");
+		cfg->banner = true;
+		return RS_CLI_RUN;
+	case OPT_SERVICE:
+		cfg->service = true;
+		return RS_CLI_RUN;
 	case 'h':
 		rs_cli_usage(stdout);
 		return RS_CLI_EXIT_OK;

@@ -23,7 +23,8 @@
 #include "ringscan/outsum.h"
 #include "ringscan/shard.h"
 
-#define DEFAULT_PORTS "22,23"
+#define DEFAULT_PORTS		"22,23"
+#define DEFAULT_READ_TIMEOUT_MS 3000 /* --read-timeout: nmap waits 6 s for a banner */
 
 #define refuse rs_cli_refuse
 
@@ -110,7 +111,11 @@ static int check_resume(struct rs_config *cfg, const char *path, bool *seed_set)
 	cfg->resume_path = path;
 	cfg->fp.shard_index = cfg->shard_index;
 	cfg->fp.shard_count = cfg->shard_count;
-	snprintf(cfg->fp.format, sizeof(cfg->fp.format), "%s", cfg->sink->name);
+	/* A service stage changes what a line holds: part of the format. */
+	snprintf(cfg->fp.format, sizeof(cfg->fp.format), "%s%s", cfg->sink->name,
+		 cfg->service  ? "+service"
+		 : cfg->banner ? "+banner"
+			       : "");
 	cfg->fp.all = cfg->all;
 	rs_fingerprint_sets(&cfg->fp, &cfg->space, &cfg->exclude);
 
@@ -342,6 +347,19 @@ static int open_files(struct rs_config *cfg, bool resume)
 	return resume ? open_resumed_output(cfg) : RS_CLI_RUN;
 }
 
+/* The service stage: --service implies --banner. */
+static void setup_service(struct rs_config *cfg)
+{
+	static const char ident[] = "SSH-2.0-ringscan_" RS_VERSION "\r\n";
+
+	cfg->banner |= cfg->service;
+	if (!cfg->banner)
+		return;
+	if (!cfg->read_timeout_ms)
+		cfg->read_timeout_ms = DEFAULT_READ_TIMEOUT_MS;
+	rs_svc_cfg_init(&cfg->svc, cfg->read_timeout_ms, cfg->service, ident);
+}
+
 int rs_config_build(struct rs_config *cfg, struct rs_cli_opts *o, uint64_t nofile)
 {
 	int ret;
@@ -363,6 +381,9 @@ int rs_config_build(struct rs_config *cfg, struct rs_cli_opts *o, uint64_t nofil
 			      "write");
 	if (o->interval_set && !o->resume)
 		return refuse("--checkpoint-interval: only with --resume FILE");
+	if (cfg->read_timeout_ms && !cfg->banner && !cfg->service)
+		return refuse("--read-timeout: only with --banner or --service");
+	setup_service(cfg);
 	ret = check_outputs(cfg, o);
 	if (ret == RS_CLI_RUN && o->resume)
 		ret = check_resume(cfg, o->resume, &o->seed_set);
@@ -382,6 +403,12 @@ int rs_config_build(struct rs_config *cfg, struct rs_cli_opts *o, uint64_t nofil
 unsigned rs_config_attempt_max_ms(const struct rs_config *cfg)
 {
 	return cfg->timeout_ms ? cfg->timeout_ms : RS_RTO_MAX_US / 1000;
+}
+
+unsigned rs_config_answer_max_ms(const struct rs_config *cfg)
+{
+	/* The service stage: a greeting, then (--service) a KEXINIT. */
+	return rs_config_attempt_max_ms(cfg) + (cfg->banner ? 2 * cfg->read_timeout_ms : 0);
 }
 
 unsigned rs_config_attempts_max(const struct rs_config *cfg)

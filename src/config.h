@@ -28,6 +28,9 @@ int rs_config_build(struct rs_config *cfg, struct rs_cli_opts *opts, uint64_t no
 /* The longest one attempt of a probe may take, in ms (-t, or the ceiling
  * of the measured timeout), and the most attempts a probe may get. */
 unsigned rs_config_attempt_max_ms(const struct rs_config *cfg);
+/* The longest a probe in flight may take to be answered once it is on the
+ * wire: its attempt, then the service stage (what a graceful stop waits). */
+unsigned rs_config_answer_max_ms(const struct rs_config *cfg);
 unsigned rs_config_attempts_max(const struct rs_config *cfg);
 
 /* Raise the soft open-files limit to the hard one; return it. A worker's

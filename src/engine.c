@@ -70,7 +70,7 @@
 #include <unistd.h>
 
 #include "cc.h"
-#include "engine.h"
+#include "engine_int.h"
 #include "lossy.h"
 #include "ringscan/classify.h"
 #include "ringscan/ratelimit.h"
@@ -78,27 +78,6 @@
 #include "uring_probe.h"
 #include "uring_sock.h"
 #include "uring_wait.h"
-
-enum slot_state { S_FREE, S_CONNECT, S_CONFIRM, S_WAIT, S_SOFTERR };
-
-enum op {
-	OP_SOCKET = 1,
-	OP_USERTO,
-	OP_CLEAR, /* SO_ERROR read before a reused socket's connect */
-	OP_CONNECT,
-	OP_TIMEOUT,
-	OP_CONFIRM_READ, /* SO_ERROR after connect returned 0 */
-	OP_CONFIRM_DISC, /* ... then the disconnect */
-	OP_CONFIRM,	 /* ... then the error queue's drain */
-	OP_SOFTERR_READ, /* SO_ERROR after a timeout */
-	OP_SOFTERR,	 /* ... then the disconnect */
-	OP_CLOSE,
-	OP_MAX = OP_CLOSE,
-};
-
-#define SLOT_BITS 28
-#define SLOT_MASK ((1u << SLOT_BITS) - 1)
-#define NO_SLOT	  UINT32_MAX
 
 /* Attempts launched per loop iteration at most. The kernel runs a batch's
  * connects inline, back to back, so a huge batch only queues probes behind
@@ -154,119 +133,14 @@ enum op {
 #define KERNEL_SYN_RTO_MS 1000
 #define LINK_SLACK_MS	  250
 
-union rs_sockaddr {
-	struct sockaddr sa;
-	struct sockaddr_in v4;
-	struct sockaddr_in6 v6;
-};
-
-struct slot {
-	uint64_t pos;	 /* permutation position of the probe */
-	uint64_t t0_ns;	 /* start of the current attempt: its submission */
-	uint64_t due_ns; /* S_WAIT: when to try again */
-	union rs_sockaddr addr;
-	struct rs_endpoint ep;
-	struct __kernel_timespec to; /* this attempt's timeout (adaptive) */
-	uint32_t gen;
-	uint32_t next_wait; /* S_WAIT list link */
-	uint32_t epoch;	    /* the epoch the first attempt left in (cc.h) */
-	uint32_t rtt_us;    /* the answer's round trip */
-	int fd;		    /* compat mode only */
-	int so_error;	    /* GETSOCKOPT target: must outlive the request */
-	uint8_t st;
-	uint8_t attempts;    /* attempts that reached the wire */
-	uint8_t local_tries; /* consecutive local failures */
-	uint8_t idle_family; /* direct: family of the slot's reusable socket, or 0 */
-	uint8_t need_clear;  /* its SO_ERROR holds a disconnect's ECONNRESET */
-	uint8_t reused;	     /* this attempt runs on a socket an earlier probe used */
-	uint8_t booked;	     /* the first attempt is booked in the controller */
-	uint32_t lease;	     /* the lease the position came from */
-};
-
-/* Slots waiting to be launched again, linked through next_wait. */
-struct slot_list {
-	uint32_t head, tail, n;
-};
-
-struct lease {
-	uint64_t next, end; /* positions not yet started: [next, end) */
-	uint32_t pending;   /* started, not yet answered */
-	uint8_t used;
-};
-
-struct engine {
-	const struct rs_engine_params *p;
-	struct io_uring ring;
-	int ring_ok;
-	int direct;   /* direct descriptors + socket uring_cmd */
-	int min_wait; /* the kernel has IORING_FEAT_MIN_TIMEOUT */
-	struct rs_wshared *w;
-	struct rs_resring *out;
-	struct slot *slot;
-	uint32_t *free_stack;
-	uint32_t nfree;
-	struct slot_list wait;	/* backoffs: due in any order */
-	struct slot_list retry; /* retries: due in order */
-	uint32_t inflight;
-	uint32_t *launched; /* slots launched this turn: stamped at submission */
-	uint32_t nlaunched;
-	struct lease *lease; /* [shm->nleases], mirrored in shared memory */
-	struct rs_lease *shared_lease;
-	uint32_t *lease_free; /* stack of free leases */
-	uint32_t nlease_free;
-	int64_t cur; /* lease being started from, or -1 */
-	struct rs_bucket bucket;
-	struct __kernel_timespec timeout;
-	struct linger linger;	/* compat mode */
-	struct sockaddr unspec; /* connect to it disconnects */
-	struct msghdr errq;	/* no buffers: a read of the error queue drops an entry */
-	unsigned user_timeout;	/* TCP_USER_TIMEOUT in ms, or 0 (see KERNEL_SYN_RTO_MS) */
-	struct __kernel_timespec safety_timeout; /* the link timeout behind it */
-	uint64_t now_ns;
-	uint64_t wall_ns;
-	/* Sending: congestion control, round trips, the retry budget. */
-	struct rs_cc *cc; /* NULL: a fixed rate (or none) */
-	struct rs_rtt rtt;
-	struct rs_lossy *lossy;		 /* networks that answer only sometimes */
-	uint64_t answers, answers_later; /* all this worker's; after a retry */
-	uint32_t rto_us;		 /* first attempts' timeout (adaptive -t) */
-	unsigned attempts;		 /* attempts a probe gets */
-	uint64_t budget_ns;		 /* next look at the retry budget */
-	uint64_t start_ns;		 /* when this worker began to send */
-	/* counters mirrored to shared memory after every batch */
-	uint64_t retries, local_errors;
-	uint64_t sent1, ans1, tmo1;
-	/* Probes answered at attempt k, over the last one or two windows of
-	 * OK_WINDOW answers: the retry budget follows the loss of now, not
-	 * of a burst long past (a slow start's overshoot). */
-	uint64_t ok[2][RS_ATTEMPTS_MAX + 1];
-	unsigned ok_cur, ok_n;
-};
-
 static void on_cqe(struct engine *e, const struct io_uring_cqe *cqe);
 static void back_off(struct engine *e, struct slot *s);
 
-static uint64_t clock_ns(clockid_t id)
+uint64_t eng_clock_ns(clockid_t id)
 {
 	struct timespec ts;
 	clock_gettime(id, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t ud(uint32_t slot, enum op op, uint32_t gen)
-{
-	return (uint64_t)gen << 32 | (uint64_t)op << SLOT_BITS | slot;
-}
-
-/* Room for a chain of need SQEs, submitting what is queued first if needed
- * (a linked chain must never be split across two submissions). False when
- * the kernel takes no more for now (memory pressure): local trouble, which
- * the caller backs off from. */
-static bool sq_room(struct engine *e, unsigned need)
-{
-	if (io_uring_sq_space_left(&e->ring) < need)
-		io_uring_submit(&e->ring);
-	return io_uring_sq_space_left(&e->ring) >= need;
 }
 
 static void sync_counters(struct engine *e)
@@ -295,7 +169,7 @@ static void book(struct engine *e, struct slot *s, void (*how)(struct rs_cc *, u
 }
 
 /* An answer (not a timeout, not local trouble) ended the probe in slot s. */
-static void answered(struct engine *e, struct slot *s)
+void eng_answered(struct engine *e, struct slot *s)
 {
 	if (s->attempts == 1) {
 		e->ans1++;
@@ -317,28 +191,31 @@ static void answered(struct engine *e, struct slot *s)
 }
 
 /* Hand one answer to the coordinator, waiting while its ring is full. */
-static void publish(struct engine *e, struct slot *s, enum rs_state state, int err)
+void eng_publish(struct engine *e, struct slot *s, enum rs_state state, int err)
 {
 	struct rs_result r = {
 		.pos = s->pos,
-		.ts_ns = e->wall_ns,
+		.ts_ns = s->counted ? s->ans_wall_ns : e->wall_ns,
 		.rtt_us = state == RS_FILTERED ? (uint32_t)((e->now_ns - s->t0_ns) / 1000)
 					       : s->rtt_us,
 		.err = err,
 		.ep = s->ep,
 		.state = (uint8_t)state,
 		.attempts = s->attempts,
+		.svc = s->has_svc,
 		.worker = (uint16_t)e->p->id,
 	};
 
-	if (state == RS_OPEN || state == RS_CLOSED || state == RS_UNREACHABLE)
-		answered(e, s);
+	if (s->counted)
+		; /* counted when it came, before its service stage */
+	else if (state == RS_OPEN || state == RS_CLOSED || state == RS_UNREACHABLE)
+		eng_answered(e, s);
 	else
 		book(e, s, rs_cc_gone); /* an error: no word on the path */
 	while (!rs_resring_push(e->out, &r)) {
 		sync_counters(e);
 		/* Waiting on the coordinator is not being wedged. */
-		atomic_store_explicit(&e->w->heartbeat_ns, clock_ns(CLOCK_MONOTONIC),
+		atomic_store_explicit(&e->w->heartbeat_ns, eng_clock_ns(CLOCK_MONOTONIC),
 				      memory_order_relaxed);
 		if (atomic_load_explicit(&e->p->shm->ctl->stop, memory_order_relaxed))
 			break;
@@ -359,6 +236,7 @@ static void publish(struct engine *e, struct slot *s, enum rs_state state, int e
 		s->fd = -1;
 	}
 	s->st = S_FREE;
+	s->counted = s->has_svc = 0;
 	e->free_stack[e->nfree++] = (uint32_t)(s - e->slot);
 }
 
@@ -525,7 +403,7 @@ static void back_off(struct engine *e, struct slot *s)
  * slot is reused. The close is not linked to anything, so it runs at
  * submission, before any later SOCKET into the same slot; its CQE is posted
  * only on failure, with this attempt's generation, and then ignored. */
-static void close_now(struct engine *e, struct slot *s)
+void eng_close_now(struct engine *e, struct slot *s)
 {
 	uint32_t i = (uint32_t)(s - e->slot);
 
@@ -566,7 +444,7 @@ static void timed_out(struct engine *e, struct slot *s)
 		e->retries++;
 		defer(e, s, e->now_ns + (us < 1000000 ? us : 1000000) * 1000);
 	} else {
-		publish(e, s, RS_FILTERED, 0);
+		eng_publish(e, s, RS_FILTERED, 0);
 	}
 }
 
@@ -584,7 +462,7 @@ static void after_timeout(struct engine *e, struct slot *s, int so_error)
 	    rs_classify_so_error(so_error, &st, &err) == RS_V_FINAL) {
 		s->attempts++;
 		s->rtt_us = (uint32_t)((e->now_ns - s->t0_ns) / 1000);
-		publish(e, s, st, err);
+		eng_publish(e, s, st, err);
 		return;
 	}
 	timed_out(e, s);
@@ -626,12 +504,12 @@ static void check_soft_error(struct engine *e, struct slot *s)
 		socklen_t len = sizeof(v);
 		if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &v, &len))
 			v = 0;
-		close_now(e, s);
+		eng_close_now(e, s);
 		after_timeout(e, s, v);
 		return;
 	}
 	if (!sq_room(e, 2)) {
-		close_now(e, s);
+		eng_close_now(e, s);
 		timed_out(e, s);
 		return;
 	}
@@ -641,11 +519,11 @@ static void check_soft_error(struct engine *e, struct slot *s)
 	s->st = S_SOFTERR;
 }
 
-static void settle(struct engine *e, struct slot *s, enum rs_verdict v, enum rs_state st, int err)
+void eng_settle(struct engine *e, struct slot *s, enum rs_verdict v, enum rs_state st, int err)
 {
 	switch (v) {
 	case RS_V_FINAL:
-		publish(e, s, st, err);
+		eng_publish(e, s, st, err);
 		break;
 	case RS_V_TIMEOUT:
 		timed_out(e, s);
@@ -670,13 +548,21 @@ static void confirm(struct engine *e, struct slot *s)
 			s->so_error = errno;
 		setsockopt(s->fd, SOL_SOCKET, SO_LINGER, &e->linger, sizeof(e->linger));
 		enum rs_verdict v = rs_classify_so_error(s->so_error, &st, &err);
+		if (v == RS_V_FINAL && st == RS_OPEN && e->p->svc) {
+			eng_svc_open(e, s);
+			return;
+		}
 		if (v == RS_V_TIMEOUT)
 			s->attempts--; /* timed_out() counts this attempt */
-		settle(e, s, v, st, err);
+		eng_settle(e, s, v, st, err);
+		return;
+	}
+	if (e->p->svc) {
+		eng_svc_confirm(e, s);
 		return;
 	}
 	if (!sq_room(e, 3)) {
-		close_now(e, s);
+		eng_close_now(e, s);
 		back_off(e, s); /* probe it again from the start */
 		return;
 	}
@@ -692,17 +578,17 @@ static void step_failed(struct engine *e, struct slot *s, int res)
 	if (res == -ECANCELED || rs_is_local_error(-res))
 		back_off(e, s);
 	else
-		publish(e, s, RS_ERROR, -res);
+		eng_publish(e, s, RS_ERROR, -res);
 }
 
 /* An answer on a reused socket rested on an ICMP error that may belong to
  * an earlier probe (see the top of this file): probe again, at once, on a
  * new socket. The caller has not counted the attempt. */
-static void ask_fresh(struct engine *e, struct slot *s)
+void eng_ask_fresh(struct engine *e, struct slot *s)
 {
 	if (!s->attempts)
 		book(e, s, rs_cc_gone);
-	close_now(e, s);
+	eng_close_now(e, s);
 	defer(e, s, e->now_ns);
 }
 
@@ -716,7 +602,7 @@ static void confirm_done(struct engine *e, struct slot *s, int drained)
 
 	if (s->reused && (drained != -EAGAIN || s->so_error)) {
 		s->attempts--;
-		ask_fresh(e, s);
+		eng_ask_fresh(e, s);
 		return;
 	}
 	if (drained == -EAGAIN && !s->so_error) {
@@ -726,7 +612,7 @@ static void confirm_done(struct engine *e, struct slot *s, int drained)
 	enum rs_verdict v = rs_classify_so_error(s->so_error, &st, &err);
 	if (v == RS_V_TIMEOUT)
 		s->attempts--; /* timed_out() counts this attempt */
-	settle(e, s, v, st, err);
+	eng_settle(e, s, v, st, err);
 }
 
 /* Dispatch one completion to its slot's state machine. */
@@ -751,7 +637,8 @@ static void on_cqe(struct engine *e, const struct io_uring_cqe *cqe)
 		[OP_CLEAR] = S_CONNECT,	       [OP_CONNECT] = S_CONNECT,
 		[OP_CONFIRM_READ] = S_CONFIRM, [OP_CONFIRM_DISC] = S_CONFIRM,
 		[OP_CONFIRM] = S_CONFIRM,      [OP_SOFTERR_READ] = S_SOFTERR,
-		[OP_SOFTERR] = S_SOFTERR,
+		[OP_SOFTERR] = S_SOFTERR,      [OP_SVC_CHECK] = S_CONFIRM,
+		[OP_SVC_RECV] = S_SVC,	       [OP_SVC_SEND] = S_SVC,
 	};
 	if (op == OP_TIMEOUT || op == OP_CLOSE || op > OP_MAX || s->st != pending_in[op])
 		return;
@@ -760,7 +647,7 @@ static void on_cqe(struct engine *e, const struct io_uring_cqe *cqe)
 	 * still come find the slot in another state, or another generation,
 	 * and are dropped). */
 	bool step = op == OP_SOCKET || op == OP_USERTO || op == OP_CLEAR || op == OP_CONFIRM_READ ||
-		    op == OP_CONFIRM_DISC || op == OP_SOFTERR_READ;
+		    op == OP_CONFIRM_DISC || op == OP_SOFTERR_READ || op == OP_SVC_SEND;
 	if (step && cqe->res >= 0)
 		return;
 	e->inflight--;
@@ -772,15 +659,15 @@ static void on_cqe(struct engine *e, const struct io_uring_cqe *cqe)
 		step_failed(e, s, cqe->res);
 		break;
 	case OP_CONFIRM_READ:
-		close_now(e, s); /* may be established: not disconnected */
+		eng_close_now(e, s); /* may be established: not disconnected */
 		step_failed(e, s, cqe->res);
 		break;
 	case OP_CONFIRM_DISC:
-		close_now(e, s);
+		eng_close_now(e, s);
 		confirm_done(e, s, cqe->res);
 		break;
 	case OP_SOFTERR_READ:
-		close_now(e, s); /* not disconnected: may still be in SYN_SENT */
+		eng_close_now(e, s); /* not disconnected: may still be in SYN_SENT */
 		after_timeout(e, s, 0);
 		break;
 	case OP_CONNECT:
@@ -792,7 +679,7 @@ static void on_cqe(struct engine *e, const struct io_uring_cqe *cqe)
 			confirm(e, s);
 		} else if (v == RS_V_FINAL) {
 			if (s->reused && cqe->res == -ECONNRESET) {
-				ask_fresh(e, s); /* see the top of this file */
+				eng_ask_fresh(e, s); /* see the top of this file */
 				break;
 			}
 			/* Refused: the kernel has read the error; the socket
@@ -800,20 +687,20 @@ static void on_cqe(struct engine *e, const struct io_uring_cqe *cqe)
 			if (e->direct && cqe->res == -ECONNREFUSED)
 				s->idle_family = s->ep.family;
 			s->attempts++;
-			publish(e, s, st, err);
+			eng_publish(e, s, st, err);
 		} else if (v == RS_V_TIMEOUT) {
 			check_soft_error(e, s);
 		} else {
-			settle(e, s, v, st, err);
+			eng_settle(e, s, v, st, err);
 		}
 		break;
 	case OP_SOFTERR:
 		if (s->reused && s->so_error && s->so_error != ETIMEDOUT) {
-			ask_fresh(e, s); /* see the top of this file */
+			eng_ask_fresh(e, s); /* see the top of this file */
 			break;
 		}
 		if (cqe->res < 0)
-			close_now(e, s); /* not disconnected */
+			eng_close_now(e, s); /* not disconnected */
 		else if (!s->so_error) {
 			s->idle_family = s->ep.family;
 			s->need_clear = 1;
@@ -822,6 +709,11 @@ static void on_cqe(struct engine *e, const struct io_uring_cqe *cqe)
 		break;
 	case OP_CONFIRM:
 		confirm_done(e, s, cqe->res);
+		break;
+	case OP_SVC_CHECK:
+	case OP_SVC_RECV:
+	case OP_SVC_SEND:
+		eng_svc_cqe(e, s, op, cqe->res);
 		break;
 	default:
 		break;
@@ -972,7 +864,8 @@ static bool setup_keep_on(void *arg)
 {
 	struct engine *e = arg;
 
-	atomic_store_explicit(&e->w->heartbeat_ns, clock_ns(CLOCK_MONOTONIC), memory_order_relaxed);
+	atomic_store_explicit(&e->w->heartbeat_ns, eng_clock_ns(CLOCK_MONOTONIC),
+			      memory_order_relaxed);
 	return !all_done(e) && !draining(e) &&
 	       !atomic_load_explicit(&e->p->shm->ctl->stop, memory_order_relaxed);
 }
@@ -1021,6 +914,7 @@ static void engine_free(struct engine *e)
 	free(e->launched);
 	free(e->lossy);
 	free(e->cc);
+	eng_svc_free(e);
 }
 
 /* Bursts of at most ~2 ms of the rate (a bottleneck's queue may be small;
@@ -1131,7 +1025,7 @@ static void stamp_launched(struct engine *e)
 {
 	if (!e->nlaunched)
 		return;
-	uint64_t t = clock_ns(CLOCK_MONOTONIC);
+	uint64_t t = eng_clock_ns(CLOCK_MONOTONIC);
 	for (uint32_t k = 0; k < e->nlaunched; k++)
 		e->slot[e->launched[k]].t0_ns = t;
 	e->nlaunched = 0;
@@ -1170,7 +1064,10 @@ int rs_engine_run(const struct rs_engine_params *p)
 	if (ret < 0 || !e.ring_ok)
 		goto out;
 	atomic_store(&e.w->engine, e.direct ? RS_ENGINE_AUTO : RS_ENGINE_COMPAT);
-	e.now_ns = clock_ns(CLOCK_MONOTONIC);
+	ret = eng_svc_setup(&e);
+	if (ret < 0)
+		goto out;
+	e.now_ns = eng_clock_ns(CLOCK_MONOTONIC);
 	ret = setup_sending(&e);
 	if (ret < 0)
 		goto out;
@@ -1181,7 +1078,7 @@ int rs_engine_run(const struct rs_engine_params *p)
 		unsigned head, n = 0, wait_nr = 0;
 		uint64_t wait_ns = 1000000; /* 1 ms: look for new jobs this often */
 
-		e.now_ns = clock_ns(CLOCK_MONOTONIC);
+		e.now_ns = eng_clock_ns(CLOCK_MONOTONIC);
 		int drain = draining(&e);
 		if (!drain)
 			fill(&e);
@@ -1222,8 +1119,8 @@ int rs_engine_run(const struct rs_engine_params *p)
 		}
 		if (e.inflight || e.wait.n || e.retry.n)
 			idle = 0;
-		e.now_ns = clock_ns(CLOCK_MONOTONIC);
-		e.wall_ns = clock_ns(CLOCK_REALTIME);
+		e.now_ns = eng_clock_ns(CLOCK_MONOTONIC);
+		e.wall_ns = eng_clock_ns(CLOCK_REALTIME);
 		io_uring_for_each_cqe (&e.ring, head, cqe) {
 			on_cqe(&e, cqe);
 			n++;

@@ -8,6 +8,7 @@
 
 #include "ringscan/perm.h"
 #include "ringscan/scan.h"
+#include "ringscan/svc.h"
 #include "ringscan/targets.h"
 #include "shm.h"
 
@@ -24,6 +25,7 @@ struct rs_engine_params {
 	uint64_t probes;      /* the scan's size, for the retry budget */
 	unsigned nworkers;    /* how many share it */
 	enum rs_engine_mode mode;
+	const struct rs_svc_cfg *svc; /* the service stage, or NULL for none */
 };
 
 /* Scan until the job ring is drained and every claimed probe answered, or

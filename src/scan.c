@@ -23,6 +23,9 @@
 #include "writer.h"
 
 #define JOB_SLOTS 1024
+/* Service records per worker (4 KiB each): the coordinator drains them
+ * with the results, every few ms; a worker that finds its ring full waits. */
+#define SVC_SLOTS 512
 
 struct scan {
 	const struct rs_config *cfg;
@@ -214,7 +217,7 @@ static void stop(struct scan *s)
 			  "once)");
 	atomic_store(&s->shm.ctl->drain, 1);
 	for (uint64_t deadline =
-		     mono_ns() + (rs_config_attempt_max_ms(s->cfg) + 2000ULL) * 1000000ULL;
+		     mono_ns() + (rs_config_answer_max_ms(s->cfg) + 2000ULL) * 1000000ULL;
 	     rs_supervisor_alive(&s->sv) && mono_ns() < deadline && !out->err;) {
 		drain(s);
 		rs_supervisor_reap(&s->sv, true, hand_over, s);
@@ -274,6 +277,7 @@ static int setup(struct scan *s)
 	sum->targets = end - first;
 	sum->workers = cfg->workers;
 	sum->adaptive = !cfg->fixed_rate;
+	sum->services = cfg->banner;
 	rs_trace_init(&sum->trace);
 	sum->concurrency = cfg->concurrency;
 	rs_perm_init(&s->perm, space, cfg->seed); /* the whole space: shards share it */
@@ -286,7 +290,7 @@ static int setup(struct scan *s)
 	if (ret < 0)
 		return ret;
 	ret = rs_shm_create(&s->shm, cfg->workers, JOB_SLOTS, cfg->workers > 8 ? 16384 : 65536,
-			    cfg->concurrency + 1);
+			    cfg->concurrency + 1, cfg->banner ? SVC_SLOTS : 0);
 	if (ret < 0) {
 		rs_errorf("shared memory: %s", strerror(-ret));
 		return ret;

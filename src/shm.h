@@ -12,6 +12,7 @@
 
 #include "ringscan/jobring.h"
 #include "ringscan/results.h"
+#include "ringscan/svcring.h"
 #include "ringscan/types.h"
 #include "rtt.h"
 
@@ -58,11 +59,13 @@ struct rs_shm {
 	struct rs_lease *leases; /* [nworkers][nleases] */
 	uint32_t nleases;	 /* per worker */
 	struct rs_resring **res; /* [nworkers], pointers into base */
+	struct rs_svcring **svc; /* [nworkers]; NULL entries without a service stage */
 };
 
-/* Map and initialise the region. Returns 0 or -errno. */
+/* Map and initialise the region: svccap service records per worker (0:
+ * no service stage). Returns 0 or -errno. */
 int rs_shm_create(struct rs_shm *shm, unsigned nworkers, uint32_t jobcap, uint32_t rescap,
-		  uint32_t nleases);
+		  uint32_t nleases, uint32_t svccap);
 
 /* Worker w's lease table. */
 static inline struct rs_lease *rs_shm_leases(const struct rs_shm *shm, unsigned w)

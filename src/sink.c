@@ -45,6 +45,7 @@ void rs_out_init(struct rs_out *o, int fd)
 	o->grace_ms = 0;
 	o->give_up_ns = 0;
 	o->err = 0;
+	o->service = 0;
 	o->len = 0;
 	o->written = 0;
 	o->sum = 0;

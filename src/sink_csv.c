@@ -6,19 +6,23 @@
 
 static int csv_begin(struct rs_out *o)
 {
-	return rs_out_puts(o, "ip,port,proto,state,reason,rtt_us,attempts,ts\n");
+	return rs_out_puts(o, o->service ? "ip,port,proto,state,reason,rtt_us,attempts,ts,service\n"
+					 : "ip,port,proto,state,reason,rtt_us,attempts,ts\n");
 }
 
-static int csv_record(struct rs_out *o, const struct rs_result *r)
+/* With a service stage, a last column: the service's name (empty when
+ * not recognised: names have no commas or quotes). */
+static int csv_record(struct rs_out *o, const struct rs_result *r, const struct rs_svcview *sv)
 {
 	char ip[64], ts[40];
 	char *d = rs_out_reserve(o, RS_LINE_MAX);
 
 	rs_fmt_ip(ip, &r->ep);
 	rs_fmt_ts(ts, r->ts_ns);
-	int n = snprintf(d, RS_LINE_MAX, "%s,%u,tcp,%s,%s,%u,%u,%s\n", ip, r->ep.port,
+	int n = snprintf(d, RS_LINE_MAX, "%s,%u,tcp,%s,%s,%u,%u,%s%s%s\n", ip, r->ep.port,
 			 rs_state_name((enum rs_state)r->state),
-			 rs_reason((enum rs_state)r->state, r->err), r->rtt_us, r->attempts, ts);
+			 rs_reason((enum rs_state)r->state, r->err), r->rtt_us, r->attempts, ts,
+			 o->service ? "," : "", sv && sv->name ? sv->name : "");
 	rs_out_commit(o, (size_t)n);
 	return 0;
 }

@@ -84,6 +84,33 @@ static void print_sending(const struct rs_summary *s, int fd)
 		dprintf(fd, "ringscan: rtt ms p50/p90/p99/max: %s\n", rtt);
 }
 
+/* "services: ssh 3, telnet 1, unrecognised 2", most frequent first. */
+static void print_services(const struct rs_summary *s, int fd)
+{
+	char line[1024];
+	size_t n = 0;
+	bool done[RS_SVC_NAMES] = {false};
+
+	if (!s->services)
+		return;
+	n += (size_t)snprintf(line, sizeof(line), "ringscan: services:");
+	for (unsigned k = 0; k < s->nsvc && n < sizeof(line); k++) {
+		unsigned best = RS_SVC_NAMES;
+		for (unsigned i = 0; i < s->nsvc; i++)
+			if (!done[i] && (best == RS_SVC_NAMES || s->svc[i].n > s->svc[best].n))
+				best = i;
+		if (best == RS_SVC_NAMES)
+			break;
+		done[best] = true;
+		n += (size_t)snprintf(line + n, sizeof(line) - n, "%s %s %llu", k ? "," : "",
+				      s->svc[best].name, (unsigned long long)s->svc[best].n);
+	}
+	if (n < sizeof(line))
+		snprintf(line + n, sizeof(line) - n, "%s unrecognised %llu", s->nsvc ? "," : "",
+			 (unsigned long long)s->svc_unknown);
+	dprintf(fd, "%s\n", line);
+}
+
 void rs_summary_print(const struct rs_summary *s, int fd)
 {
 	char what[96];
@@ -108,6 +135,7 @@ void rs_summary_print(const struct rs_summary *s, int fd)
 		(unsigned long long)s->retries, (unsigned long long)s->local_errors, s->workers,
 		s->concurrency, s->engine ? s->engine : "direct");
 	print_sending(s, fd);
+	print_services(s, fd);
 	if (s->resumed)
 		dprintf(fd, "ringscan: resumed: %llu of these were answered by earlier runs\n",
 			(unsigned long long)s->resumed);
@@ -185,6 +213,14 @@ int rs_summary_write_json(const struct rs_summary *s, const char *path)
 			s->worker[w].pid, (unsigned long long)s->worker[w].probes);
 	fprintf(f, "],");
 	write_sending_json(s, f);
+	if (s->services) {
+		fprintf(f, ",\"services\":{");
+		for (unsigned i = 0; i < s->nsvc; i++)
+			fprintf(f, "%s\"%s\":%llu", i ? "," : "", s->svc[i].name,
+				(unsigned long long)s->svc[i].n);
+		fprintf(f, "%s\"unrecognised\":%llu}", s->nsvc ? "," : "",
+			(unsigned long long)s->svc_unknown);
+	}
 	fprintf(f, "}\n");
 	if (fclose(f))
 		return -errno;

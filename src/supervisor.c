@@ -46,6 +46,7 @@ static int spawn_one(struct rs_supervisor *sv, unsigned w)
 		.probes = sv->probes,
 		.nworkers = cfg->workers,
 		.mode = cfg->engine,
+		.svc = cfg->banner ? &cfg->svc : NULL,
 	};
 	atomic_store(&sv->shm->w[w].status, 0);
 	pid_t pid = rs_worker_spawn(&p);

@@ -18,9 +18,10 @@ int rs_writer_init(struct rs_writer *w, const struct rs_config *cfg, struct rs_s
 	if (!w->out)
 		return -ENOMEM;
 	rs_out_init(w->out, cfg->out_fd);
+	w->out->service = cfg->banner;
 	/* After a stop signal, a reader who does not read gets as long as
 	 * the probes in flight take to be answered. */
-	rs_out_signals(w->out, cfg->signal_fd, rs_config_attempt_max_ms(cfg) + 2000);
+	rs_out_signals(w->out, cfg->signal_fd, rs_config_answer_max_ms(cfg) + 2000);
 	w->out->written = cfg->out_length;
 	if (cfg->resume) {
 		const struct rs_checkpoint *ck = cfg->resume;
@@ -42,9 +43,56 @@ void rs_writer_free(struct rs_writer *w)
 	w->out = NULL;
 }
 
+/* The service record of the answer at pos in ring r: records of answers
+ * that never came (their worker died between the two) are dropped on the
+ * way. NULL when there is none. */
+static const struct rs_svcrec *svc_find(struct rs_svcring *r, uint64_t pos)
+{
+	const struct rs_svcrec *rec;
+
+	while (r && (rec = rs_svcring_peek(r))) {
+		if (rec->pos == pos)
+			return rec;
+		rs_svcring_drop(r);
+	}
+	return NULL;
+}
+
+/* Count an answer's service by name in the summary. */
+static void count_service(struct rs_summary *sum, const char *name)
+{
+	unsigned i = 0;
+
+	if (!name) {
+		sum->svc_unknown++;
+		return;
+	}
+	while (i < sum->nsvc && strcmp(sum->svc[i].name, name))
+		i++;
+	if (i == RS_SVC_NAMES) {
+		sum->svc_unknown++; /* more names than the table holds */
+		return;
+	}
+	if (i == sum->nsvc)
+		sum->svc[sum->nsvc++].name = name;
+	sum->svc[i].n++;
+}
+
+/* One answer to the sink, with its service data when it has some. */
+static void write_one(struct rs_writer *w, const struct rs_result *r, const struct rs_svcrec *rec)
+{
+	struct rs_svcview sv;
+
+	if (rec) {
+		rs_svc_describe(rec, &sv);
+		count_service(w->sum, sv.name);
+	}
+	if (w->cfg->all || r->state == RS_OPEN)
+		w->cfg->sink->record(w->out, r, rec ? &sv : NULL);
+}
+
 uint64_t rs_writer_drain(struct rs_writer *w, const struct rs_shm *shm, struct rs_producer *p)
 {
-	const struct rs_sink_ops *sink = w->cfg->sink;
 	uint64_t got = 0;
 
 	for (unsigned k = 0; k < w->cfg->workers; k++) {
@@ -55,8 +103,12 @@ uint64_t rs_writer_drain(struct rs_writer *w, const struct rs_shm *shm, struct r
 				const struct rs_result *r = &w->buf[i];
 				if (w->out->err)
 					return got; /* an answer not written is not taken */
+				const struct rs_svcrec *rec =
+					r->svc ? svc_find(shm->svc[k], r->pos) : NULL;
 				if (!rs_producer_answer(p, r->pos)) {
 					w->duplicates++;
+					if (rec)
+						rs_svcring_drop(shm->svc[k]);
 					continue;
 				}
 				w->received++;
@@ -65,8 +117,9 @@ uint64_t rs_writer_drain(struct rs_writer *w, const struct rs_shm *shm, struct r
 					&w->sum->rtt[r->state < RS_NSTATES ? r->state : RS_ERROR],
 					r->rtt_us);
 				w->sum->worker[k].probes++;
-				if (w->cfg->all || r->state == RS_OPEN)
-					sink->record(w->out, r);
+				write_one(w, r, rec);
+				if (rec)
+					rs_svcring_drop(shm->svc[k]);
 			}
 		}
 	}

@@ -153,7 +153,7 @@ static void check_design_lines(const struct rs_sink_ops *sink, struct rs_out *o)
 		fail("timegm() disagrees with the expected epoch");
 	rs_out_init(o, fd);
 	for (int i = 0; i < 4; i++)
-		if (sink->record(o, &r[i]))
+		if (sink->record(o, &r[i], NULL))
 			fail("record() failed");
 	if (rs_out_flush(o) || o->written != sizeof(want) - 1)
 		fail("flush failed or wrote the wrong length");
@@ -233,7 +233,7 @@ int main(void)
 	t0 = now_s();
 	for (size_t k = 0; k < NULL_PERIODS; k++)
 		for (size_t i = 0; i < PERIOD; i++)
-			if (sink->record(&out, &tab[i]))
+			if (sink->record(&out, &tab[i], NULL))
 				fail("record() failed");
 	if (rs_out_flush(&out))
 		fail("flush to /dev/null failed");
@@ -251,7 +251,7 @@ int main(void)
 	t0 = now_s();
 	for (size_t k = 0; k < FILE_PERIODS; k++)
 		for (size_t i = 0; i < PERIOD; i++)
-			if (sink->record(&out, &tab[i]))
+			if (sink->record(&out, &tab[i], NULL))
 				fail("record() failed");
 	if (rs_out_flush(&out))
 		fail("flush to the memfd failed");

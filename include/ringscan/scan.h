@@ -8,11 +8,13 @@
 #include "ringscan/checkpoint.h"
 #include "ringscan/rtthist.h"
 #include "ringscan/sink.h"
+#include "ringscan/svc.h"
 #include "ringscan/targets.h"
 #include "ringscan/trace.h"
 #include "ringscan/types.h"
 
 #define RS_MAX_WORKERS 256
+#define RS_SVC_NAMES   64 /* distinct service names the summary counts */
 
 enum rs_engine_mode {
 	RS_ENGINE_AUTO = 0, /* direct descriptors + uring_cmd where the kernel has them */
@@ -46,6 +48,11 @@ struct rs_config {
 	unsigned checkpoint_ms;	  /* how often to write it */
 	struct rs_fingerprint fp; /* what a checkpoint of this scan records */
 	uint64_t out_length;	  /* bytes already in the output (resumed) */
+	/* The service stage: --banner (and --service, which implies it). */
+	bool banner;
+	bool service;
+	unsigned read_timeout_ms;
+	struct rs_svc_cfg svc;
 };
 
 struct rs_worker_summary {
@@ -74,6 +81,14 @@ struct rs_summary {
 	struct rs_sending sending;	   /* the workers' sending counters at the end */
 	struct rs_trace trace;		   /* ... and over time */
 	struct rs_rtthist rtt[RS_NSTATES]; /* this run's answers' rtt_us */
+	/* Open ports by the service found there (--banner), this run's. */
+	struct {
+		const char *name;
+		uint64_t n;
+	} svc[RS_SVC_NAMES];
+	unsigned nsvc;
+	uint64_t svc_unknown; /* not recognised (or beyond the table) */
+	bool services;	      /* the scan had a service stage */
 	struct rs_worker_summary worker[RS_MAX_WORKERS];
 };
 

@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "ringscan/svcview.h"
 #include "ringscan/types.h"
 
 /* A buffered output file. */
@@ -20,6 +21,7 @@ struct rs_out {
 	unsigned grace_ms;
 	uint64_t give_up_ns;
 	int err;	  /* first write error (positive errno), sticky */
+	int service;	  /* the scan has a service stage: CSV gains its column */
 	size_t len;	  /* bytes buffered */
 	uint64_t written; /* bytes handed to the kernel so far */
 	uint64_t sum;	  /* rs_outsum() of those bytes (a checkpoint records it) */
@@ -30,7 +32,8 @@ struct rs_sink_ops {
 	const char *name;
 	/* Each returns 0 or -errno; may be NULL when there is nothing to do. */
 	int (*begin)(struct rs_out *o);
-	int (*record)(struct rs_out *o, const struct rs_result *r);
+	/* sv: what the service stage found (--banner), or NULL. */
+	int (*record)(struct rs_out *o, const struct rs_result *r, const struct rs_svcview *sv);
 	int (*end)(struct rs_out *o);
 	/* --dry-run: a header (may be NULL), then one (address, port) pair. */
 	int (*pairs_begin)(struct rs_out *o);

@@ -33,6 +33,8 @@ struct rs_result {
 	struct rs_endpoint ep;
 	uint8_t state;	  /* enum rs_state */
 	uint8_t attempts; /* connect attempts that reached the wire */
+	uint8_t svc;	  /* a service record (svc.h) waits in the worker's ring */
+	uint8_t pad;
 	uint16_t worker;
 };
 

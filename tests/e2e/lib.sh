@@ -99,7 +99,7 @@ need_scanner() {
 
 need_tools() {
 	local t
-	for t in worldgen listener; do
+	for t in worldgen listener svcd; do
 		[ -x "$RS_TOOLS/$t" ] || rs_fail "no $RS_TOOLS/$t (run make)"
 	done
 }
@@ -517,4 +517,42 @@ fails_in_one_line() {
 	done
 	[ ! -s "$out" ] || rs_fail "$what: answers were written"
 	rs_say "ok: $what: exit 1 at once: $(cat "$err")"
+}
+
+# svcd_up NAME ARGS...: start tests/tools/svcd, the service world's server
+# (ready file $RS_TMP/NAME.ready, stats $RS_TMP/NAME.stats, log
+# $RS_TMP/NAME.log) and wait (bounded) until it listens.
+svcd_up() {
+	local name=$1 pid
+	shift
+	"$RS_TOOLS/svcd" --ready "$RS_TMP/$name.ready" --stats "$RS_TMP/$name.stats" "$@" 2>"$RS_TMP/$name.log" &
+	pid=$!
+	for _ in $(seq 1 100); do
+		[ -e "$RS_TMP/$name.ready" ] && return 0
+		kill -0 "$pid" 2>/dev/null || { cat "$RS_TMP/$name.log" >&2; rs_fail "svcd $name died while starting"; }
+		sleep 0.1
+	done
+	rs_fail "svcd $name not ready after 10 s"
+}
+
+# svcd_wait NAME: wait (bounded) for svcd NAME's exit; it must exit 0 with
+# its counters in NAME.stats. svcd_down NAME: SIGTERM, then svcd_wait.
+svcd_wait() {
+	local pid rc=0
+	pid=$(cat "$RS_TMP/$1.ready")
+	for _ in $(seq 1 50); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -KILL "$pid"
+		rs_fail "svcd $1 still running 5 s after SIGTERM"
+	fi
+	wait "$pid" || rc=$?
+	[ "$rc" = 0 ] || { cat "$RS_TMP/$1.log" >&2; rs_fail "svcd $1 exited $rc"; }
+	[ -s "$RS_TMP/$1.stats" ] || rs_fail "svcd $1 wrote no stats"
+}
+svcd_down() {
+	kill -TERM "$(cat "$RS_TMP/$1.ready")"
+	svcd_wait "$1"
 }

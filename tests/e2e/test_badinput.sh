@@ -72,7 +72,8 @@ bad "--stats: cannot write '/nonexistent/dir/s.json': No such file or directory"
 bad "--stats: cannot write '$T': Is a directory" -- --stats "$T" 127.0.0.1
 bad "-o/--output: cannot open '/nonexistent/dir/out.jsonl': No such file or directory" -- \
 	-o /nonexistent/dir/out.jsonl 127.0.0.1
-bad "--banner: not implemented yet" -- --banner 127.0.0.1
+bad "--read-timeout: only with --banner or --service" -- --read-timeout 500 127.0.0.1
+bad "--read-timeout: invalid value '5' (expected 10-600000)" -- --banner --read-timeout 5 127.0.0.1
 # --resume and its companions.
 bad "--resume needs -o FILE: a resumed scan truncates its output back to what the checkpoint records, which stdout cannot be" -- \
 	--resume "$T/ck" 127.0.0.1

@@ -13,48 +13,11 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 ns_reexec 60 "$0" "$@"
+need_tools
 SVCD=$RS_TOOLS/svcd
-[ -x "$SVCD" ] || rs_fail "no $SVCD (run make)"
 command -v python3 >/dev/null || rs_skip "python3 not found"
 net_up
 T=$RS_TMP
-
-# svcd_up NAME ARGS...: start svcd (ready file $T/NAME.ready, stats
-# $T/NAME.stats, log $T/NAME.log) and wait (bounded) until it listens.
-svcd_up() {
-	local name=$1 pid
-	shift
-	"$SVCD" --ready "$T/$name.ready" --stats "$T/$name.stats" "$@" 2>"$T/$name.log" &
-	pid=$!
-	for _ in $(seq 1 100); do
-		[ -e "$T/$name.ready" ] && return 0
-		kill -0 "$pid" 2>/dev/null || { cat "$T/$name.log" >&2; rs_fail "svcd $name died while starting"; }
-		sleep 0.1
-	done
-	rs_fail "svcd $name not ready after 10 s"
-}
-
-# svcd_wait NAME: wait (bounded) for svcd NAME's exit; it must exit 0 with
-# its counters in NAME.stats. svcd_down NAME: SIGTERM, then svcd_wait.
-svcd_wait() {
-	local pid rc=0
-	pid=$(cat "$T/$1.ready")
-	for _ in $(seq 1 50); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$pid" 2>/dev/null; then
-		kill -KILL "$pid"
-		rs_fail "svcd $1 still running 5 s after SIGTERM"
-	fi
-	wait "$pid" || rc=$?
-	[ "$rc" = 0 ] || { cat "$T/$1.log" >&2; rs_fail "svcd $1 exited $rc"; }
-	[ -s "$T/$1.stats" ] || rs_fail "svcd $1 wrote no stats"
-}
-svcd_down() {
-	kill -TERM "$(cat "$T/$1.ready")"
-	svcd_wait "$1"
-}
 
 # --- Bad usage: exit 2 and a message naming the problem; a busy port: 1.
 bad() {

@@ -78,6 +78,8 @@ LONGOPTS = {
     "resume": (True, None),
     "checkpoint-interval": (True, None),
     "banner": (False, None),
+    "service": (False, None),
+    "read-timeout": (True, None),
     "dry-run": (False, None),
     "allow-reserved": (False, None),
     "quiet": (False, "q"),
@@ -100,6 +102,7 @@ WEIGHTS = {
     "ports": 8, "input": 6, "exclude": 4, "exclude-file": 3, "output": 4, "format": 5,
     "all": 2, "workers": 3, "concurrency": 3, "rate": 3, "fixed-rate": 1, "timeout": 3, "retries": 3,
     "seed": 4, "shard": 5, "resume": 1, "checkpoint-interval": 1, "banner": 1,
+    "service": 1, "read-timeout": 1,
     "dry-run": 1, "allow-reserved": 1, "quiet": 3, "stats": 3, "engine": 3,
     "help": 1, "version": 1,
 }
@@ -447,6 +450,9 @@ class Gen:
             return t, v, {"value": val}
         if opt == "resume":  # never with --dry-run
             return r.choice(["ck", "out", "", "nodir/ck", os.path.join(self.casedir, "ck")]), BAD, {}
+        if opt == "read-timeout":  # only with --banner or --service: maybe here
+            t, v, _ = self.number(10, 600000)
+            return t, BAD if v == BAD else EITHER, {}
         if opt == "checkpoint-interval":  # only with --resume: never here
             t, _, _ = self.number(10, 3600000)
             return t, BAD, {}
@@ -462,7 +468,7 @@ class Gen:
             tok = r.choice(["-" + short, "--" + opt, "-q" + short, "--" + opt[:r.randint(3, len(opt))]])
             return Item([tok], OK, kind="help")
         if not has_arg:
-            verdict = EITHER if opt == "banner" else OK
+            verdict = OK
             if short and r.random() < 0.5:
                 return Item(["-" + short * r.randint(1, 3)], verdict, opt_names(opt), opt=opt)
             if r.random() < 0.15:  # a flag given a value

@@ -373,7 +373,7 @@ static int emit(const struct rs_sink_ops *ops, struct rs_out *o, const struct rs
 {
 	int rc = ops->begin ? ops->begin(o) : 0;
 	for (size_t i = 0; i < n && !rc; i++)
-		rc = ops->record(o, &r[i]);
+		rc = ops->record(o, &r[i], NULL);
 	if (!rc && ops->end)
 		rc = ops->end(o);
 	if (!rc)
@@ -471,7 +471,7 @@ static void test_out_buffered_pipe(void **state)
 	assert_int_equal(pipe2(p, O_NONBLOCK), 0);
 	struct rs_out *o = out_new(p[1]);
 	for (int i = 0; i < 100; i++)
-		assert_int_equal(ops->record(o, &r), 0);
+		assert_int_equal(ops->record(o, &r, NULL), 0);
 	assert_int_equal(o->written, 0);
 	assert_int_equal(read(p[0], buf, sizeof(buf)), -1);
 	assert_int_equal(errno, EAGAIN);

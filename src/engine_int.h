@@ -1,0 +1,193 @@
+/* The engine's insides, shared by its files: engine.c (the probe's life
+ * on io_uring) and engine_svc.c (the service stage that follows an open
+ * connect). Not an interface: one worker's private state. */
+#ifndef RS_ENGINE_INT_H
+#define RS_ENGINE_INT_H
+
+#include <liburing.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "engine.h"
+#include "ringscan/classify.h"
+#include "ringscan/ratelimit.h"
+#include "ringscan/svc.h"
+#include "rtt.h"
+
+enum slot_state {
+	S_FREE,
+	S_CONNECT,
+	S_CONFIRM,
+	S_WAIT,
+	S_SOFTERR,
+	S_SVC,	 /* open: in the service stage */
+	S_SVC_Q, /* open: waiting for a free service session */
+};
+
+enum op {
+	OP_SOCKET = 1,
+	OP_USERTO,
+	OP_CLEAR, /* SO_ERROR read before a reused socket's connect */
+	OP_CONNECT,
+	OP_TIMEOUT,
+	OP_CONFIRM_READ, /* SO_ERROR after connect returned 0 */
+	OP_CONFIRM_DISC, /* ... then the disconnect */
+	OP_CONFIRM,	 /* ... then the error queue's drain */
+	OP_SOFTERR_READ, /* SO_ERROR after a timeout */
+	OP_SOFTERR,	 /* ... then the disconnect */
+	OP_CLOSE,
+	OP_SVC_CHECK, /* the error queue's drain of a confirmation that keeps the connection */
+	OP_SVC_RECV,  /* a read of the service stage */
+	OP_SVC_SEND,  /* ... a send, linked to the next read */
+	OP_MAX = OP_SVC_SEND,
+};
+
+#define SLOT_BITS 28
+#define SLOT_MASK ((1u << SLOT_BITS) - 1)
+#define NO_SLOT	  UINT32_MAX
+
+union rs_sockaddr {
+	struct sockaddr sa;
+	struct sockaddr_in v4;
+	struct sockaddr_in6 v6;
+};
+
+struct slot {
+	uint64_t pos;	/* permutation position of the probe */
+	uint64_t t0_ns; /* start of the current attempt: its submission */
+	union {
+		uint64_t due_ns;      /* S_WAIT: when to try again */
+		uint64_t ans_wall_ns; /* counted: when the answer came (CLOCK_REALTIME) */
+	};
+	union rs_sockaddr addr;
+	struct rs_endpoint ep;
+	struct __kernel_timespec to; /* this attempt's timeout (adaptive) */
+	uint32_t gen;
+	uint32_t next_wait; /* S_WAIT list link */
+	union {
+		uint32_t epoch; /* booked: the epoch the first attempt left in (cc.h) */
+		uint32_t sess;	/* S_SVC (never booked then): its service session */
+	};
+	uint32_t rtt_us; /* the answer's round trip */
+	int fd;		 /* compat mode only */
+	int so_error;	 /* GETSOCKOPT target: must outlive the request */
+	uint8_t st;
+	uint8_t attempts;    /* attempts that reached the wire */
+	uint8_t local_tries; /* consecutive local failures */
+	uint8_t idle_family; /* direct: family of the slot's reusable socket, or 0 */
+	uint8_t need_clear;  /* its SO_ERROR holds a disconnect's ECONNRESET */
+	uint8_t reused;	     /* this attempt runs on a socket an earlier probe used */
+	uint8_t booked;	     /* the first attempt is booked in the controller */
+	uint8_t counted;     /* the answer is counted (eng_answered) before it is published */
+	uint8_t has_svc;     /* a service record went out for it */
+	uint32_t lease;	     /* the lease the position came from */
+};
+
+/* Slots waiting to be launched again, linked through next_wait. */
+struct slot_list {
+	uint32_t head, tail, n;
+};
+
+struct lease {
+	uint64_t next, end; /* positions not yet started: [next, end) */
+	uint32_t pending;   /* started, not yet answered */
+	uint8_t used;
+};
+
+struct engine {
+	const struct rs_engine_params *p;
+	struct io_uring ring;
+	int ring_ok;
+	int direct;   /* direct descriptors + socket uring_cmd */
+	int min_wait; /* the kernel has IORING_FEAT_MIN_TIMEOUT */
+	struct rs_wshared *w;
+	struct rs_resring *out;
+	struct slot *slot;
+	uint32_t *free_stack;
+	uint32_t nfree;
+	struct slot_list wait;	/* backoffs: due in any order */
+	struct slot_list retry; /* retries: due in order */
+	uint32_t inflight;
+	uint32_t *launched; /* slots launched this turn: stamped at submission */
+	uint32_t nlaunched;
+	struct lease *lease; /* [shm->nleases], mirrored in shared memory */
+	struct rs_lease *shared_lease;
+	uint32_t *lease_free; /* stack of free leases */
+	uint32_t nlease_free;
+	int64_t cur; /* lease being started from, or -1 */
+	struct rs_bucket bucket;
+	struct __kernel_timespec timeout;
+	struct linger linger;	/* compat mode */
+	struct sockaddr unspec; /* connect to it disconnects */
+	struct msghdr errq;	/* no buffers: a read of the error queue drops an entry */
+	unsigned user_timeout;	/* TCP_USER_TIMEOUT in ms, or 0 (see KERNEL_SYN_RTO_MS) */
+	struct __kernel_timespec safety_timeout; /* the link timeout behind it */
+	uint64_t now_ns;
+	uint64_t wall_ns;
+	/* Sending: congestion control, round trips, the retry budget. */
+	struct rs_cc *cc; /* NULL: a fixed rate (or none) */
+	struct rs_rtt rtt;
+	struct rs_lossy *lossy;		 /* networks that answer only sometimes */
+	uint64_t answers, answers_later; /* all this worker's; after a retry */
+	uint32_t rto_us;		 /* first attempts' timeout (adaptive -t) */
+	unsigned attempts;		 /* attempts a probe gets */
+	uint64_t budget_ns;		 /* next look at the retry budget */
+	uint64_t start_ns;		 /* when this worker began to send */
+	/* counters mirrored to shared memory after every batch */
+	uint64_t retries, local_errors;
+	uint64_t sent1, ans1, tmo1;
+	/* Probes answered at attempt k, over the last one or two windows of
+	 * OK_WINDOW answers: the retry budget follows the loss of now, not
+	 * of a burst long past (a slow start's overshoot). */
+	uint64_t ok[2][RS_ATTEMPTS_MAX + 1];
+	unsigned ok_cur, ok_n;
+	/* The service stage (engine_svc.c), when p->svc is set. */
+	struct rs_svc_sess *sess; /* [nsess] */
+	uint32_t *sess_free;	  /* stack of free sessions */
+	uint32_t nsess, nsess_free;
+	struct slot_list svc_q;	   /* open slots waiting for a session */
+	struct rs_svcring *svcout; /* this worker's service records */
+};
+
+static inline uint64_t ud(uint32_t slot, enum op op, uint32_t gen)
+{
+	return (uint64_t)gen << 32 | (uint64_t)op << SLOT_BITS | slot;
+}
+
+/* Room for a chain of need SQEs, submitting what is queued first if needed
+ * (a linked chain must never be split across two submissions). False when
+ * the kernel takes no more for now (memory pressure): local trouble, which
+ * the caller backs off from. */
+static inline bool sq_room(struct engine *e, unsigned need)
+{
+	if (io_uring_sq_space_left(&e->ring) < need)
+		io_uring_submit(&e->ring);
+	return io_uring_sq_space_left(&e->ring) >= need;
+}
+
+uint64_t eng_clock_ns(clockid_t id);
+/* An answer (not a timeout, not local trouble) for the probe in slot s. */
+void eng_answered(struct engine *e, struct slot *s);
+/* Hand the probe's answer to the coordinator; the slot is free after. */
+void eng_publish(struct engine *e, struct slot *s, enum rs_state state, int err);
+/* Close the slot's socket at submission (see engine.c). */
+void eng_close_now(struct engine *e, struct slot *s);
+/* Ask the probe again on a new socket (see engine.c). */
+void eng_ask_fresh(struct engine *e, struct slot *s);
+void eng_settle(struct engine *e, struct slot *s, enum rs_verdict v, enum rs_state st, int err);
+
+/* The service stage (engine_svc.c). Sessions for up to concurrency slots:
+ * 0 or -ENOMEM. */
+int eng_svc_setup(struct engine *e);
+void eng_svc_free(struct engine *e);
+/* Direct mode: connect said 0 and a service stage follows: confirm it
+ * without disconnecting. */
+void eng_svc_confirm(struct engine *e, struct slot *s);
+/* A connection confirmed open enters the service stage. */
+void eng_svc_open(struct engine *e, struct slot *s);
+/* A completion of the service stage's ops. */
+void eng_svc_cqe(struct engine *e, struct slot *s, enum op op, int res);
+
+#endif

@@ -1,0 +1,259 @@
+/* The service stage on io_uring: what follows a connect that is open when
+ * --banner or --service asks what speaks there (ringscan/svc.h decides;
+ * this file moves the bytes).
+ *
+ * The confirmation keeps the connection: SO_ERROR is read and the error
+ * queue drained as engine.c's confirmation does, but without the
+ * disconnect between them:
+ *
+ *   GETSOCKOPT(SO_ERROR) ─link→ RECVMSG(MSG_ERRQUEUE)
+ *   [CQE only on failure]       [OP_SVC_CHECK]
+ *
+ * Then each read is linked to its timeout, and a send to the read after it:
+ *
+ *   [SEND ─link→] RECV ─link→ LINK_TIMEOUT
+ *   [on failure]  [OP_SVC_RECV] [no CQE]
+ *
+ * into the session's fixed buffer. A session is one of a per-worker pool
+ * allocated at start; a slot that finds none free waits in svc_q with its
+ * connection open until one is. At the end the connection is disconnected
+ * (connect to AF_UNSPEC: RST, no TIME_WAIT) and the socket closed, both at
+ * submission, the service record goes to the worker's service ring and the
+ * open result after it. Nothing here allocates or makes a syscall per
+ * probe (the compat mode's plain descriptors excepted). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine_int.h"
+#include "uring_sock.h"
+
+/* Sessions at most per worker: 4,096 x ~4.4 KiB = 18 MiB. Enough for
+ * ~1,300 silent services/s per worker at the default 3 s read timeout;
+ * speaking ones are done in a few round trips. */
+#define SVC_SESSIONS 4096
+
+int eng_svc_setup(struct engine *e)
+{
+	const struct rs_engine_params *p = e->p;
+
+	if (!p->svc)
+		return 0;
+	e->svcout = p->shm->svc[p->id];
+	e->nsess = p->concurrency < SVC_SESSIONS ? p->concurrency : SVC_SESSIONS;
+	e->sess = calloc(e->nsess, sizeof(*e->sess));
+	e->sess_free = calloc(e->nsess, sizeof(*e->sess_free));
+	if (!e->svcout || !e->sess || !e->sess_free)
+		return -ENOMEM;
+	for (uint32_t k = 0; k < e->nsess; k++)
+		e->sess_free[k] = e->nsess - 1 - k;
+	e->nsess_free = e->nsess;
+	return 0;
+}
+
+void eng_svc_free(struct engine *e)
+{
+	free(e->sess);
+	free(e->sess_free);
+	e->sess = NULL;
+	e->sess_free = NULL;
+}
+
+static int fd_of(const struct engine *e, const struct slot *s)
+{
+	return e->direct ? (int)(s - e->slot) : s->fd;
+}
+
+static void use_fd(const struct engine *e, struct io_uring_sqe *sqe)
+{
+	if (e->direct)
+		sqe->flags |= IOSQE_FIXED_FILE;
+}
+
+void eng_svc_confirm(struct engine *e, struct slot *s)
+{
+	uint32_t i = (uint32_t)(s - e->slot);
+
+	if (!sq_room(e, 2)) {
+		s->attempts--;
+		eng_ask_fresh(e, s); /* probe it again from the start */
+		return;
+	}
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&e->ring);
+	s->so_error = 0;
+	rs__prep_sockopt(sqe, SOCKET_URING_OP_GETSOCKOPT, (int)i, SOL_SOCKET, SO_ERROR,
+			 &s->so_error, sizeof(s->so_error));
+	sqe->flags |= IOSQE_FIXED_FILE | IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS;
+	sqe->user_data = ud(i, OP_CONFIRM_READ, s->gen);
+	sqe = io_uring_get_sqe(&e->ring);
+	io_uring_prep_recvmsg(sqe, (int)i, &e->errq, MSG_ERRQUEUE | MSG_DONTWAIT);
+	sqe->flags |= IOSQE_FIXED_FILE;
+	sqe->user_data = ud(i, OP_SVC_CHECK, s->gen);
+	s->st = S_CONFIRM;
+	e->inflight++;
+}
+
+/* The confirmation ended: drained is what the error queue's read
+ * returned (-EAGAIN: empty). Open goes on to the stage; anything else is
+ * what engine.c's confirmation would make of it. */
+static void checked(struct engine *e, struct slot *s, int drained)
+{
+	enum rs_state st = RS_ERROR;
+	int err = 0;
+
+	if (s->reused && (drained != -EAGAIN || s->so_error)) {
+		s->attempts--;
+		eng_ask_fresh(e, s); /* an earlier probe's ICMP error (engine.c) */
+		return;
+	}
+	enum rs_verdict v = rs_classify_so_error(s->so_error, &st, &err);
+	if (v == RS_V_FINAL && st == RS_OPEN) {
+		eng_svc_open(e, s);
+		return;
+	}
+	eng_close_now(e, s);
+	if (v == RS_V_TIMEOUT)
+		s->attempts--; /* timed_out() counts this attempt */
+	eng_settle(e, s, v, st, err);
+}
+
+static void finish(struct engine *e, struct slot *s);
+
+/* Read into the session, linked to the read's timeout; after a send of
+ * its reply when with_send. */
+static void submit_io(struct engine *e, struct slot *s, bool with_send)
+{
+	uint32_t i = (uint32_t)(s - e->slot), cap;
+	struct rs_svc_sess *ss = &e->sess[s->sess];
+	uint64_t ns = rs_svc_wait_ns(ss, e->p->svc, e->now_ns);
+	struct io_uring_sqe *sqe;
+
+	if (!sq_room(e, 3)) {
+		finish(e, s); /* the kernel takes nothing more now: what we have */
+		return;
+	}
+	s->gen++; /* every read's user_data is its own (the timeout cancels by it) */
+	if (with_send) {
+		sqe = io_uring_get_sqe(&e->ring);
+		io_uring_prep_send(sqe, fd_of(e, s), ss->out, ss->out_len, MSG_NOSIGNAL);
+		use_fd(e, sqe);
+		sqe->flags |= IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS;
+		sqe->user_data = ud(i, OP_SVC_SEND, s->gen);
+	}
+	uint8_t *room = rs_svc_room(ss, &cap);
+	sqe = io_uring_get_sqe(&e->ring);
+	io_uring_prep_recv(sqe, fd_of(e, s), room, cap, 0);
+	use_fd(e, sqe);
+	sqe->flags |= IOSQE_IO_LINK;
+	sqe->user_data = ud(i, OP_SVC_RECV, s->gen);
+	s->to.tv_sec = (long long)(ns / 1000000000ULL);
+	s->to.tv_nsec = (long long)(ns % 1000000000ULL);
+	sqe = io_uring_get_sqe(&e->ring);
+	io_uring_prep_link_timeout(sqe, &s->to, 0);
+	sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
+	sqe->user_data = ud(i, OP_TIMEOUT, s->gen);
+	s->st = S_SVC;
+	e->inflight++;
+}
+
+/* Give slot s session k and start listening. */
+static void start(struct engine *e, struct slot *s, uint32_t k)
+{
+	s->sess = k;
+	rs_svc_begin(&e->sess[k], e->now_ns);
+	submit_io(e, s, false);
+}
+
+void eng_svc_open(struct engine *e, struct slot *s)
+{
+	uint32_t i = (uint32_t)(s - e->slot);
+
+	s->idle_family = 0; /* the socket is closed after the stage */
+	eng_answered(e, s);
+	s->counted = 1;
+	s->ans_wall_ns = e->wall_ns;
+	if (e->nsess_free) {
+		start(e, s, e->sess_free[--e->nsess_free]);
+		return;
+	}
+	s->st = S_SVC_Q;
+	s->next_wait = NO_SLOT;
+	if (e->svc_q.n++)
+		e->slot[e->svc_q.tail].next_wait = i;
+	else
+		e->svc_q.head = i;
+	e->svc_q.tail = i;
+}
+
+/* Disconnect with a RST and close, at submission (see the top). */
+static void hang_up(struct engine *e, struct slot *s)
+{
+	uint32_t i = (uint32_t)(s - e->slot);
+
+	if (!e->direct) {
+		close(s->fd); /* SO_LINGER {1,0} is set: a RST */
+		s->fd = -1;
+		return;
+	}
+	if (!sq_room(e, 2)) {
+		eng_close_now(e, s);
+		return;
+	}
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&e->ring);
+	io_uring_prep_connect(sqe, (int)i, &e->unspec, sizeof(e->unspec));
+	sqe->flags |= IOSQE_FIXED_FILE | IOSQE_CQE_SKIP_SUCCESS;
+	sqe->user_data = ud(i, OP_CLOSE, s->gen);
+	eng_close_now(e, s);
+}
+
+/* The stage is over: its record, then the open result; the session goes
+ * to the next slot waiting for one. */
+static void finish(struct engine *e, struct slot *s)
+{
+	struct rs_svc_sess *ss = &e->sess[s->sess];
+	struct rs_svcrec *r;
+
+	hang_up(e, s);
+	while (!(r = rs_svcring_slot(e->svcout))) {
+		/* The coordinator is behind: wait, alive (as eng_publish). */
+		atomic_store_explicit(&e->w->heartbeat_ns, eng_clock_ns(CLOCK_MONOTONIC),
+				      memory_order_relaxed);
+		if (atomic_load_explicit(&e->p->shm->ctl->stop, memory_order_relaxed))
+			break;
+		struct timespec nap = {0, 50000};
+		nanosleep(&nap, NULL);
+	}
+	if (r) {
+		rs_svc_record(ss, s->pos, r);
+		rs_svcring_push(e->svcout);
+		s->has_svc = 1;
+	}
+	e->sess_free[e->nsess_free++] = s->sess;
+	eng_publish(e, s, RS_OPEN, 0);
+	if (e->svc_q.n) {
+		struct slot *w = &e->slot[e->svc_q.head];
+		e->svc_q.head = w->next_wait;
+		e->svc_q.n--;
+		start(e, w, e->sess_free[--e->nsess_free]);
+	}
+}
+
+void eng_svc_cqe(struct engine *e, struct slot *s, enum op op, int res)
+{
+	if (op == OP_SVC_CHECK) {
+		checked(e, s, res);
+		return;
+	}
+	switch (rs_svc_on_read(&e->sess[s->sess], e->p->svc, res, e->now_ns)) {
+	case RS_SVC_READ:
+		submit_io(e, s, false);
+		break;
+	case RS_SVC_SEND:
+		submit_io(e, s, true);
+		break;
+	case RS_SVC_DONE:
+		finish(e, s);
+		break;
+	}
+}
