@@ -639,6 +639,7 @@ static void on_cqe(struct engine *e, const struct io_uring_cqe *cqe)
 		[OP_CONFIRM] = S_CONFIRM,      [OP_SOFTERR_READ] = S_SOFTERR,
 		[OP_SOFTERR] = S_SOFTERR,      [OP_SVC_CHECK] = S_CONFIRM,
 		[OP_SVC_RECV] = S_SVC,	       [OP_SVC_SEND] = S_SVC,
+		[OP_SVC_END] = S_SVC_END,
 	};
 	if (op == OP_TIMEOUT || op == OP_CLOSE || op > OP_MAX || s->st != pending_in[op])
 		return;
@@ -713,6 +714,7 @@ static void on_cqe(struct engine *e, const struct io_uring_cqe *cqe)
 	case OP_SVC_CHECK:
 	case OP_SVC_RECV:
 	case OP_SVC_SEND:
+	case OP_SVC_END:
 		eng_svc_cqe(e, s, op, cqe->res);
 		break;
 	default:

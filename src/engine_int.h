@@ -22,8 +22,9 @@ enum slot_state {
 	S_CONFIRM,
 	S_WAIT,
 	S_SOFTERR,
-	S_SVC,	 /* open: in the service stage */
-	S_SVC_Q, /* open: waiting for a free service session */
+	S_SVC,	   /* open: in the service stage */
+	S_SVC_Q,   /* open: waiting for a free service session */
+	S_SVC_END, /* open: its stage over, the socket being hung up */
 };
 
 enum op {
@@ -41,7 +42,8 @@ enum op {
 	OP_SVC_CHECK, /* the error queue's drain of a confirmation that keeps the connection */
 	OP_SVC_RECV,  /* a read of the service stage */
 	OP_SVC_SEND,  /* ... a send, linked to the next read */
-	OP_MAX = OP_SVC_SEND,
+	OP_SVC_END,   /* the error queue's drain after the stage's disconnect */
+	OP_MAX = OP_SVC_END, /* 15: op is 4 bits of user_data */
 };
 
 #define SLOT_BITS 28

@@ -16,10 +16,15 @@
  *
  * into the session's fixed buffer. A session is one of a per-worker pool
  * allocated at start; a slot that finds none free waits in svc_q with its
- * connection open until one is. At the end the connection is disconnected
- * (connect to AF_UNSPEC: RST, no TIME_WAIT) and the socket closed, both at
- * submission, the service record goes to the worker's service ring and the
- * open result after it. Nothing here allocates or makes a syscall per
+ * connection open until one is. At the end the record goes to the
+ * worker's service ring, the connection is disconnected (connect to
+ * AF_UNSPEC: RST, no TIME_WAIT) and the error queue drained, as engine.c's
+ * confirmation does, so that a clean socket serves the next probe:
+ *
+ *   CONNECT(AF_UNSPEC) ─link→ RECVMSG(MSG_ERRQUEUE)
+ *   [CQE only on failure]     [OP_SVC_END]
+ *
+ * and then the open result is published. Nothing here allocates or makes a syscall per
  * probe (the compat mode's plain descriptors excepted). */
 #include <errno.h>
 #include <stdlib.h>
@@ -169,7 +174,6 @@ void eng_svc_open(struct engine *e, struct slot *s)
 {
 	uint32_t i = (uint32_t)(s - e->slot);
 
-	s->idle_family = 0; /* the socket is closed after the stage */
 	eng_answered(e, s);
 	s->counted = 1;
 	s->ans_wall_ns = e->wall_ns;
@@ -186,63 +190,86 @@ void eng_svc_open(struct engine *e, struct slot *s)
 	e->svc_q.tail = i;
 }
 
-/* Disconnect with a RST and close, at submission (see the top). */
-static void hang_up(struct engine *e, struct slot *s)
+/* The stage's record into the worker's service ring (waiting, alive,
+ * while the coordinator is behind, as eng_publish does). */
+static void put_record(struct engine *e, struct slot *s)
 {
-	uint32_t i = (uint32_t)(s - e->slot);
-
-	if (!e->direct) {
-		close(s->fd); /* SO_LINGER {1,0} is set: a RST */
-		s->fd = -1;
-		return;
-	}
-	if (!sq_room(e, 2)) {
-		eng_close_now(e, s);
-		return;
-	}
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&e->ring);
-	io_uring_prep_connect(sqe, (int)i, &e->unspec, sizeof(e->unspec));
-	sqe->flags |= IOSQE_FIXED_FILE | IOSQE_CQE_SKIP_SUCCESS;
-	sqe->user_data = ud(i, OP_CLOSE, s->gen);
-	eng_close_now(e, s);
-}
-
-/* The stage is over: its record, then the open result; the session goes
- * to the next slot waiting for one. */
-static void finish(struct engine *e, struct slot *s)
-{
-	struct rs_svc_sess *ss = &e->sess[s->sess];
 	struct rs_svcrec *r;
 
-	hang_up(e, s);
 	while (!(r = rs_svcring_slot(e->svcout))) {
-		/* The coordinator is behind: wait, alive (as eng_publish). */
 		atomic_store_explicit(&e->w->heartbeat_ns, eng_clock_ns(CLOCK_MONOTONIC),
 				      memory_order_relaxed);
 		if (atomic_load_explicit(&e->p->shm->ctl->stop, memory_order_relaxed))
-			break;
+			return;
 		struct timespec nap = {0, 50000};
 		nanosleep(&nap, NULL);
 	}
-	if (r) {
-		rs_svc_record(ss, s->pos, r);
-		rs_svcring_push(e->svcout);
-		s->has_svc = 1;
-	}
+	rs_svc_record(&e->sess[s->sess], s->pos, r);
+	rs_svcring_push(e->svcout);
+	s->has_svc = 1;
+}
+
+/* Give the session to the next slot waiting for one. */
+static void next_in_queue(struct engine *e)
+{
+	if (!e->svc_q.n || !e->nsess_free)
+		return;
+	struct slot *w = &e->slot[e->svc_q.head];
+	e->svc_q.head = w->next_wait;
+	e->svc_q.n--;
+	start(e, w, e->sess_free[--e->nsess_free]);
+}
+
+/* The stage is over: its record, then hang up -- direct: disconnect (a
+ * RST) and drain the error queue, as the plain confirmation does, so that
+ * a clean socket is kept for the next probe, and publish when that ends;
+ * compat: close (SO_LINGER {1,0}: a RST) and publish now. The session
+ * goes to the next slot waiting for one. */
+static void finish(struct engine *e, struct slot *s)
+{
+	uint32_t i = (uint32_t)(s - e->slot);
+
+	put_record(e, s);
 	e->sess_free[e->nsess_free++] = s->sess;
-	eng_publish(e, s, RS_OPEN, 0);
-	if (e->svc_q.n) {
-		struct slot *w = &e->slot[e->svc_q.head];
-		e->svc_q.head = w->next_wait;
-		e->svc_q.n--;
-		start(e, w, e->sess_free[--e->nsess_free]);
+	if (!e->direct || !sq_room(e, 2)) {
+		eng_close_now(e, s); /* direct: the next SOCKET replaces it */
+		eng_publish(e, s, RS_OPEN, 0);
+	} else {
+		struct io_uring_sqe *sqe = io_uring_get_sqe(&e->ring);
+		io_uring_prep_connect(sqe, (int)i, &e->unspec, sizeof(e->unspec));
+		sqe->flags |= IOSQE_FIXED_FILE | IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS;
+		sqe->user_data = ud(i, OP_CLOSE, s->gen);
+		sqe = io_uring_get_sqe(&e->ring);
+		io_uring_prep_recvmsg(sqe, (int)i, &e->errq, MSG_ERRQUEUE | MSG_DONTWAIT);
+		sqe->flags |= IOSQE_FIXED_FILE;
+		sqe->user_data = ud(i, OP_SVC_END, s->gen);
+		s->st = S_SVC_END;
+		e->inflight++;
 	}
+	next_in_queue(e);
+}
+
+/* The hang-up ended: drained is what the error queue's read returned
+ * (-EAGAIN: empty, the socket is clean; -ECANCELED: the disconnect failed). */
+static void ended(struct engine *e, struct slot *s, int drained)
+{
+	if (drained == -EAGAIN) {
+		s->idle_family = s->ep.family;
+		s->need_clear = 1; /* the disconnect left ECONNRESET in SO_ERROR */
+	} else {
+		eng_close_now(e, s);
+	}
+	eng_publish(e, s, RS_OPEN, 0);
 }
 
 void eng_svc_cqe(struct engine *e, struct slot *s, enum op op, int res)
 {
 	if (op == OP_SVC_CHECK) {
 		checked(e, s, res);
+		return;
+	}
+	if (op == OP_SVC_END) {
+		ended(e, s, res);
 		return;
 	}
 	switch (rs_svc_on_read(&e->sess[s->sess], e->p->svc, res, e->now_ns)) {

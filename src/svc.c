@@ -46,16 +46,15 @@ static bool prompt_at_end(const uint8_t *d, uint32_t n)
 	return n && (d[n - 1] == ':' || d[n - 1] == '>' || d[n - 1] == '$' || d[n - 1] == '#');
 }
 
-/* Telnet: refuse what the service asks for; done at a prompt. */
+/* Telnet: refuse what the service asks for; done at a prompt (refusals
+ * still owed then are not sent: the reset follows). */
 static enum rs_svc_step telnet(struct rs_svc_sess *s)
 {
 	s->flags |= RS_SVCF_TELNET;
 	s->out_len = (uint16_t)rs_telnet_feed(&s->tn, s->data, s->len, s->out, sizeof(s->out));
-	if (s->out_len)
-		return RS_SVC_SEND;
 	if (s->tn.text && s->tn.st == 0 && prompt_at_end(s->data, s->len))
 		return RS_SVC_DONE;
-	return RS_SVC_READ;
+	return s->out_len ? RS_SVC_SEND : RS_SVC_READ;
 }
 
 /* SSH: the identification line, then with --service our own and the
