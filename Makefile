@@ -13,7 +13,8 @@
 #                   about 16 minutes; tests/fresh/fresh-debian.sh)
 #   make soak       kill -9 workers and coordinators 20 times, resume, check
 #   make bench      benchmarks side by side with the peers (long; never in CI),
-#                   then make bench-wan: emulated real links (bench/wan.sh)
+#                   then make bench-service (bench/service.sh: --banner) and
+#                   make bench-wan: emulated real links (bench/wan.sh)
 #   make fuzz       libFuzzer on the target/port and checkpoint parsers, then
 #                   random command lines (make fuzz-cli); FUZZ_SECONDS=600 each
 #   make format     clang-format every source file
@@ -53,7 +54,8 @@ UNITS     := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
 TOOLS     := $(TOOL_SRCS:tests/tools/%.c=$(B)/tools/%)
 
-.PHONY: all units asan test test-unit test-e2e demo deps format lint clean bench bench-wan fuzz soak \
+.PHONY: all units asan test test-unit test-e2e demo deps format lint clean bench bench-wan \
+	bench-service fuzz soak \
 	fresh-check build-deps unit-deps fuzz-deps
 # The scanner and the test-world tools; nothing here needs cmocka.
 all: $(B)/ringscan $(TOOLS)
@@ -195,9 +197,18 @@ bench: deps all $(MICROS) $(B)/bench/epoll_connect
 		done >$(B)/bench/micro.md
 	$(Q)cat $(B)/bench/micro.md
 	$(Q)RS_BENCH_MICRO=$(CURDIR)/$(B)/bench/micro.md bench/run.sh
+	$(Q)$(MAKE) --no-print-directory bench-service
+	$(Q){ echo; echo "## Services (bench/service.sh)"; echo; cat $(B)/bench/service.md; } \
+		>>bench/results/$$(date -u +%F).md
 	$(Q)$(MAKE) --no-print-directory bench-wan
 	$(Q){ echo; echo "## WAN: emulated links (bench/wan.sh)"; echo; cat $(B)/bench/wan.md; } \
 		>>bench/results/$$(date -u +%F).md
+
+# The service section alone (bench/service.sh: --banner against a plain
+# scan, the Python pool and nmap -sV; ~10 min, nmap most of it).
+bench-service: deps all
+	$(Q)mkdir -p $(B)/bench
+	$(Q)RS_BENCH_SERVICE=$(CURDIR)/$(B)/bench/service.md bench/service.sh
 
 # The WAN section alone (bench/wan.sh: emulated links, ~30 min).
 bench-wan: deps all
