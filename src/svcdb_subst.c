@@ -19,7 +19,9 @@
  *  - cpe: templates: substitutions are lower-cased, spaces become '_' and
  *    the characters CPE 2.2 reserves are %-escaped; the part (a, h, o)
  *    is the letter after "cpe:/" (others are ignored); each part keeps the
- *    last template's result, failed ones empty it; reported a, h, o. */
+ *    last template's result, failed ones empty it; reported a, h, o.
+ *  - Then, as nmap reports them (portlist.cc, cstringSanityCheck), every
+ *    byte that is not printable ASCII becomes '.'. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -260,6 +262,14 @@ static int fill(const char *t, const struct rs_svcmatch *m, const uint8_t *r, si
 	return 0;
 }
 
+/* nmap's replacenonprintable(s, '.') in the C locale. */
+static void printable(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
+			*s = '.';
+}
+
 int rs_svcdb_describe(const struct rs_svcdb *db, const struct rs_svcmatch *m, const uint8_t *resp,
 		      size_t len, struct rs_svcinfo *out)
 {
@@ -274,10 +284,13 @@ int rs_svcdb_describe(const struct rs_svcdb *db, const struct rs_svcmatch *m, co
 	const struct svc_rule *r = &db->rules[m->rule];
 	if (!resp)
 		resp = (const uint8_t *)"";
-	snprintf(out->name, sizeof(out->name), "%s", r->name);
-	for (int f = 0; f < SVC_NFIELDS; f++)
+	out->ssl = !r->soft && !strncmp(r->name, "ssl/", 4);
+	snprintf(out->name, sizeof(out->name), "%s", r->name + (out->ssl ? 4 : 0));
+	for (int f = 0; f < SVC_NFIELDS; f++) {
 		if (r->tmpl[f] && fill(r->tmpl[f], m, resp, len, field_len[f], false, dst[f]))
 			dst[f][0] = '\0';
+		printable(dst[f]);
+	}
 	memset(part, 0, sizeof(part));
 	for (unsigned i = 0; i < r->ncpe; i++) {
 		const char *pp = strchr(parts, r->cpe[i][5]);
@@ -288,7 +301,9 @@ int rs_svcdb_describe(const struct rs_svcdb *db, const struct rs_svcmatch *m, co
 			slot[0] = '\0';
 	}
 	for (int k = 0; k < 3; k++)
-		if (part[k][0])
+		if (part[k][0]) {
+			printable(part[k]);
 			snprintf(out->cpe[out->ncpe++], sizeof(out->cpe[0]), "%s", part[k]);
+		}
 	return 0;
 }

@@ -116,17 +116,21 @@ struct rs_svcmatch {
 int rs_svcdb_match(const struct rs_svcdb *db, struct rs_svcscratch *s, unsigned probe,
 		   const uint8_t *resp, size_t len, struct rs_svcmatch *m);
 
-/* The service fields of a match. Fields nmap would leave empty are "":
- * a field a rule does not set, or whose template fails (a $n beyond the
- * groups that matched, a result longer than nmap's own buffer: 80 bytes
- * for product, version, hostname and a CPE, 256 for info, 32 for os and
- * device). Substituted bytes are copied raw ($P keeps printable ASCII);
- * a field may hold bytes that are not UTF-8 but never a NUL. cpe: at most
- * one per part, in the order a, h, o; the last template of a part wins. */
+/* The service fields of a match, as nmap -sV reports them. Fields nmap
+ * would leave empty are "": a field a rule does not set, or whose
+ * template fails (a $n beyond the groups that matched, a result longer
+ * than nmap's own buffer: 80 bytes for product, version, hostname and a
+ * CPE, 256 for info, 32 for os and device). Every byte that is not
+ * printable ASCII is '.', as in nmap's output: fields are plain ASCII.
+ * cpe: at most one per part, in the order a, h, o; the last template of
+ * a part wins. A soft match keeps its name as written (nmap's
+ * scanThroughTunnel strips "ssl/" on hard matches only). */
 struct rs_svcinfo {
 	char name[64], product[128], version[128], info[256], hostname[128], os[64], device[64];
 	char cpe[4][256];
 	unsigned ncpe;
+	bool ssl; /* a hard match of "ssl/NAME": name is NAME, spoken over TLS (nmap's XML
+		     tunnel="ssl"; its normal output prints "ssl/NAME") */
 };
 
 /* Fill out from m, with resp/len the bytes the match was made on. 0, or

@@ -83,7 +83,9 @@ static const char probes[] =
 	"rarity 7\n"
 	"ports 25\n"
 	"sslports 443\n"
-	"match zeta m|^ZETA| p/Zeta/\n";
+	"match zeta m|^ZETA| p/Zeta/\n"
+	"match ssl/zeta m|^SZETA| p/Zeta over TLS/\n"
+	"softmatch ssl/zeta m|^SOFTZ|\n";
 
 enum { NUL_P, EARLY, ALPHA, BETA, GAMMA, DELTA, EPS, ZETA };
 
@@ -158,7 +160,7 @@ static void test_parse(void **state)
 	struct rs_svcdb *db = load_text(probes);
 
 	assert_int_equal(rs_svcdb_nprobes(db), 8);
-	assert_int_equal(rs_svcdb_nrules(db), 24);
+	assert_int_equal(rs_svcdb_nrules(db), 26);
 	const struct rs_svcprobe *p = rs_svcdb_probe(db, NUL_P);
 	assert_string_equal(p->name, "NULL");
 	assert_int_equal(p->len, 0);
@@ -292,6 +294,15 @@ static void test_match_order_and_fallback(void **state)
 	/* The NULL probe has no fallback; Alpha's rules are not NULL's. */
 	assert_int_equal(ident(db, NUL_P, "ALPHA-OK 7", &i), 0);
 	assert_int_equal(ident(db, NUL_P, "", &i), 0);
+	/* "ssl/NAME": a hard match says NAME over TLS; a soft one keeps it. */
+	assert_int_equal(ident(db, ZETA, "SZETA", &i), 1);
+	assert_string_equal(i.name, "zeta");
+	assert_true(i.ssl);
+	assert_int_equal(ident(db, ZETA, "SOFTZ", &i), 2);
+	assert_string_equal(i.name, "ssl/zeta");
+	assert_false(i.ssl);
+	assert_int_equal(ident(db, ZETA, "ZETA", &i), 1);
+	assert_false(i.ssl);
 	/* Binary-safe: NULs and invalid UTF-8. */
 	static const char bin[] = "\0\xff\xfe\x07W\0O\0\xc3(RK\0";
 	assert_int_equal(match2(db, NUL_P, bin, sizeof(bin) - 1, &m), 1);
@@ -341,6 +352,11 @@ static void test_substitutions(void **state)
 	assert_string_equal(i.version, "258");
 	assert_string_equal(i.info, "513");
 	assert_string_equal(i.hostname, ""); /* $I wants ">" or "<" */
+	/* Bytes that are not printable ASCII are reported as '.', as nmap does. */
+	assert_int_equal(ident(db, GAMMA, "T a\tb\xc3\xa9", &i), 1);
+	assert_string_equal(i.product, "a.b..");
+	assert_int_equal(ident(db, GAMMA, "C \x01\xff", &i), 1);
+	assert_string_equal(i.cpe[0], "cpe:/a:acme:..");
 	static const char u16[] = "UW\0O\0R\0K\0";
 	struct rs_svcmatch m;
 	assert_int_equal(match2(db, GAMMA, u16, sizeof(u16) - 1, &m), 1);
@@ -619,7 +635,8 @@ static void test_real_db(void **state)
 	assert_int_equal(ident(db, 0, http_python, &i), 0);
 
 	/* More of what nmap -sV printed: $SUBST in v/ and cpe:, a version
-	 * too long for nmap's buffer (left out), a soft match. */
+	 * too long for nmap's buffer (left out), "ssl/" (XML tunnel="ssl"), a
+	 * soft match. */
 	assert_int_equal(ident(db, 0, "SSH-2.0-VShell_4_5_0 VShell\r\n", &i), 1);
 	assert_string_equal(i.version, "4.5.0");
 	assert_string_equal(i.cpe[0], "cpe:/a:vandyke:vshell:4.5.0");
@@ -628,6 +645,12 @@ static void test_real_db(void **state)
 	assert_int_equal(ident(db, 0, lng, &i), 1);
 	assert_string_equal(i.product, "OpenSSH");
 	assert_string_equal(i.version, "");
+	assert_int_equal(
+		ident(db, 0, "220 VMware Authentication Daemon Version 1.10: SSL Required\r\n", &i),
+		1);
+	assert_string_equal(i.name, "vmware-auth"); /* match ssl/vmware-auth */
+	assert_true(i.ssl);
+	assert_string_equal(i.version, "1.10");
 	assert_int_equal(ident(db, 0, "+OK Dovecot (Debian) ready.\r\n", &i), 2);
 	assert_string_equal(i.name, "pop3");
 	assert_int_equal(ident(db, 0, "sSh-2.0-OpenSSH_8.4p1 Debian-5+deb11u3\r\n", &i), 0);
