@@ -11,11 +11,13 @@
  *    printers print whatever they get) are not service-scanned at all;
  *    rs_svcdb_plan() returns no probe for them.
  *  - The NULL probe (empty payload) just listens, for its totalwait_ms. A
- *    connection closed without a byte within its tcpwrapped_ms is
- *    "tcpwrapped". If it ends without a hard match, the next probe is
- *    sent on the SAME connection and its response is APPENDED to what the
- *    NULL probe read: rules see the concatenation. Every later probe gets a
- *    new connection and a fresh buffer.
+ *    connection the service closes without a byte within the NULL probe's
+ *    tcpwrapped_ms is "tcpwrapped". When the NULL probe's wait runs out
+ *    without a hard match, the next probe is sent on the SAME connection
+ *    and its response is APPENDED to what the NULL probe read: rules see
+ *    the concatenation. Every other next probe (and any after the service
+ *    closed or reset the connection) gets a new connection and an empty
+ *    buffer.
  *  - While a probe's response has no hard match, nmap keeps reading until
  *    the probe's totalwait_ms is spent or it holds 4096 bytes or more, and
  *    matches the whole buffer again after every read.
