@@ -44,10 +44,10 @@ timeout -k 10 900 unshare -rn bash -c '
 	ulimit -n 8192
 	python3 "$py" serve "$out/banner.cases" & s1=$!
 	python3 "$py" serve "$out/respond.cases" & s2=$!
+	trap "kill $s1 $s2 2>/dev/null" EXIT
 	sleep 2
 	nmap -sV -Pn -n -T4 -p "41000-$((41000 + n1 - 1)),42000-$((42000 + n2 - 1))" \
 		127.0.0.1 -oX "$out/nmap.xml" >/dev/null
-	kill $s1 $s2
 '
 rc=0
 python3 "$py" compare "$out/banner.expect" "$out/nmap.xml" || rc=1
