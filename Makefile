@@ -1,7 +1,7 @@
 # ringscan — build, test, demo.
 #
 #   make            build/ringscan (optimised) and the test tools build/tools/*
-#                   (needs a C compiler and liburing: scripts/deps.sh build)
+#                   (needs a C compiler, liburing and libpcre2: scripts/deps.sh build)
 #   make deps       install what make test needs (scripts/deps.sh test; root)
 #   make test       deps, unit + end-to-end tests, plain and under ASan+UBSan
 #   make test-unit  the cmocka unit tests only
@@ -38,7 +38,7 @@ override CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=undefined
 override LDFLAGS += -fsanitize=address,undefined
 endif
-LDLIBS  := -luring -lm
+LDLIBS  := -luring -lpcre2-8 -lm
 
 ifeq ($(V),1)
 Q :=
@@ -63,13 +63,16 @@ all: $(B)/ringscan $(TOOLS)
 # The unit test binaries (cmocka), built by test, test-unit and asan.
 units: $(UNITS)
 
-# Before compiling: a C compiler and liburing's header, or a one-line hint
+# Before compiling: a C compiler, liburing's and PCRE2's headers, or a one-line hint
 # (rather than "cc: No such file or directory"). Checked once per make run.
 build-deps:
 	$(Q)command -v $(firstword $(CC)) >/dev/null 2>&1 || { echo "make: no C compiler \
 	($(CC)): run 'scripts/deps.sh build' as root (or 'make deps' for everything)" >&2; exit 1; }
 	$(Q)echo '#include <liburing.h>' | $(CC) -E -x c - >/dev/null 2>&1 || { echo "make: no \
 	<liburing.h>: run 'scripts/deps.sh build' as root (or 'make deps' for everything)" >&2; exit 1; }
+	$(Q)printf '#define PCRE2_CODE_UNIT_WIDTH 8\n#include <pcre2.h>\n' | $(CC) -E -x c - >/dev/null \
+		2>&1 || { echo "make: no <pcre2.h>: run 'scripts/deps.sh build' as root (or 'make \
+	deps' for everything)" >&2; exit 1; }
 
 unit-deps: build-deps
 	$(Q)printf '#include <%s>\n' stdarg.h stddef.h setjmp.h cmocka.h | $(CC) -E -x c - \

@@ -4,14 +4,15 @@
 # looking for commands on the caller's PATH. Run as root, installs the
 # missing ones with apt-get (saying which first); otherwise names them and
 # how to install them, and exits 1. PROFILE:
-#   build  build/ringscan and build/tools (make): a C compiler, make, liburing
+#   build  build/ringscan and build/tools (make): a C compiler, make, liburing,
+#          libpcre2 (nmap's service probe regexes)
 #   demo   build + the test world of make demo: nftables, iproute2, util-linux
 #   test   demo + everything make test uses (the default; make deps):
 #          cmocka, procps, python3, GNU parallel, cppcheck, clang-format,
 #          clang and its fuzzer runtime
 set -eu
 
-build="gcc libc6-dev make liburing-dev"
+build="gcc libc6-dev make liburing-dev libpcre2-dev"
 demo="$build nftables iproute2 util-linux"
 test="$demo libcmocka-dev procps python3 parallel cppcheck clang-format clang libclang-rt-14-dev"
 
