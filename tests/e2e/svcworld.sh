@@ -28,13 +28,17 @@
 # as real root they would otherwise land in the host's files), and a UTS
 # namespace whose hostname is $SVC_HOSTNAME (it appears in telnetd's login
 # prompt). (SVC_NO_PIDNS=1: no pid namespaces, as where the system allows
-# none; svc_down then kills each daemon's process tree.) Logs: $SVC_DIR/NAME.log. Only 127/8 IPv4 addresses are
-# accepted. The daemons listen in the current network namespace: bring lo
-# up first (net_up, world_up, or svc_init does it).
+# none; svc_down then kills each daemon's process tree.) Logs:
+# $SVC_DIR/NAME.log. Only 127/8 IPv4 addresses are accepted. The daemons
+# listen in the current network namespace (svc_init brings lo up).
+#
+# A test that sets its own EXIT trap after the first svc_* call must call
+# svc_down from it (one set before is kept: svc_down runs first). The
+# daemons are disowned: a bare `wait` in the test does not wait for them.
 
 SVC_HOSTNAME=${SVC_HOSTNAME:-ringscan-test}
-SVC_DIR='' SVC_WRAP_PIDNS=0
-SVC_PIDS=() SVC_NAMES=()
+SVC_DIR='' SVC_WRAP_PIDNS=0 SVC_PID=''
+SVC_PIDS=()
 
 # svc_init: make $SVC_DIR ($RS_TMP/svc), write the Python helper there,
 # bring lo up, note the processes of this network namespace (svc_leftovers
@@ -67,8 +71,8 @@ svc__third() { printf '%s' "$3"; }
 
 # svc__spawn NAME CMD...: start CMD in the background, in its own pid
 # (where possible), mount and UTS namespaces (see the top of this file),
-# stdin from /dev/null, stdout and stderr to $SVC_DIR/NAME.log; remember
-# the pid for svc_down. Sets SVC_PID.
+# stdin from /dev/null, stdout and stderr to $SVC_DIR/NAME.log, disowned
+# (not a job of the shell's); remember the pid for svc_down. Sets SVC_PID.
 svc__spawn() {
 	local name=$1
 	local -a wrap=(unshare -m -u)
@@ -80,8 +84,8 @@ svc__spawn() {
 		hostname "$0" && exec "$@"' "$SVC_HOSTNAME" "$@" \
 		</dev/null >"$SVC_DIR/$name.log" 2>&1 &
 	SVC_PID=$!
+	disown "$SVC_PID" # a bare `wait` in the test must not wait for it
 	SVC_PIDS+=("$SVC_PID")
-	SVC_NAMES+=("$name")
 }
 
 # svc__check_addr NAME ADDR PORT: fail unless ADDR is a 127/8 IPv4
@@ -126,7 +130,8 @@ svc__ask() {
 }
 
 # svc__record LINES: LINES are NAME=VALUE assignments, VALUE quoted for
-# the shell; export each and append it to truth.env.
+# bash (one line: other bytes than printable ASCII as $'\xHH'); export
+# each and append it to truth.env.
 svc__record() {
 	local line
 	while IFS= read -r line; do
@@ -156,19 +161,22 @@ svc__need() {
 }
 
 # svc_sshd ADDR PORT: OpenSSH's sshd on ADDR:PORT with fresh ed25519 and
-# RSA host keys (1,024 bits: quick to make, OpenSSH 9's minimum). It runs as uid 65534 in a user namespace nested in the
-# test's: as (namespace) root, sshd's privilege separation would chroot to
-# /run/sshd and call setgroups(), which a user namespace made by
-# `unshare -r` refuses, so every connection would end right after the
-# identification line, before KEXINIT; as an ordinary user sshd skips the
-# chroot and runs the whole key exchange. Sets SVC_SSHD_IDENT (the
-# identification line without CR LF), _PROTO, _SOFTWARE, _COMMENT, the
-# KEXINIT name-lists _KEX, _HOSTKEY, _CIPHERS_C2S, _CIPHERS_S2C, _MACS_C2S,
-# _MACS_S2C, _COMP_C2S, _COMP_S2C; _IDENT_PKG (the line the package's
-# version says: SSH-2.0-OpenSSH_UPSTREAM VENDOR-DEBIANREVISION); _KEYS (the
-# host public key files); _CONFIG. Password and keyboard-interactive
-# logins are off; MaxStartups is raised so that sshd never drops
-# connections at random (its default 10:30:100 does past 10 pending).
+# RSA host keys (RSA of 1,024 bits: quick to make, OpenSSH 9's minimum).
+# It runs as uid 65534 in a user namespace nested in the test's: as
+# (namespace) root, its privilege separation chroots to /run/sshd and
+# calls setgroups(), which a user namespace made by `unshare -r` refuses
+# ("setgroups: Operation not permitted [preauth]"), so every connection
+# ended right after the identification line, before KEXINIT; as an
+# ordinary user sshd skips the chroot and runs the whole key exchange.
+# Sets SVC_SSHD_IDENT (the identification line without CR LF), _PROTO,
+# _SOFTWARE, _COMMENT (its parts, RFC 4253 4.2), the KEXINIT name-lists
+# _KEX, _HOSTKEY, _CIPHERS_C2S, _CIPHERS_S2C, _MACS_C2S, _MACS_S2C,
+# _COMP_C2S, _COMP_S2C; _IDENT_PKG, _SOFTWARE_PKG, _COMMENT_PKG (what
+# the openssh-server package's version says: SSH-2.0-OpenSSH_UPSTREAM
+# VENDOR-DEBIANREVISION, VENDOR from /etc/os-release); _KEYS (the host
+# public key files); _CONFIG. Password and keyboard-interactive logins
+# are off; MaxStartups is raised so that sshd never drops connections at
+# random (its default 10:30:100 does past 10 pending).
 svc_sshd() {
 	local addr=$1 port=$2 d ver vendor
 	svc__need sshd /usr/sbin/sshd ssh-keygen
@@ -201,7 +209,9 @@ EOF
 		ver=${ver#*:}
 		vendor=$(. /etc/os-release 2>/dev/null && echo "${ID:-debian}")
 		vendor=${vendor^}
-		svc__record "SVC_SSHD_IDENT_PKG='SSH-2.0-OpenSSH_${ver%-*} $vendor-${ver##*-}'"
+		svc__record "SVC_SSHD_IDENT_PKG='SSH-2.0-OpenSSH_${ver%-*} $vendor-${ver##*-}'
+SVC_SSHD_SOFTWARE_PKG='OpenSSH_${ver%-*}'
+SVC_SSHD_COMMENT_PKG='$vendor-${ver##*-}'"
 	fi
 	svc__record "SVC_SSHD_KEYS='$d/host_ed25519.pub $d/host_rsa.pub'
 SVC_SSHD_CONFIG='$d/sshd_config'"
@@ -237,7 +247,9 @@ svc_dropbear() {
 	ver=$(svc__pkgver dropbear-bin)
 	if [ -n "$ver" ]; then
 		ver=${ver#*:}
-		svc__record "SVC_DROPBEAR_IDENT_PKG='SSH-2.0-dropbear_${ver%-*}'"
+		svc__record "SVC_DROPBEAR_IDENT_PKG='SSH-2.0-dropbear_${ver%-*}'
+SVC_DROPBEAR_SOFTWARE_PKG='dropbear_${ver%-*}'
+SVC_DROPBEAR_COMMENT_PKG=''"
 	fi
 	svc__record "SVC_DROPBEAR_KEYS='$d/host_ed25519.pub $d/host_rsa.pub'"
 }
@@ -298,8 +310,11 @@ print(r.server_version + " " + r.sys_version)')'"
 
 # svc_tls ADDR PORT: `openssl s_server -WWW` on ADDR:PORT with a fresh
 # self-signed P-256 certificate for CN=ringscan-test, serving files from a
-# scratch directory (GET /index.html -> "HTTP/1.0 200 ok", the file). It
-# says nothing until the client's hello. s_server serves one connection at
+# scratch directory (GET /index.html -> "HTTP/1.0 200 ok", the file; GET /
+# or any missing file -> "HTTP/1.0 200 ok" too, then an error text that
+# holds a hex thread id, different on every run). It says nothing until
+# the client's hello (in the default mode, without -WWW, s_server would
+# read stdin, and at its end, /dev/null's, stop serving). s_server serves one connection at
 # a time: a second one is accepted by the kernel but its handshake waits
 # until the first connection closes (a client that connects and says
 # nothing holds the server until it closes). Sets SVC_TLS_VERSION and
@@ -358,7 +373,6 @@ svc__alive() {
 # Idempotent; always status 0 (it runs from the EXIT trap).
 svc_down() {
 	local -a tree=()
-	local p
 	[ ${#SVC_PIDS[@]} -gt 0 ] || return 0
 	mapfile -t tree < <(svc__tree "${SVC_PIDS[@]}")
 	if [ "$SVC_WRAP_PIDNS" = 1 ]; then
@@ -366,10 +380,7 @@ svc_down() {
 	else
 		kill -KILL "${tree[@]}" 2>/dev/null || true
 	fi
-	for p in "${SVC_PIDS[@]}"; do
-		wait "$p" 2>/dev/null || true
-	done
-	SVC_PIDS=() SVC_NAMES=()
+	SVC_PIDS=()
 	for _ in $(seq 1 50); do
 		[ -z "$(svc__alive "${tree[@]}")" ] && return 0
 		sleep 0.1
@@ -440,9 +451,16 @@ def recv_some(s, timeout):
     except socket.timeout:
         return None
 
+def quote(v):
+    # For bash, on one line: shlex.quote, or $'...' with \xHH escapes.
+    if all(32 <= ord(c) < 127 for c in v):
+        return shlex.quote(v)
+    return "$'" + "".join(c if 32 <= ord(c) < 127 and c not in "'\\" else
+                          "\\x%02x" % ord(c) for c in v) + "'"
+
 def out(prefix, **kv):
     for k, v in kv.items():
-        print("%s_%s=%s" % (prefix, k, shlex.quote(str(v))))
+        print("%s_%s=%s" % (prefix, k, quote(str(v))))
 
 def ssh(s, prefix, raw):
     buf = b""

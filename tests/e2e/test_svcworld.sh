@@ -15,7 +15,8 @@
 #      says nothing gets the first flight and nothing else;
 #   3. http.server: its Server header (urllib) is the one python3 says;
 #   4. s_server: `openssl s_client` completes a handshake and sees the
-#      generated certificate (same SHA-256);
+#      generated certificate (same SHA-256); a handshake behind an idle
+#      client waits, and completes once that client has gone;
 #   5. after svc_down no daemon process is left (not even the login of a
 #      telnet session still open) and no port listens.
 # Skips (77) only if a daemon's package is missing. Usage: test_svcworld.sh
@@ -23,7 +24,7 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 ns_reexec 90 "$0" "$@"
-for b in /usr/sbin/sshd /usr/sbin/dropbear /usr/sbin/telnetd socat openssl ssh-keyscan python3; do
+for b in dpkg-query /usr/sbin/sshd /usr/sbin/dropbear /usr/sbin/telnetd socat openssl ssh-keyscan python3; do
 	[ -x "$b" ] || command -v "$b" >/dev/null || rs_skip "$b not found (scripts/deps.sh test installs it)"
 done
 . "$(dirname "$0")/svcworld.sh"
@@ -78,8 +79,8 @@ sed 's/^/  /' "$SVC_DIR/truth.env" >&2
 # 1. SSH.
 eq "sshd identification vs package" "$SVC_SSHD_IDENT_PKG" "$SVC_SSHD_IDENT"
 eq "sshd first line" "$SVC_SSHD_IDENT\\r\\n" "$(first_line 2222)"
-eq "sshd software" "OpenSSH_$(v=$(svc__pkgver openssh-server) && v=${v#*:} && echo "${v%-*}")" \
-	"$SVC_SSHD_SOFTWARE"
+eq "sshd proto|software|comment vs package" "2.0|$SVC_SSHD_SOFTWARE_PKG|$SVC_SSHD_COMMENT_PKG" \
+	"$SVC_SSHD_PROTO|$SVC_SSHD_SOFTWARE|$SVC_SSHD_COMMENT"
 sshd_t() {
 	unshare -U --map-user=65534 --map-group=65534 /usr/sbin/sshd -T -f "$SVC_SSHD_CONFIG" |
 		sed -n "s/^$1 //p"
@@ -94,6 +95,9 @@ eq "sshd KEXINIT macs" "$(sshd_t macs) $(sshd_t macs)" "$SVC_SSHD_MACS_C2S $SVC_
 eq "sshd host keys (ssh-keyscan)" "$(key_files $SVC_SSHD_KEYS)" "$(scanned_keys 2222)"
 
 eq "dropbear identification vs package" "$SVC_DROPBEAR_IDENT_PKG" "$SVC_DROPBEAR_IDENT"
+eq "dropbear proto|software|comment vs package" \
+	"2.0|$SVC_DROPBEAR_SOFTWARE_PKG|$SVC_DROPBEAR_COMMENT_PKG" \
+	"$SVC_DROPBEAR_PROTO|$SVC_DROPBEAR_SOFTWARE|$SVC_DROPBEAR_COMMENT"
 eq "dropbear identification vs dropbear -V" \
 	"SSH-2.0-dropbear_$(/usr/sbin/dropbear -V 2>&1 | sed -n 's/^Dropbear v//p')" "$SVC_DROPBEAR_IDENT"
 eq "dropbear first line" "$SVC_DROPBEAR_IDENT\\r\\n" "$(first_line 2223)"
@@ -171,6 +175,27 @@ if timeout 10 openssl s_client -connect "$A:8443" </dev/null >"$RS_TMP/s_client.
 else
 	rs_nok "openssl s_client -connect $A:8443 failed: $(tail -3 "$RS_TMP/s_client.out")"
 fi
+# s_server serves one connection at a time: a handshake waits while an idle
+# client holds the server, and completes once that client closes.
+eq "tls handshake behind an idle client" "waited done" "$(python3 - "$A" <<'EOF'
+import socket, ssl, sys, time
+idle = socket.create_connection((sys.argv[1], 8443), timeout=5)
+time.sleep(0.2)
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+s = socket.create_connection((sys.argv[1], 8443), timeout=1)
+try:
+    w = ctx.wrap_socket(s)
+    print("no-wait", end=" ")
+except socket.timeout:
+    print("waited", end=" ")
+s.close()
+idle.close()
+s = socket.create_connection((sys.argv[1], 8443), timeout=5)
+ctx.wrap_socket(s)
+print("done")
+EOF
+)"
 
 # 5. Stop; nothing left, not even the login of a telnet session still open
 # (a client that refuses every option and then waits).
