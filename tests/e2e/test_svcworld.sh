@@ -81,6 +81,8 @@ eq "sshd identification vs package" "$SVC_SSHD_IDENT_PKG" "$SVC_SSHD_IDENT"
 eq "sshd first line" "$SVC_SSHD_IDENT\\r\\n" "$(first_line 2222)"
 eq "sshd proto|software|comment vs package" "2.0|$SVC_SSHD_SOFTWARE_PKG|$SVC_SSHD_COMMENT_PKG" \
 	"$SVC_SSHD_PROTO|$SVC_SSHD_SOFTWARE|$SVC_SSHD_COMMENT"
+# sshd_t KEYWORD: its value in `sshd -T` for svc_sshd's config (as the
+# same uid as the daemon).
 sshd_t() {
 	unshare -U --map-user=65534 --map-group=65534 /usr/sbin/sshd -T -f "$SVC_SSHD_CONFIG" |
 		sed -n "s/^$1 //p"
