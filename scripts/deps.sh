@@ -9,12 +9,21 @@
 #   demo   build + the test world of make demo: nftables, iproute2, util-linux
 #   test   demo + everything make test uses (the default; make deps):
 #          cmocka, procps, python3, GNU parallel, cppcheck, clang-format,
-#          clang and its fuzzer runtime
+#          clang and its fuzzer runtime, and the real daemons of the
+#          service tests (tests/e2e/svcworld.sh): openssh-server,
+#          dropbear-bin, inetutils-telnetd, socat, openssl
+# Installing never starts a daemon: unless the system has its own
+# /usr/sbin/policy-rc.d, a temporary one that refuses every start (exit
+# 101, see invoke-rc.d(8)) is in place during apt-get install. The tests
+# start the daemons they need themselves, in private namespaces. (On a
+# systemd machine openssh-server still enables ssh.service for the next
+# boot, as its package does; deps.sh says so.)
 set -eu
 
 build="gcc libc6-dev make liburing-dev libpcre2-dev"
 demo="$build nftables iproute2 util-linux"
 test="$demo libcmocka-dev procps python3 parallel cppcheck clang-format clang libclang-rt-14-dev"
+test="$test openssh-server dropbear-bin inetutils-telnetd socat openssl"
 
 profile=${1:-test}
 case $profile in
@@ -22,7 +31,7 @@ build) want=$build ;;
 demo) want=$demo ;;
 test) want=$test ;;
 -h | --help)
-	sed -n '2,12s/^# \{0,1\}//p' "$0"
+	sed -n '2,/^set /s/^# \{0,1\}//p' "$0"
 	exit 0
 	;;
 *)
@@ -50,11 +59,31 @@ fi
 echo "deps ($profile): installing with apt-get:$missing" >&2
 export DEBIAN_FRONTEND=noninteractive
 log=$(mktemp "${TMPDIR:-/tmp}/ringscan-deps.XXXXXX")
+
+# No daemon may start while installing (see the top): our own
+# policy-rc.d if there is none, removed however we leave.
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ] && [ ! -L "$policy" ]; then
+	printf '#!/bin/sh\n# scripts/deps.sh (ringscan): no daemon starts during its apt-get install\nexit 101\n' \
+		>"$policy"
+	chmod 755 "$policy"
+	trap 'rm -f "$policy"' EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+fi
 # shellcheck disable=SC2086
 if apt-get update -qq >"$log" 2>&1 &&
 	apt-get install -y -qq --no-install-recommends $missing >>"$log" 2>&1; then
 	rm -f "$log"
 	echo "deps ($profile): installed:$missing" >&2
+	case " $missing " in
+	*" openssh-server "*)
+		if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+			echo "deps: note: openssh-server enabled ssh.service for the next boot (not started);" \
+				"'systemctl disable ssh' if this machine should not run sshd" >&2
+		fi
+		;;
+	esac
 	exit 0
 fi
 tail -20 "$log" >&2
