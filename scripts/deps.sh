@@ -11,7 +11,8 @@
 #          cmocka, procps, python3, GNU parallel, cppcheck, clang-format,
 #          clang and its fuzzer runtime, and the real daemons of the
 #          service tests (tests/e2e/svcworld.sh): openssh-server,
-#          dropbear-bin, inetutils-telnetd, socat, openssl
+#          dropbear-bin, inetutils-telnetd, socat, openssl; nmap for
+#          its service database (nmap-service-probes)
 # Installing never starts a daemon: unless the system has its own
 # /usr/sbin/policy-rc.d, a temporary one that refuses every start (exit
 # 101, see invoke-rc.d(8)) is in place during apt-get install. The tests
@@ -23,7 +24,7 @@ set -eu
 build="gcc libc6-dev make liburing-dev libpcre2-dev"
 demo="$build nftables iproute2 util-linux"
 test="$demo libcmocka-dev procps python3 parallel cppcheck clang-format clang libclang-rt-14-dev"
-test="$test openssh-server dropbear-bin inetutils-telnetd socat openssl"
+test="$test openssh-server dropbear-bin inetutils-telnetd socat openssl nmap"
 
 profile=${1:-test}
 case $profile in

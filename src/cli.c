@@ -37,6 +37,8 @@ enum {
 	OPT_FIXED_RATE,
 	OPT_SERVICE,
 	OPT_READ_TIMEOUT,
+	OPT_SERVICE_INTENSITY,
+	OPT_SERVICE_DB,
 };
 
 static const struct option options[] = {
@@ -60,6 +62,8 @@ static const struct option options[] = {
 	{"banner", no_argument, NULL, OPT_BANNER},
 	{"service", no_argument, NULL, OPT_SERVICE},
 	{"read-timeout", required_argument, NULL, OPT_READ_TIMEOUT},
+	{"service-intensity", required_argument, NULL, OPT_SERVICE_INTENSITY},
+	{"service-db", required_argument, NULL, OPT_SERVICE_DB},
 	{"dry-run", no_argument, NULL, OPT_DRY_RUN},
 	{"allow-reserved", no_argument, NULL, OPT_ALLOW_RESERVED},
 	{"quiet", no_argument, NULL, 'q'},
@@ -110,8 +114,13 @@ static const char usage_text[] =
 	"                         ssh (its identification), telnet (its negotiation, refused),\n"
 	"                         tcpwrapped (closed unheard); adds service, banner, ssh,\n"
 	"                         telnet to the JSON (docs/output-schema.md)\n"
-	"      --service          --banner, and speak when the protocol needs it: send an\n"
-	"                         SSH identification to read the server's KEXINIT\n"
+	"      --service          --banner, and send nmap's probes (nmap-service-probes,\n"
+	"                         as nmap -sV) to services that say nothing or too little;\n"
+	"                         send an SSH identification to read the server's KEXINIT\n"
+	"      --service-intensity N  0-9, as nmap's --version-intensity (default 7)\n"
+	"      --service-db FILE  nmap's service probes (default\n"
+	"                         /usr/share/nmap/nmap-service-probes; --banner uses its\n"
+	"                         rules for what services say first when it is there)\n"
 	"      --read-timeout MS  bound on each service read stage (default 3000); a\n"
 	"                         service quiet for a sixth of it after speaking is done\n"
 	"  -h, --help             this text;  -V, --version  the version\n"
@@ -236,6 +245,7 @@ static int parse_number(int opt, struct rs_config *cfg, struct rs_cli_opts *o)
 		{OPT_SEED, "--seed", 0, UINT64_MAX},
 		{OPT_CHECKPOINT_INTERVAL, "--checkpoint-interval", 10, 3600000},
 		{OPT_READ_TIMEOUT, "--read-timeout", 10, 600000},
+		{OPT_SERVICE_INTENSITY, "--service-intensity", 0, 9},
 	};
 	uint64_t v;
 	size_t i = 0;
@@ -268,6 +278,9 @@ static int parse_number(int opt, struct rs_config *cfg, struct rs_cli_opts *o)
 		break;
 	case OPT_READ_TIMEOUT:
 		cfg->read_timeout_ms = (unsigned)v;
+		break;
+	case OPT_SERVICE_INTENSITY:
+		cfg->service_intensity = (int)v;
 		break;
 	default:
 		cfg->checkpoint_ms = (unsigned)v;
@@ -377,6 +390,9 @@ static int parse_option(int opt, char *const *argv, struct rs_config *cfg, struc
 	case OPT_SERVICE:
 		cfg->service = true;
 		return RS_CLI_RUN;
+	case OPT_SERVICE_DB:
+		cfg->service_db = optarg;
+		return add_input(o, optarg);
 	case 'h':
 		rs_cli_usage(stdout);
 		return RS_CLI_EXIT_OK;
@@ -413,6 +429,7 @@ int rs_cli_parse(int argc, char **argv, struct rs_config *cfg, struct rs_cli_opt
 	cfg->out_fd = STDOUT_FILENO;
 	cfg->signal_fd = -1;
 	cfg->checkpoint_ms = 2000;
+	cfg->service_intensity = -1;
 	o->format = "jsonl";
 	o->concurrency = DEFAULT_CONCURRENCY;
 
@@ -448,6 +465,8 @@ void rs_cli_free(struct rs_config *cfg, struct rs_cli_opts *o)
 		rs_checkpoint_free(cfg->resume);
 		free(cfg->resume);
 	}
+	rs_svcdb_free((struct rs_svcdb *)cfg->svc.db);
+	cfg->svc.db = NULL;
 	free(o->inputs);
 	o->inputs = NULL;
 }

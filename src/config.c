@@ -347,17 +347,43 @@ static int open_files(struct rs_config *cfg, bool resume)
 	return resume ? open_resumed_output(cfg) : RS_CLI_RUN;
 }
 
-/* The service stage: --service implies --banner. */
-static void setup_service(struct rs_config *cfg)
+/* The service stage: --service implies --banner; nmap's database is
+ * loaded here, before the workers fork (they share it), when it is given,
+ * or needed (--service), or just there (--banner uses its rules too). */
+static int setup_service(struct rs_config *cfg)
 {
 	static const char ident[] = "SSH-2.0-ringscan_" RS_VERSION "\r\n";
+	const char *path = cfg->service_db ? cfg->service_db : RS_SVCDB_DEFAULT_PATH;
+	struct rs_svcdb *db = NULL;
+	char err[512];
 
+	if (cfg->read_timeout_ms && !cfg->banner && !cfg->service)
+		return refuse("--read-timeout: only with --banner or --service");
+	if (cfg->service_db && !cfg->banner && !cfg->service)
+		return refuse("--service-db: only with --banner or --service");
+	if (cfg->service_intensity >= 0 && !cfg->service)
+		return refuse("--service-intensity: only with --service");
 	cfg->banner |= cfg->service;
 	if (!cfg->banner)
-		return;
+		return RS_CLI_RUN;
 	if (!cfg->read_timeout_ms)
 		cfg->read_timeout_ms = DEFAULT_READ_TIMEOUT_MS;
 	rs_svc_cfg_init(&cfg->svc, cfg->read_timeout_ms, cfg->service, ident);
+	if (cfg->service_intensity >= 0)
+		cfg->svc.intensity = cfg->service_intensity;
+	int ret = rs_svcdb_load(path, &db, err, sizeof(err));
+	if (ret == -ENOENT && !cfg->service_db && !cfg->service)
+		return RS_CLI_RUN; /* --banner without nmap: ssh, telnet, tcpwrapped */
+	if (ret == -ENOENT && !cfg->service_db)
+		return refuse("--service: no nmap service database at '%s' (install nmap, or "
+			      "give --service-db FILE)",
+			      path);
+	if (ret == -EINVAL)
+		return refuse("--service-db: %s", err);
+	if (ret < 0)
+		return refuse("--service-db: cannot read '%s': %s", path, strerror(-ret));
+	cfg->svc.db = db;
+	return RS_CLI_RUN;
 }
 
 int rs_config_build(struct rs_config *cfg, struct rs_cli_opts *o, uint64_t nofile)
@@ -381,9 +407,9 @@ int rs_config_build(struct rs_config *cfg, struct rs_cli_opts *o, uint64_t nofil
 			      "write");
 	if (o->interval_set && !o->resume)
 		return refuse("--checkpoint-interval: only with --resume FILE");
-	if (cfg->read_timeout_ms && !cfg->banner && !cfg->service)
-		return refuse("--read-timeout: only with --banner or --service");
-	setup_service(cfg);
+	ret = setup_service(cfg);
+	if (ret != RS_CLI_RUN)
+		return ret;
 	ret = check_outputs(cfg, o);
 	if (ret == RS_CLI_RUN && o->resume)
 		ret = check_resume(cfg, o->resume, &o->seed_set);

@@ -619,7 +619,7 @@ static void confirm_done(struct engine *e, struct slot *s, int drained)
 static void on_cqe(struct engine *e, const struct io_uring_cqe *cqe)
 {
 	uint32_t i = (uint32_t)(cqe->user_data & SLOT_MASK);
-	enum op op = (enum op)((cqe->user_data >> SLOT_BITS) & 0xf);
+	enum op op = (enum op)((cqe->user_data >> SLOT_BITS) & 0x1f);
 	enum rs_state st = RS_ERROR;
 	enum rs_verdict v;
 	struct slot *s;
@@ -639,7 +639,7 @@ static void on_cqe(struct engine *e, const struct io_uring_cqe *cqe)
 		[OP_CONFIRM] = S_CONFIRM,      [OP_SOFTERR_READ] = S_SOFTERR,
 		[OP_SOFTERR] = S_SOFTERR,      [OP_SVC_CHECK] = S_CONFIRM,
 		[OP_SVC_RECV] = S_SVC,	       [OP_SVC_SEND] = S_SVC,
-		[OP_SVC_END] = S_SVC_END,
+		[OP_SVC_END] = S_SVC_END,      [OP_SVC_CONN] = S_SVC,
 	};
 	if (op == OP_TIMEOUT || op == OP_CLOSE || op > OP_MAX || s->st != pending_in[op])
 		return;
@@ -715,6 +715,7 @@ static void on_cqe(struct engine *e, const struct io_uring_cqe *cqe)
 	case OP_SVC_RECV:
 	case OP_SVC_SEND:
 	case OP_SVC_END:
+	case OP_SVC_CONN:
 		eng_svc_cqe(e, s, op, cqe->res);
 		break;
 	default:

@@ -43,10 +43,11 @@ enum op {
 	OP_SVC_RECV,  /* a read of the service stage */
 	OP_SVC_SEND,  /* ... a send, linked to the next read */
 	OP_SVC_END,   /* the error queue's drain after the stage's disconnect */
-	OP_MAX = OP_SVC_END, /* 15: op is 4 bits of user_data */
+	OP_SVC_CONN,  /* a new connection for nmap's next probe */
+	OP_MAX = OP_SVC_CONN,
 };
 
-#define SLOT_BITS 28
+#define SLOT_BITS 27 /* 5 bits of op above: OP_MAX < 32 */
 #define SLOT_MASK ((1u << SLOT_BITS) - 1)
 #define NO_SLOT	  UINT32_MAX
 
@@ -149,8 +150,9 @@ struct engine {
 	struct rs_svc_sess *sess; /* [nsess] */
 	uint32_t *sess_free;	  /* stack of free sessions */
 	uint32_t nsess, nsess_free;
-	struct slot_list svc_q;	   /* open slots waiting for a session */
-	struct rs_svcring *svcout; /* this worker's service records */
+	struct slot_list svc_q;	       /* open slots waiting for a session */
+	struct rs_svcring *svcout;     /* this worker's service records */
+	struct rs_svcscratch *scratch; /* nmap's regexes' match state, or NULL */
 };
 
 static inline uint64_t ud(uint32_t slot, enum op op, uint32_t gen)

@@ -54,6 +54,8 @@ int eng_svc_setup(struct engine *e)
 	for (uint32_t k = 0; k < e->nsess; k++)
 		e->sess_free[k] = e->nsess - 1 - k;
 	e->nsess_free = e->nsess;
+	if (p->svc->db)
+		return rs_svcscratch_create(p->svc->db, &e->scratch);
 	return 0;
 }
 
@@ -61,8 +63,10 @@ void eng_svc_free(struct engine *e)
 {
 	free(e->sess);
 	free(e->sess_free);
+	rs_svcscratch_free(e->scratch);
 	e->sess = NULL;
 	e->sess_free = NULL;
+	e->scratch = NULL;
 }
 
 static int fd_of(const struct engine *e, const struct slot *s)
@@ -141,7 +145,7 @@ static void submit_io(struct engine *e, struct slot *s, bool with_send)
 	s->gen++; /* every read's user_data is its own (the timeout cancels by it) */
 	if (with_send) {
 		sqe = io_uring_get_sqe(&e->ring);
-		io_uring_prep_send(sqe, fd_of(e, s), ss->out, ss->out_len, MSG_NOSIGNAL);
+		io_uring_prep_send(sqe, fd_of(e, s), ss->send, ss->send_len, MSG_NOSIGNAL);
 		use_fd(e, sqe);
 		sqe->flags |= IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS;
 		sqe->user_data = ud(i, OP_SVC_SEND, s->gen);
@@ -166,7 +170,7 @@ static void submit_io(struct engine *e, struct slot *s, bool with_send)
 static void start(struct engine *e, struct slot *s, uint32_t k)
 {
 	s->sess = k;
-	rs_svc_begin(&e->sess[k], e->now_ns);
+	rs_svc_begin(&e->sess[k], e->now_ns, s->ep.port, e->scratch);
 	submit_io(e, s, false);
 }
 
@@ -204,7 +208,7 @@ static void put_record(struct engine *e, struct slot *s)
 		struct timespec nap = {0, 50000};
 		nanosleep(&nap, NULL);
 	}
-	rs_svc_record(&e->sess[s->sess], s->pos, r);
+	rs_svc_record(&e->sess[s->sess], e->p->svc->db, s->pos, r);
 	rs_svcring_push(e->svcout);
 	s->has_svc = 1;
 }
@@ -262,6 +266,73 @@ static void ended(struct engine *e, struct slot *s, int drained)
 	eng_publish(e, s, RS_OPEN, 0);
 }
 
+/* nmap's next probe wants a new connection: hang up and connect again
+ * on the same socket (direct) or a new one (compat), the connect linked
+ * to a first attempt's timeout; OP_SVC_CONN says how it went. */
+static void reconnect(struct engine *e, struct slot *s)
+{
+	uint32_t i = (uint32_t)(s - e->slot), us = rs_rtt_attempt_us(e->rto_us, 1);
+	socklen_t alen = s->ep.family == AF_INET6 ? sizeof(s->addr.v6) : sizeof(s->addr.v4);
+	struct io_uring_sqe *sqe;
+
+	if (!sq_room(e, 4)) {
+		finish(e, s);
+		return;
+	}
+	s->gen++;
+	if (e->direct) {
+		sqe = io_uring_get_sqe(&e->ring);
+		io_uring_prep_connect(sqe, (int)i, &e->unspec, sizeof(e->unspec));
+		sqe->flags |= IOSQE_FIXED_FILE | IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS;
+		sqe->user_data = ud(i, OP_CLOSE, s->gen);
+		sqe = io_uring_get_sqe(&e->ring); /* the disconnect's ECONNRESET, read away */
+		rs__prep_sockopt(sqe, SOCKET_URING_OP_GETSOCKOPT, (int)i, SOL_SOCKET, SO_ERROR,
+				 &s->so_error, sizeof(s->so_error));
+		sqe->flags |= IOSQE_FIXED_FILE | IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS;
+		sqe->user_data = ud(i, OP_CLOSE, s->gen);
+	} else {
+		close(s->fd);
+		s->fd = socket(s->ep.family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (s->fd < 0) {
+			eng_svc_cqe(e, s, OP_SVC_CONN, -errno);
+			return;
+		}
+		setsockopt(s->fd, SOL_SOCKET, SO_LINGER, &e->linger, sizeof(e->linger));
+	}
+	sqe = io_uring_get_sqe(&e->ring);
+	io_uring_prep_connect(sqe, fd_of(e, s), &s->addr.sa, alen);
+	use_fd(e, sqe);
+	sqe->flags |= IOSQE_IO_LINK;
+	sqe->user_data = ud(i, OP_SVC_CONN, s->gen);
+	s->to.tv_sec = us / 1000000;
+	s->to.tv_nsec = (long long)(us % 1000000) * 1000;
+	sqe = io_uring_get_sqe(&e->ring);
+	io_uring_prep_link_timeout(sqe, &s->to, 0);
+	sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
+	sqe->user_data = ud(i, OP_TIMEOUT, s->gen);
+	s->st = S_SVC;
+	e->inflight++;
+}
+
+/* Do what the session asks for. */
+static void act(struct engine *e, struct slot *s, enum rs_svc_step step)
+{
+	switch (step) {
+	case RS_SVC_READ:
+		submit_io(e, s, false);
+		break;
+	case RS_SVC_SEND:
+		submit_io(e, s, true);
+		break;
+	case RS_SVC_RECONNECT:
+		reconnect(e, s);
+		break;
+	case RS_SVC_DONE:
+		finish(e, s);
+		break;
+	}
+}
+
 void eng_svc_cqe(struct engine *e, struct slot *s, enum op op, int res)
 {
 	if (op == OP_SVC_CHECK) {
@@ -272,15 +343,9 @@ void eng_svc_cqe(struct engine *e, struct slot *s, enum op op, int res)
 		ended(e, s, res);
 		return;
 	}
-	switch (rs_svc_on_read(&e->sess[s->sess], e->p->svc, res, e->now_ns)) {
-	case RS_SVC_READ:
-		submit_io(e, s, false);
-		break;
-	case RS_SVC_SEND:
-		submit_io(e, s, true);
-		break;
-	case RS_SVC_DONE:
-		finish(e, s);
-		break;
+	if (op == OP_SVC_CONN && res == 0) {
+		submit_io(e, s, true); /* connected: the probe, then its answer */
+		return;
 	}
+	act(e, s, rs_svc_on_read(&e->sess[s->sess], e->p->svc, res, e->now_ns));
 }

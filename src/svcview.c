@@ -150,44 +150,70 @@ static void put_list(struct jw *w, const uint8_t *s, size_t n)
 	force(w, "]", 1);
 }
 
+/* Product, version and info from an SSH identification, nmap's way
+ * ("OpenSSH_9.2p1" -> OpenSSH, 9.2p1; "protocol 2.0"), for when nmap's
+ * database is not there. */
+static void from_ident(struct rs_svcview *v, const uint8_t *d)
+{
+	const uint8_t *sw = d + v->id.software.off;
+	const uint8_t *us = memchr(sw, '_', v->id.software.len);
+	size_t plen = us ? (size_t)(us - sw) : v->id.software.len;
+	size_t vlen = us ? v->id.software.len - plen - 1 : 0;
+	size_t pl = v->id.proto.len < 16 ? v->id.proto.len : 16;
+
+	memcpy(v->own[0], sw, plen < sizeof(v->own[0]) ? plen : sizeof(v->own[0]) - 1);
+	if (us)
+		memcpy(v->own[1], us + 1, vlen < sizeof(v->own[1]) ? vlen : sizeof(v->own[1]) - 1);
+	memcpy(v->own[2], "protocol ", 9);
+	memcpy(v->own[2] + 9, d + v->id.proto.off, pl);
+	v->product = v->own[0];
+	v->version = v->own[1];
+	v->info = v->own[2];
+}
+
 void rs_svc_describe(const struct rs_svcrec *r, struct rs_svcview *v)
 {
+	const struct rs_svcinfo *in = &r->info;
+
 	memset(v, 0, sizeof(*v));
 	v->rec = r;
 	v->method = "banner";
 	v->probe = "NULL";
-	v->truncated = r->banner_len > RS_BANNER_MAX || (r->flags & RS_SVCF_FULL);
-	if (r->flags & RS_SVCF_SSH && rs_ssh_ident(r->data, r->banner_len, &v->id) > 0) {
-		const uint8_t *sw = r->data + v->id.software.off;
-		const uint8_t *us = memchr(sw, '_', v->id.software.len);
-		size_t plen = us ? (size_t)(us - sw) : v->id.software.len;
-		v->ssh = true;
-		v->name = "ssh";
-		memcpy(v->product, sw, plen < sizeof(v->product) ? plen : sizeof(v->product) - 1);
-		if (us) {
-			size_t vlen = v->id.software.len - plen - 1;
-			memcpy(v->version, us + 1,
-			       vlen < sizeof(v->version) ? vlen : sizeof(v->version) - 1);
-		}
-		size_t pl = v->id.proto.len < 16 ? v->id.proto.len : 16;
-		memcpy(v->info, "protocol ", 9);
-		memcpy(v->info + 9, r->data + v->id.proto.off, pl);
-		v->kex =
-			r->flags & RS_SVCF_KEX &&
-			rs_ssh_kexinit(r->data + r->banner_len, r->len - r->banner_len, &v->kx) > 0;
-	} else if (r->flags & RS_SVCF_TELNET) {
-		v->telnet = true;
-		v->name = "telnet";
+	v->product = v->version = v->info = v->hostname = v->os = v->device = "";
+	v->truncated = r->banner.len > RS_BANNER_MAX || (r->flags & RS_SVCF_FULL);
+	v->ssh = r->flags & RS_SVCF_SSH && rs_ssh_ident(r->data, r->len, &v->id) > 0;
+	v->kex = v->ssh && r->flags & RS_SVCF_KEX &&
+		 rs_ssh_kexinit(r->data + r->kex.off, r->kex.len, &v->kx) > 0;
+	v->telnet = r->flags & RS_SVCF_TELNET;
+	if (v->telnet)
 		rs_telnet_feed(&v->tn, r->data, r->len, NULL, 0);
-	} else if (!r->total && r->flags & (RS_SVCF_EOF | RS_SVCF_RESET)) {
+	if (r->matched != RS_SVCM_NONE) {
+		v->name = in->name;
+		v->method = strcmp(r->probe, "NULL") ? "probed" : "banner";
+		v->probe = r->probe;
+		v->product = in->product;
+		v->version = in->version;
+		v->info = in->info;
+		v->hostname = in->hostname;
+		v->os = in->os;
+		v->device = in->device;
+		for (unsigned k = 0; k < in->ncpe && k < 4; k++)
+			v->cpe[v->ncpe++] = in->cpe[k];
+	} else if (v->ssh) {
+		v->name = "ssh";
+		from_ident(v, r->data);
+	} else if (v->telnet) {
+		v->name = "telnet";
+	} else if (r->flags & RS_SVCF_WRAPPED) {
 		v->name = "tcpwrapped"; /* nmap's name: accepted, then closed unheard */
 	}
 }
 
 static void fmt_service(struct jw *w, const struct rs_svcview *v)
 {
-	const char *fields[][2] = {
-		{"product", v->product}, {"version", v->version}, {"info", v->info}};
+	const char *fields[][2] = {{"product", v->product}, {"version", v->version},
+				   {"info", v->info},	    {"hostname", v->hostname},
+				   {"os", v->os},	    {"device", v->device}};
 
 	if (!key(w, "service", false))
 		return;
@@ -197,6 +223,15 @@ static void fmt_service(struct jw *w, const struct rs_svcview *v)
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
 		if (*fields[i][1] && key(w, fields[i][0], false))
 			put_cstr(w, fields[i][1]);
+	if (v->ncpe && key(w, "cpe", false)) {
+		force(w, "[", 1);
+		for (unsigned k = 0; k < v->ncpe && !w->full; k++) {
+			if (k)
+				force(w, ",", 1);
+			put_cstr(w, v->cpe[k]);
+		}
+		force(w, "]", 1);
+	}
 	if (key(w, "method", false))
 		put_cstr(w, v->method);
 	if (key(w, "probe", false))
@@ -206,7 +241,7 @@ static void fmt_service(struct jw *w, const struct rs_svcview *v)
 
 static void fmt_ssh(struct jw *w, const struct rs_svcview *v)
 {
-	const uint8_t *d = v->rec->data, *k = d + v->rec->banner_len;
+	const uint8_t *d = v->rec->data, *k = d + v->rec->kex.off;
 	const struct {
 		const char *name;
 		struct rs_span sp;
@@ -277,12 +312,12 @@ size_t rs_fmt_svc_json(char *dst, size_t cap, const struct rs_svcview *v)
 {
 	struct jw w = {dst, dst + (cap > CLOSERS ? cap - CLOSERS : 0), dst + cap, false};
 	const struct rs_svcrec *r = v->rec;
-	size_t blen = r->banner_len < RS_BANNER_MAX ? r->banner_len : RS_BANNER_MAX;
+	size_t blen = r->banner.len < RS_BANNER_MAX ? r->banner.len : RS_BANNER_MAX;
 
 	if (v->name)
 		fmt_service(&w, v);
 	if (key(&w, "banner", false))
-		put_str(&w, r->data, blen);
+		put_str(&w, r->data + r->banner.off, blen);
 	if (v->truncated && key(&w, "banner_truncated", false))
 		forces(&w, "true");
 	if (v->ssh)

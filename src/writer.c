@@ -73,8 +73,13 @@ static void count_service(struct rs_summary *sum, const char *name)
 		sum->svc_unknown++; /* more names than the table holds */
 		return;
 	}
-	if (i == sum->nsvc)
-		sum->svc[sum->nsvc++].name = name;
+	if (i == sum->nsvc) {
+		char *n = sum->svc[sum->nsvc++].name;
+		snprintf(n, sizeof(sum->svc[0].name), "%s", name);
+		for (; *n; n++) /* a JSON key in --stats: nothing to escape */
+			if (*n == '"' || *n == '\\' || (unsigned char)*n < 0x20)
+				*n = '_';
+	}
 	sum->svc[i].n++;
 }
 

@@ -52,7 +52,9 @@ struct rs_config {
 	bool banner;
 	bool service;
 	unsigned read_timeout_ms;
-	struct rs_svc_cfg svc;
+	int service_intensity;	/* --service-intensity, or -1 */
+	const char *service_db; /* --service-db, or NULL: nmap's, if installed */
+	struct rs_svc_cfg svc;	/* svc.db: loaded here, freed by rs_cli_free */
 };
 
 struct rs_worker_summary {
@@ -83,7 +85,7 @@ struct rs_summary {
 	struct rs_rtthist rtt[RS_NSTATES]; /* this run's answers' rtt_us */
 	/* Open ports by the service found there (--banner), this run's. */
 	struct {
-		const char *name;
+		char name[64]; /* a copy: names may live in a record that goes */
 		uint64_t n;
 	} svc[RS_SVC_NAMES];
 	unsigned nsvc;

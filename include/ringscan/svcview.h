@@ -19,11 +19,16 @@ struct rs_svcview {
 	const char *name;   /* "ssh", "telnet", "tcpwrapped", ...; NULL: not recognised */
 	const char *method; /* "banner" (it spoke first) or "probed" */
 	const char *probe;  /* the probe its answer came from: "NULL" (none sent) */
-	char product[128], version[128], info[256];
-	bool truncated; /* the banner is longer than what is written */
-	bool ssh;	/* an identification line: id */
+	/* The fields: nmap's (rec->info) when its rules matched, else from
+	 * the SSH identification; "" when unknown. */
+	const char *product, *version, *info, *hostname, *os, *device;
+	const char *cpe[4];
+	unsigned ncpe;
+	char own[3][128]; /* product, version, info made here */
+	bool truncated;	  /* the banner is longer than what is written */
+	bool ssh;	  /* an identification line: id */
 	struct rs_ssh_ident id;
-	bool kex; /* and a KEXINIT: kx (offsets into rec->data + rec->banner_len) */
+	bool kex; /* and a KEXINIT: kx (offsets into rec->data + rec->kex.off) */
 	struct rs_ssh_kexinit kx;
 	bool telnet; /* negotiation: tn */
 	struct rs_telnet tn;

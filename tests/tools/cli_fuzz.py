@@ -80,6 +80,8 @@ LONGOPTS = {
     "banner": (False, None),
     "service": (False, None),
     "read-timeout": (True, None),
+    "service-intensity": (True, None),
+    "service-db": (True, None),
     "dry-run": (False, None),
     "allow-reserved": (False, None),
     "quiet": (False, "q"),
@@ -102,7 +104,7 @@ WEIGHTS = {
     "ports": 8, "input": 6, "exclude": 4, "exclude-file": 3, "output": 4, "format": 5,
     "all": 2, "workers": 3, "concurrency": 3, "rate": 3, "fixed-rate": 1, "timeout": 3, "retries": 3,
     "seed": 4, "shard": 5, "resume": 1, "checkpoint-interval": 1, "banner": 1,
-    "service": 1, "read-timeout": 1,
+    "service": 1, "read-timeout": 1, "service-intensity": 1, "service-db": 1,
     "dry-run": 1, "allow-reserved": 1, "quiet": 3, "stats": 3, "engine": 3,
     "help": 1, "version": 1,
 }
@@ -453,6 +455,12 @@ class Gen:
         if opt == "read-timeout":  # only with --banner or --service: maybe here
             t, v, _ = self.number(10, 600000)
             return t, BAD if v == BAD else EITHER, {}
+        if opt == "service-intensity":  # only with --service: maybe here
+            t, v, _ = self.number(0, 9)
+            return t, BAD if v == BAD else EITHER, {}
+        if opt == "service-db":  # only with --banner or --service, a database that parses
+            return r.choice(["/usr/share/nmap/nmap-service-probes", "/dev/null", "nosuch",
+                             "/etc/passwd", ""]), EITHER, {}
         if opt == "checkpoint-interval":  # only with --resume: never here
             t, _, _ = self.number(10, 3600000)
             return t, BAD, {}
@@ -516,7 +524,7 @@ class Gen:
             tok = r.choice(["-%s", "-%sq", "-q%s", "-q%sp22", "-%s22"]) % c
             return Item([tok], BAD, ["-" + c, tok, "'%s'" % c])
         if k == 1:
-            tok = "--" + r.choice(["bogus", "ports-list", "port-s", "servic", "service",
+            tok = "--" + r.choice(["bogus", "ports-list", "port-s", "servic", "services",
                                    "X", "dryrun", "dry_run", "exclude-files", "=5", "-",
                                    "\x1b[2J", "a" * 3000, "all-x", "Q", "P", "x\ny"])
             if r.random() < 0.3:

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -184,30 +185,30 @@ static void test_session_ssh(void **state)
 	const char *id = "SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u10\r\n";
 
 	/* --banner: done at the end of the identification line. */
-	rs_svc_begin(s, 0);
+	rs_svc_begin(s, 0, 22, NULL);
 	assert_int_equal(rs_svc_wait_ns(s, &cfg_banner, 0), 3000 * MS);
 	assert_int_equal(feed(s, &cfg_banner, id, 10, 1 * MS), RS_SVC_READ);
 	assert_int_equal(rs_svc_wait_ns(s, &cfg_banner, 1 * MS), 500 * MS); /* the gap */
 	assert_int_equal(feed(s, &cfg_banner, id + 10, strlen(id) - 10, 2 * MS), RS_SVC_DONE);
-	rs_svc_record(s, 42, r);
+	rs_svc_record(s, NULL, 42, r);
 	assert_int_equal(r->pos, 42);
-	assert_int_equal(r->banner_len, strlen(id));
+	assert_int_equal(r->banner.len, strlen(id));
 	assert_int_equal(r->wait_ms, 1);
 	assert_true(r->flags & RS_SVCF_SSH);
 
 	/* --service: ours is sent, then the KEXINIT read within its own bound. */
 	uint8_t pkt[1024];
 	size_t n = kexinit(pkt, lists);
-	rs_svc_begin(s, 0);
+	rs_svc_begin(s, 0, 22, NULL);
 	assert_int_equal(feed(s, &cfg_service, id, strlen(id), 1 * MS), RS_SVC_SEND);
-	assert_int_equal(s->out_len, strlen(cfg_service.ident));
-	assert_memory_equal(s->out, cfg_service.ident, s->out_len);
+	assert_int_equal(s->send_len, strlen(cfg_service.ident));
+	assert_memory_equal(s->send, cfg_service.ident, s->send_len);
 	assert_int_equal(rs_svc_wait_ns(s, &cfg_service, 1 * MS), 3000 * MS);
 	assert_int_equal(feed(s, &cfg_service, pkt, 100, 2 * MS), RS_SVC_READ);
 	assert_int_equal(feed(s, &cfg_service, pkt + 100, n - 100, 3 * MS), RS_SVC_DONE);
-	rs_svc_record(s, 7, r);
+	rs_svc_record(s, NULL, 7, r);
 	assert_true(r->flags & RS_SVCF_KEX);
-	assert_int_equal(r->banner_len, strlen(id));
+	assert_int_equal(r->banner.len, strlen(id));
 	assert_int_equal(r->len, strlen(id) + n);
 	free(s);
 	free(r);
@@ -219,11 +220,11 @@ static void test_session_telnet(void **state)
 	struct rs_svc_sess *s = calloc(1, sizeof(*s));
 	static const uint8_t neg[] = {255, 253, 24, 255, 251, 1};
 
-	rs_svc_begin(s, 0);
+	rs_svc_begin(s, 0, 22, NULL);
 	assert_int_equal(feed(s, &cfg_banner, neg, sizeof(neg), MS), RS_SVC_SEND);
 	static const uint8_t refusals[] = {255, 252, 24, 255, 254, 1};
-	assert_int_equal(s->out_len, sizeof(refusals));
-	assert_memory_equal(s->out, refusals, sizeof(refusals));
+	assert_int_equal(s->send_len, sizeof(refusals));
+	assert_memory_equal(s->send, refusals, sizeof(refusals));
 	/* The same requests again: nothing more to say. */
 	assert_int_equal(feed(s, &cfg_banner, neg, sizeof(neg), 2 * MS), RS_SVC_READ);
 	assert_int_equal(feed(s, &cfg_banner, "Debian GNU/Linux 12\r\n", 21, 3 * MS), RS_SVC_READ);
@@ -240,20 +241,20 @@ static void test_session_bounds(void **state)
 	struct rs_svcview v;
 
 	/* Accepted and closed unheard: tcpwrapped. */
-	rs_svc_begin(s, 0);
+	rs_svc_begin(s, 0, 22, NULL);
 	assert_int_equal(rs_svc_on_read(s, &cfg_banner, 0, MS), RS_SVC_DONE);
-	rs_svc_record(s, 1, r);
+	rs_svc_record(s, NULL, 1, r);
 	rs_svc_describe(r, &v);
 	assert_string_equal(v.name, "tcpwrapped");
 	/* Silent: the read timeout ends it, nothing recognised. */
-	rs_svc_begin(s, 0);
+	rs_svc_begin(s, 0, 22, NULL);
 	assert_int_equal(rs_svc_on_read(s, &cfg_banner, -ECANCELED, 3000 * MS), RS_SVC_DONE);
-	rs_svc_record(s, 1, r);
+	rs_svc_record(s, NULL, 1, r);
 	rs_svc_describe(r, &v);
 	assert_null(v.name);
 	assert_true(r->flags & RS_SVCF_TIMEOUT);
 	/* Endless: done when the buffer is full, never more. */
-	rs_svc_begin(s, 0);
+	rs_svc_begin(s, 0, 22, NULL);
 	uint8_t junk[1000];
 	memset(junk, 0x5a, sizeof(junk));
 	enum rs_svc_step st = RS_SVC_READ;
@@ -265,7 +266,7 @@ static void test_session_bounds(void **state)
 	assert_true(s->flags & RS_SVCF_FULL);
 	assert_int_equal(reads, (RS_SVC_DATA + 999) / 1000);
 	/* One byte a second: never past the read timeout. */
-	rs_svc_begin(s, 0);
+	rs_svc_begin(s, 0, 22, NULL);
 	uint64_t t = 0;
 	st = RS_SVC_READ;
 	while (st == RS_SVC_READ && t < 10000 * MS) {
@@ -283,7 +284,7 @@ static void test_session_bounds(void **state)
 	/* The same with a gap longer than a second: the deadline. */
 	struct rs_svc_cfg slow;
 	rs_svc_cfg_init(&slow, 12000, false, NULL); /* gap 2 s */
-	rs_svc_begin(s, 0);
+	rs_svc_begin(s, 0, 22, NULL);
 	for (t = 1000 * MS, st = RS_SVC_READ; st == RS_SVC_READ; t += 1000 * MS)
 		st = feed(s, &slow, "x", 1, t);
 	assert_true(t - 1000 * MS <= 12000 * MS);
@@ -300,7 +301,8 @@ static const char *json_of(struct rs_svcrec *r, const void *d, size_t n, uint16_
 
 	memset(r, 0, sizeof(*r));
 	memcpy(r->data, d, n);
-	r->len = r->banner_len = r->total = (uint32_t)n;
+	r->len = r->total = (uint32_t)n;
+	r->banner = (struct rs_span){0, (uint32_t)n};
 	r->flags = flags;
 	rs_svc_describe(r, &v);
 	size_t k = rs_fmt_svc_json(out, RS_SVC_LINE_MAX, &v);
@@ -364,7 +366,8 @@ static void test_json_bounded(void **state)
 	size_t n = kexinit(pkt, l);
 	memcpy(r->data, id, strlen(id));
 	memcpy(r->data + strlen(id), pkt, n);
-	r->banner_len = (uint32_t)strlen(id);
+	r->banner = (struct rs_span){0, (uint32_t)strlen(id)};
+	r->kex = (struct rs_span){(uint32_t)strlen(id), (uint32_t)n};
 	r->len = r->total = (uint32_t)(strlen(id) + n);
 	r->flags = RS_SVCF_SSH | RS_SVCF_KEX;
 	rs_svc_describe(r, &v);
@@ -391,6 +394,189 @@ static void test_json_bounded(void **state)
 	}
 	free(out);
 	free(r);
+}
+
+/* A small probe database of our own: nmap's file format, nmap's rules. */
+static const char probes_txt[] =
+	"Probe TCP NULL q||\n"
+	"totalwaitms 6000\n"
+	"match ftp m|^220 (\\S+) FTP ready\\r\\n| p/TestFTP/ v/$1/\n"
+	"softmatch smtp m|^220 [^\\r\\n]* ESMTP|\n"
+	"\n"
+	"Probe TCP GetRequest q|GET / HTTP/1.0\\r\\n\\r\\n|\n"
+	"rarity 1\n"
+	"ports 80,8080\n"
+	"match http m|^HTTP/1\\.0 200 OK\\r\\nServer: (\\w+)/([\\d.]+)| p/$1/ v/$2/\n"
+	"\n"
+	"Probe TCP Help q|HELP\\r\\n|\n"
+	"rarity 3\n"
+	"match smtp m|^220 .* ESMTP .*\\r\\n214 |s p/TestSMTP/\n";
+
+struct dbfix {
+	struct rs_svcdb *db;
+	struct rs_svcscratch *scratch;
+	struct rs_svc_cfg banner, service;
+	struct rs_svc_sess *s;
+	struct rs_svcrec *r;
+};
+
+static int db_setup(void **state)
+{
+	struct dbfix *f = calloc(1, sizeof(*f));
+	char path[] = "/tmp/test_svc.XXXXXX", err[256];
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, probes_txt, strlen(probes_txt)), (ssize_t)strlen(probes_txt));
+	close(fd);
+	assert_int_equal(rs_svcdb_load(path, &f->db, err, sizeof(err)), 0);
+	unlink(path);
+	assert_int_equal(rs_svcscratch_create(f->db, &f->scratch), 0);
+	rs_svc_cfg_init(&f->banner, 3000, false, NULL);
+	rs_svc_cfg_init(&f->service, 3000, true, "SSH-2.0-ringscan_test\r\n");
+	f->banner.db = f->service.db = f->db;
+	f->s = calloc(1, sizeof(*f->s));
+	f->r = calloc(1, sizeof(*f->r));
+	*state = f;
+	return 0;
+}
+
+static int db_teardown(void **state)
+{
+	struct dbfix *f = *state;
+
+	rs_svcscratch_free(f->scratch);
+	rs_svcdb_free(f->db);
+	free(f->s);
+	free(f->r);
+	free(f);
+	return 0;
+}
+
+/* The record of session s, and its view. */
+static void view(struct dbfix *f, struct rs_svcview *v)
+{
+	rs_svc_record(f->s, f->db, 9, f->r);
+	rs_svc_describe(f->r, v);
+}
+
+static void banner_is(const struct rs_svcview *v, const char *want)
+{
+	assert_int_equal(v->rec->banner.len, strlen(want));
+	assert_memory_equal(v->rec->data + v->rec->banner.off, want, strlen(want));
+}
+
+/* A greeting nmap's NULL rules know ends the stage, with their fields. */
+static void test_nmap_greeting(void **state)
+{
+	struct dbfix *f = *state;
+	struct rs_svcview v;
+
+	rs_svc_begin(f->s, 0, 21, f->scratch);
+	assert_int_equal(feed(f->s, &f->service, "220 box7 FTP ready\r\n", 20, MS), RS_SVC_DONE);
+	view(f, &v);
+	assert_string_equal(v.name, "ftp");
+	assert_string_equal(v.product, "TestFTP");
+	assert_string_equal(v.version, "box7");
+	assert_string_equal(v.method, "banner");
+	assert_string_equal(v.probe, "NULL");
+	banner_is(&v, "220 box7 FTP ready\r\n");
+	/* Without --service an unknown greeting is read to the gap, no probe. */
+	rs_svc_begin(f->s, 0, 8080, f->scratch);
+	assert_int_equal(feed(f->s, &f->banner, "hello\r\n", 7, MS), RS_SVC_READ);
+	assert_int_equal(rs_svc_on_read(f->s, &f->banner, -ECANCELED, 600 * MS), RS_SVC_DONE);
+	view(f, &v);
+	assert_null(v.name);
+	banner_is(&v, "hello\r\n");
+}
+
+/* Silent at first: the port's own probe on the same connection. */
+static void test_nmap_probed(void **state)
+{
+	struct dbfix *f = *state;
+	struct rs_svcview v;
+	const char *http = "HTTP/1.0 200 OK\r\nServer: Simple/0.6\r\n\r\n";
+
+	rs_svc_begin(f->s, 0, 8080, f->scratch);
+	assert_int_equal(rs_svc_on_read(f->s, &f->service, -ECANCELED, 3000 * MS), RS_SVC_SEND);
+	assert_int_equal(f->s->send_len, 18);
+	assert_memory_equal(f->s->send, "GET / HTTP/1.0\r\n\r\n", 18);
+	assert_int_equal(rs_svc_wait_ns(f->s, &f->service, 3000 * MS),
+			 3000 * MS); /* its own bound */
+	assert_int_equal(feed(f->s, &f->service, http, strlen(http), 3001 * MS), RS_SVC_DONE);
+	view(f, &v);
+	assert_string_equal(v.name, "http");
+	assert_string_equal(v.product, "Simple");
+	assert_string_equal(v.version, "0.6");
+	assert_string_equal(v.method, "probed");
+	assert_string_equal(v.probe, "GetRequest");
+	banner_is(&v, http);
+	/* A port no probe names gets those within the intensity, then done:
+	 * GetRequest (rarity 1), Help (3). */
+	rs_svc_begin(f->s, 0, 9999, f->scratch);
+	assert_int_equal(rs_svc_on_read(f->s, &f->service, -ECANCELED, 3000 * MS), RS_SVC_SEND);
+	assert_int_equal(f->s->send_len, 18);
+	assert_int_equal(rs_svc_on_read(f->s, &f->service, -ECANCELED, 6000 * MS),
+			 RS_SVC_RECONNECT);
+	assert_memory_equal(f->s->send, "HELP\r\n", 6);
+	assert_int_equal(rs_svc_on_read(f->s, &f->service, -ECANCELED, 9000 * MS), RS_SVC_DONE);
+	view(f, &v);
+	assert_null(v.name);
+	banner_is(&v, "");
+}
+
+/* A soft match goes on with the probes that may hard-match it; the answer
+ * to the one sent on the greeting's connection is matched with the
+ * greeting before it (nmap appends them). */
+static void test_nmap_soft(void **state)
+{
+	struct dbfix *f = *state;
+	struct rs_svcview v;
+
+	rs_svc_begin(f->s, 0, 25, f->scratch);
+	assert_int_equal(feed(f->s, &f->service, "220 mx ESMTP x\r\n", 16, MS), RS_SVC_READ);
+	assert_int_equal(f->s->matched, RS_SVCM_SOFT);
+	assert_int_equal(rs_svc_on_read(f->s, &f->service, -ECANCELED, 600 * MS), RS_SVC_SEND);
+	assert_memory_equal(f->s->send, "HELP\r\n", 6); /* not GetRequest: it cannot say smtp */
+	assert_int_equal(feed(f->s, &f->service, "214 ok\r\n", 8, 601 * MS), RS_SVC_DONE);
+	view(f, &v);
+	assert_string_equal(v.name, "smtp");
+	assert_string_equal(v.product, "TestSMTP");
+	assert_string_equal(v.probe, "Help");
+	banner_is(&v, "220 mx ESMTP x\r\n214 ok\r\n");
+	/* Nothing hard: the soft match is the answer. */
+	rs_svc_begin(f->s, 0, 25, f->scratch);
+	feed(f->s, &f->service, "220 mx ESMTP x\r\n", 16, MS);
+	rs_svc_on_read(f->s, &f->service, -ECANCELED, 600 * MS);
+	assert_int_equal(rs_svc_on_read(f->s, &f->service, -ECANCELED, 3600 * MS), RS_SVC_DONE);
+	view(f, &v);
+	assert_string_equal(v.name, "smtp");
+	assert_string_equal(v.product, "");
+	assert_string_equal(v.probe, "NULL");
+	banner_is(&v, "220 mx ESMTP x\r\n");
+}
+
+/* A service that closed: the next probe on a new connection, matched on
+ * its own answer; the greeting stays the banner if nothing matches. */
+static void test_nmap_reconnect(void **state)
+{
+	struct dbfix *f = *state;
+	struct rs_svcview v;
+	const char *http = "HTTP/1.0 200 OK\r\nServer: Other/2.1\r\n\r\n";
+
+	rs_svc_begin(f->s, 0, 80, f->scratch);
+	assert_int_equal(feed(f->s, &f->service, "hello\r\n", 7, MS), RS_SVC_READ);
+	assert_int_equal(rs_svc_on_read(f->s, &f->service, 0, 2 * MS), RS_SVC_RECONNECT);
+	assert_int_equal(f->s->len, 7);
+	assert_int_equal(feed(f->s, &f->service, http, strlen(http), 3 * MS), RS_SVC_DONE);
+	view(f, &v);
+	assert_string_equal(v.product, "Other");
+	banner_is(&v, http);
+	/* Closed unheard: tcpwrapped, no probe sent. */
+	rs_svc_begin(f->s, 0, 80, f->scratch);
+	assert_int_equal(rs_svc_on_read(f->s, &f->service, -ECONNRESET, MS), RS_SVC_DONE);
+	view(f, &v);
+	assert_string_equal(v.name, "tcpwrapped");
 }
 
 static void test_svcring(void **state)
@@ -427,5 +613,12 @@ int main(void)
 		cmocka_unit_test(test_json),	       cmocka_unit_test(test_json_bounded),
 		cmocka_unit_test(test_svcring),
 	};
-	return cmocka_run_group_tests(tests, setup, NULL);
+	const struct CMUnitTest nmap[] = {
+		cmocka_unit_test(test_nmap_greeting),
+		cmocka_unit_test(test_nmap_probed),
+		cmocka_unit_test(test_nmap_soft),
+		cmocka_unit_test(test_nmap_reconnect),
+	};
+	int ret = cmocka_run_group_tests(tests, setup, NULL);
+	return ret | cmocka_run_group_tests(nmap, db_setup, db_teardown);
 }
