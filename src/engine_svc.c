@@ -314,9 +314,14 @@ static void reconnect(struct engine *e, struct slot *s)
 	e->inflight++;
 }
 
-/* Do what the session asks for. */
+/* Do what the session asks for. A graceful stop lets the reads in
+ * progress end but starts no new connection for a further probe: the port
+ * is published with what it said so far. */
 static void act(struct engine *e, struct slot *s, enum rs_svc_step step)
 {
+	if (step == RS_SVC_RECONNECT &&
+	    atomic_load_explicit(&e->p->shm->ctl->drain, memory_order_acquire))
+		step = RS_SVC_DONE;
 	switch (step) {
 	case RS_SVC_READ:
 		submit_io(e, s, false);

@@ -13,6 +13,7 @@
 #     second and an endless flood are cut at the read timeout and at the
 #     buffer (marked truncated), and never hold the scan: with
 #     --read-timeout 1000 it ends within a few seconds;
+#   - 4,096 hostile services take no more memory than 1,024 (peak RSS);
 #   - closed and filtered ports carry no service data, lines of open ports
 #     without data keep their usual shape, no TIME_WAIT is left behind.
 # ringscan's own recognisers only (an empty --service-db): what nmap's
@@ -135,6 +136,30 @@ PY
 	[ "$tw" = 0 ] || { ss -Htan state time-wait | head -5 >&2; rs_fail "$tw TIME_WAIT sockets after the $engine scan"; }
 	rs_say "ok: $engine: $(wc -l <"$out") answers exact (ssh, telnet, tcpwrapped, hostile) in $ms ms, 0 TIME_WAIT"
 done
+
+# Constant memory whatever the hostile services send (invariant 9): one
+# worker, 32 sessions, slow and flooding services on 512 and on 2,048
+# addresses (each flood pushes megabytes): the peak RSS (coordinator and
+# worker summed) may not grow with them. (Both scans fill the worker's ring
+# of 512 service records, a constant, as test_memory's fill the results'.)
+peak_rss "$RS_TMP/rss" true
+read -r _ rc _ <"$RS_TMP/rss"
+if [ "$rc" = 0 ]; then
+	for n in 23 21; do
+		peak_rss "$RS_TMP/rss" "$RS" --banner --service-db "$RS_TMP/empty.db" -q -w 1 -c 32 \
+			--read-timeout 200 -p 2402-2403 127.61.0.0/$n -o /dev/null 2>"$RS_TMP/rss.err"
+		read -r kib rc _ <"$RS_TMP/rss"
+		[ "$rc" = 0 ] || { cat "$RS_TMP/rss.err" >&2; rs_fail "the /$n hostile scan failed"; }
+		eval "rss$n=$kib"
+	done
+	# shellcheck disable=SC2154
+	grow=$((rss21 - rss23))
+	rs_say "peak RSS $rss23 KiB for 1,024 hostile services, $rss21 KiB for 4,096"
+	[ "$grow" -lt 1024 ] && [ "$rss21" -lt 65536 ] ||
+		rs_fail "memory grew by $grow KiB with the hostile services (limit 1024)"
+else
+	rs_say "(peak RSS not measured: ptrace is not permitted here)"
+fi
 svcd_down w
 rs_say "svcd: $(cat "$RS_TMP/w.stats")"
 grep -q " open=0 " "$RS_TMP/w.stats" || rs_fail "the scanner left connections open"
