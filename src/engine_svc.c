@@ -80,6 +80,20 @@ static void use_fd(const struct engine *e, struct io_uring_sqe *sqe)
 		sqe->flags |= IOSQE_FIXED_FILE;
 }
 
+/* The last step of a chain (the step before it is linked): read one
+ * entry of the socket's error queue, posting op; the slot waits in st. */
+static void drain_errq(struct engine *e, struct slot *s, enum op op, enum slot_state st)
+{
+	uint32_t i = (uint32_t)(s - e->slot);
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&e->ring);
+
+	io_uring_prep_recvmsg(sqe, (int)i, &e->errq, MSG_ERRQUEUE | MSG_DONTWAIT);
+	sqe->flags |= IOSQE_FIXED_FILE;
+	sqe->user_data = ud(i, op, s->gen);
+	s->st = st;
+	e->inflight++;
+}
+
 void eng_svc_confirm(struct engine *e, struct slot *s)
 {
 	uint32_t i = (uint32_t)(s - e->slot);
@@ -95,12 +109,7 @@ void eng_svc_confirm(struct engine *e, struct slot *s)
 			 &s->so_error, sizeof(s->so_error));
 	sqe->flags |= IOSQE_FIXED_FILE | IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS;
 	sqe->user_data = ud(i, OP_CONFIRM_READ, s->gen);
-	sqe = io_uring_get_sqe(&e->ring);
-	io_uring_prep_recvmsg(sqe, (int)i, &e->errq, MSG_ERRQUEUE | MSG_DONTWAIT);
-	sqe->flags |= IOSQE_FIXED_FILE;
-	sqe->user_data = ud(i, OP_SVC_CHECK, s->gen);
-	s->st = S_CONFIRM;
-	e->inflight++;
+	drain_errq(e, s, OP_SVC_CHECK, S_CONFIRM);
 }
 
 /* The confirmation ended: drained is what the error queue's read
@@ -224,6 +233,20 @@ static void next_in_queue(struct engine *e)
 	start(e, w, e->sess_free[--e->nsess_free]);
 }
 
+/* The record, the open result right after it, and the session to the
+ * next slot waiting for one. The two go out together: a worker that
+ * waits for room in its service ring must never hold back results whose
+ * records fill it (the coordinator takes records only with their
+ * results). Records once went out when the hang-up began and results when
+ * it ended: 512 hang-ups in progress filled the ring and the scan hung. */
+static void publish(struct engine *e, struct slot *s)
+{
+	put_record(e, s);
+	e->sess_free[e->nsess_free++] = s->sess;
+	eng_publish(e, s, RS_OPEN, 0);
+	next_in_queue(e);
+}
+
 /* The stage is over: its record, then hang up -- direct: disconnect (a
  * RST) and drain the error queue, as the plain confirmation does, so that
  * a clean socket is kept for the next probe, and publish when that ends;
@@ -233,24 +256,16 @@ static void finish(struct engine *e, struct slot *s)
 {
 	uint32_t i = (uint32_t)(s - e->slot);
 
-	put_record(e, s);
-	e->sess_free[e->nsess_free++] = s->sess;
 	if (!e->direct || !sq_room(e, 2)) {
 		eng_close_now(e, s); /* direct: the next SOCKET replaces it */
-		eng_publish(e, s, RS_OPEN, 0);
-	} else {
-		struct io_uring_sqe *sqe = io_uring_get_sqe(&e->ring);
-		io_uring_prep_connect(sqe, (int)i, &e->unspec, sizeof(e->unspec));
-		sqe->flags |= IOSQE_FIXED_FILE | IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS;
-		sqe->user_data = ud(i, OP_CLOSE, s->gen);
-		sqe = io_uring_get_sqe(&e->ring);
-		io_uring_prep_recvmsg(sqe, (int)i, &e->errq, MSG_ERRQUEUE | MSG_DONTWAIT);
-		sqe->flags |= IOSQE_FIXED_FILE;
-		sqe->user_data = ud(i, OP_SVC_END, s->gen);
-		s->st = S_SVC_END;
-		e->inflight++;
+		publish(e, s);
+		return;
 	}
-	next_in_queue(e);
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&e->ring);
+	io_uring_prep_connect(sqe, (int)i, &e->unspec, sizeof(e->unspec));
+	sqe->flags |= IOSQE_FIXED_FILE | IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS;
+	sqe->user_data = ud(i, OP_CLOSE, s->gen);
+	drain_errq(e, s, OP_SVC_END, S_SVC_END);
 }
 
 /* The hang-up ended: drained is what the error queue's read returned
@@ -263,7 +278,7 @@ static void ended(struct engine *e, struct slot *s, int drained)
 	} else {
 		eng_close_now(e, s);
 	}
-	eng_publish(e, s, RS_OPEN, 0);
+	publish(e, s);
 }
 
 /* nmap's next probe wants a new connection: hang up and connect again

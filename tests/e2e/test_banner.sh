@@ -13,6 +13,7 @@
 #     second and an endless flood are cut at the read timeout and at the
 #     buffer (marked truncated), and never hold the scan: with
 #     --read-timeout 1000 it ends within a few seconds;
+#   - 16,384 services on one worker at the default concurrency, each its own;
 #   - 4,096 hostile services take no more memory than 1,024 (peak RSS);
 #   - closed and filtered ports carry no service data, lines of open ports
 #     without data keep their usual shape, no TIME_WAIT is left behind.
@@ -136,6 +137,24 @@ PY
 	[ "$tw" = 0 ] || { ss -Htan state time-wait | head -5 >&2; rs_fail "$tw TIME_WAIT sockets after the $engine scan"; }
 	rs_say "ok: $engine: $(wc -l <"$out") answers exact (ssh, telnet, tcpwrapped, hostile) in $ms ms, 0 TIME_WAIT"
 done
+
+# Many services at once: 16,384 SSH servers on 127.62.0.0/28 x 6000-7023
+# (svcd's second instance), one worker at the default concurrency, so that more
+# services end at once than a worker's ring holds records (512): each must
+# come out with its own identification. (Records once went out before
+# their results, and 512 hang-ups in progress hung the scan.)
+svcd_up many --bind 0.0.0.0 '6000-7023=banner:SSH-2.0-svcd_%p many\r\n'
+run_scan 60 --banner --service-db "$RS_TMP/empty.db" -q -w 1 -p 6000-7023 127.62.0.0/28 \
+	-o "$RS_TMP/many.jsonl" || rs_fail "16,384 services: the scan failed or hung"
+n=$(python3 -c '
+import json, sys
+print(sum(1 for l in open(sys.argv[1]) for r in [json.loads(l)]
+          if r["ssh"]["software"] == "svcd_%d" % r["port"] and r["ssh"]["comment"] == "many"))' \
+	"$RS_TMP/many.jsonl")
+[ "$n" = 16384 ] && [ "$(wc -l <"$RS_TMP/many.jsonl")" = 16384 ] ||
+	rs_fail "16,384 services: $n right of $(wc -l <"$RS_TMP/many.jsonl") lines"
+rs_say "ok: 16,384 SSH services at once, each its own"
+svcd_down many
 
 # Constant memory whatever the hostile services send (invariant 9): one
 # worker, 32 sessions, slow and flooding services on 512 and on 2,048
