@@ -187,7 +187,8 @@ static int index_names(struct rs_svcdb *db)
 	return 0;
 }
 
-/* JIT what may run; free the regexes of probes nothing falls back on. */
+/* Mark for JIT what may run (compiled on first use, svcdb_match.c);
+ * free the regexes of probes nothing falls back on. */
 static void compile_jit(struct rs_svcdb *db, bool jit)
 {
 	for (unsigned i = 0; i < db->nrules; i++) {
@@ -198,7 +199,8 @@ static void compile_jit(struct rs_svcdb *db, bool jit)
 			r->re = NULL;
 			continue;
 		}
-		r->jit = jit && pcre2_jit_compile(r->re, PCRE2_JIT_COMPLETE) == 0;
+		r->jit = 0;
+		r->jit_want = jit;
 		pcre2_pattern_info(r->re, PCRE2_INFO_CAPTURECOUNT, &groups);
 		if (groups + 1 > db->maxpairs)
 			db->maxpairs = groups + 1;

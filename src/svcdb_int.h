@@ -39,7 +39,8 @@ struct svc_rule {
 	uint8_t caseless;
 	uint8_t hasfirst; /* first[] holds the possible first bytes */
 	uint32_t opts;	  /* PCRE2 compile options */
-	uint8_t jit;
+	uint8_t jit;	  /* JIT code made (on first use: see run_rule) */
+	uint8_t jit_want; /* ... to be made on first use */
 	uint8_t nkeys;
 	char *tmpl[SVC_NFIELDS]; /* p v i h o d templates, NULL when absent */
 	char **cpe;		 /* "cpe:/..." templates in file order */
