@@ -640,6 +640,8 @@ static void on_cqe(struct engine *e, const struct io_uring_cqe *cqe)
 		[OP_SOFTERR] = S_SOFTERR,      [OP_SVC_CHECK] = S_CONFIRM,
 		[OP_SVC_RECV] = S_SVC,	       [OP_SVC_SEND] = S_SVC,
 		[OP_SVC_END] = S_SVC_END,      [OP_SVC_CONN] = S_SVC,
+		[OP_SVC_DISC] = S_SVC_END,     [OP_SVC_RDISC] = S_SVC,
+		[OP_SVC_RCLR] = S_SVC,
 	};
 	if (op == OP_TIMEOUT || op == OP_CLOSE || op > OP_MAX || s->st != pending_in[op])
 		return;
@@ -648,7 +650,8 @@ static void on_cqe(struct engine *e, const struct io_uring_cqe *cqe)
 	 * still come find the slot in another state, or another generation,
 	 * and are dropped). */
 	bool step = op == OP_SOCKET || op == OP_USERTO || op == OP_CLEAR || op == OP_CONFIRM_READ ||
-		    op == OP_CONFIRM_DISC || op == OP_SOFTERR_READ || op == OP_SVC_SEND;
+		    op == OP_CONFIRM_DISC || op == OP_SOFTERR_READ || op == OP_SVC_SEND ||
+		    op == OP_SVC_DISC || op == OP_SVC_RDISC || op == OP_SVC_RCLR;
 	if (step && cqe->res >= 0)
 		return;
 	e->inflight--;
@@ -716,6 +719,9 @@ static void on_cqe(struct engine *e, const struct io_uring_cqe *cqe)
 	case OP_SVC_SEND:
 	case OP_SVC_END:
 	case OP_SVC_CONN:
+	case OP_SVC_DISC:
+	case OP_SVC_RDISC:
+	case OP_SVC_RCLR:
 		eng_svc_cqe(e, s, op, cqe->res);
 		break;
 	default:

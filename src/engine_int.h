@@ -44,7 +44,11 @@ enum op {
 	OP_SVC_SEND,  /* ... a send, linked to the next read */
 	OP_SVC_END,   /* the error queue's drain after the stage's disconnect */
 	OP_SVC_CONN,  /* a new connection for nmap's next probe */
-	OP_MAX = OP_SVC_CONN,
+	OP_SVC_DISC, /* steps before a chain's last (CQE only on failure): the hang-up's disconnect,
+		      */
+	OP_SVC_RDISC, /* ... a reconnection's disconnect */
+	OP_SVC_RCLR,  /* ... and its read of SO_ERROR */
+	OP_MAX = OP_SVC_RCLR,
 };
 
 #define SLOT_BITS 27 /* 5 bits of op above: OP_MAX < 32 */

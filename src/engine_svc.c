@@ -154,7 +154,10 @@ static void submit_io(struct engine *e, struct slot *s, bool with_send)
 	s->gen++; /* every read's user_data is its own (the timeout cancels by it) */
 	if (with_send) {
 		sqe = io_uring_get_sqe(&e->ring);
-		io_uring_prep_send(sqe, fd_of(e, s), ss->send, ss->send_len, MSG_NOSIGNAL);
+		/* Never waits: the payloads fit an empty send buffer, and a
+		 * socket that is not connected fails at once. */
+		io_uring_prep_send(sqe, fd_of(e, s), ss->send, ss->send_len,
+				   MSG_NOSIGNAL | MSG_DONTWAIT);
 		use_fd(e, sqe);
 		sqe->flags |= IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS;
 		sqe->user_data = ud(i, OP_SVC_SEND, s->gen);
@@ -225,12 +228,22 @@ static void put_record(struct engine *e, struct slot *s)
 /* Give the session to the next slot waiting for one. */
 static void next_in_queue(struct engine *e)
 {
-	if (!e->svc_q.n || !e->nsess_free)
-		return;
-	struct slot *w = &e->slot[e->svc_q.head];
-	e->svc_q.head = w->next_wait;
-	e->svc_q.n--;
-	start(e, w, e->sess_free[--e->nsess_free]);
+	bool stop = atomic_load_explicit(&e->p->shm->ctl->drain, memory_order_acquire);
+
+	while (e->svc_q.n && (stop || (e->nsess_free && sq_room(e, 3)))) {
+		struct slot *w = &e->slot[e->svc_q.head];
+		e->svc_q.head = w->next_wait;
+		e->svc_q.n--;
+		if (stop) {
+			/* A stop: a port waiting for a session goes out now,
+			 * open, without service data, rather than be cut off
+			 * unanswered when the stop's time is up. */
+			eng_close_now(e, w);
+			eng_publish(e, w, RS_OPEN, 0);
+			continue;
+		}
+		start(e, w, e->sess_free[--e->nsess_free]);
+	}
 }
 
 /* The record, the open result right after it, and the session to the
@@ -264,7 +277,7 @@ static void finish(struct engine *e, struct slot *s)
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&e->ring);
 	io_uring_prep_connect(sqe, (int)i, &e->unspec, sizeof(e->unspec));
 	sqe->flags |= IOSQE_FIXED_FILE | IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS;
-	sqe->user_data = ud(i, OP_CLOSE, s->gen);
+	sqe->user_data = ud(i, OP_SVC_DISC, s->gen);
 	drain_errq(e, s, OP_SVC_END, S_SVC_END);
 }
 
@@ -299,12 +312,12 @@ static void reconnect(struct engine *e, struct slot *s)
 		sqe = io_uring_get_sqe(&e->ring);
 		io_uring_prep_connect(sqe, (int)i, &e->unspec, sizeof(e->unspec));
 		sqe->flags |= IOSQE_FIXED_FILE | IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS;
-		sqe->user_data = ud(i, OP_CLOSE, s->gen);
+		sqe->user_data = ud(i, OP_SVC_RDISC, s->gen);
 		sqe = io_uring_get_sqe(&e->ring); /* the disconnect's ECONNRESET, read away */
 		rs__prep_sockopt(sqe, SOCKET_URING_OP_GETSOCKOPT, (int)i, SOL_SOCKET, SO_ERROR,
 				 &s->so_error, sizeof(s->so_error));
 		sqe->flags |= IOSQE_FIXED_FILE | IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS;
-		sqe->user_data = ud(i, OP_CLOSE, s->gen);
+		sqe->user_data = ud(i, OP_SVC_RCLR, s->gen);
 	} else {
 		close(s->fd);
 		s->fd = socket(s->ep.family, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -363,7 +376,17 @@ void eng_svc_cqe(struct engine *e, struct slot *s, enum op op, int res)
 		ended(e, s, res);
 		return;
 	}
-	if (op == OP_SVC_CONN && res == 0) {
+	if (op == OP_SVC_DISC || op == OP_SVC_RDISC || op == OP_SVC_RCLR ||
+	    (op == OP_SVC_CONN && res != 0)) {
+		/* A step of a hang-up or a reconnection failed (its chain's
+		 * last CQE will not come), or the new connection did: the
+		 * stage ends with what the service said so far. No further
+		 * probe: a host that refuses now would get one SYN per probe. */
+		eng_close_now(e, s);
+		publish(e, s);
+		return;
+	}
+	if (op == OP_SVC_CONN) {
 		submit_io(e, s, true); /* connected: the probe, then its answer */
 		return;
 	}

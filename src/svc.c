@@ -187,12 +187,14 @@ enum rs_svc_step rs_svc_on_read(struct rs_svc_sess *s, const struct rs_svc_cfg *
 	s->len += (uint32_t)res;
 	s->total += (uint32_t)res;
 	enum rs_svc_step next = on_data(s, c, now_ns);
-	if (next == RS_SVC_DONE || next == RS_SVC_SEND)
+	if (next == RS_SVC_DONE)
 		return next;
 	if (s->len == RS_SVC_DATA) {
-		s->flags |= RS_SVCF_FULL;
+		s->flags |= RS_SVCF_FULL; /* a read after a send would have no room */
 		return RS_SVC_DONE;
 	}
+	if (next == RS_SVC_SEND)
+		return next;
 	if (!rs_svc_wait_ns(s, c, now_ns)) {
 		s->flags |= RS_SVCF_TIMEOUT;
 		return next_probe(s, c, false, now_ns);
