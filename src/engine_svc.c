@@ -138,6 +138,21 @@ static void checked(struct engine *e, struct slot *s, int drained)
 
 static void finish(struct engine *e, struct slot *s);
 
+/* End a chain just queued (its last SQE linked) with a timeout of ns:
+ * the slot is then in the stage with one more chain in flight. */
+static void timed(struct engine *e, struct slot *s, uint64_t ns)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&e->ring);
+
+	s->to.tv_sec = (long long)(ns / 1000000000ULL);
+	s->to.tv_nsec = (long long)(ns % 1000000000ULL);
+	io_uring_prep_link_timeout(sqe, &s->to, 0);
+	sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
+	sqe->user_data = ud((uint32_t)(s - e->slot), OP_TIMEOUT, s->gen);
+	s->st = S_SVC;
+	e->inflight++;
+}
+
 /* Read into the session, linked to the read's timeout; after a send of
  * its reply when with_send. */
 static void submit_io(struct engine *e, struct slot *s, bool with_send)
@@ -168,14 +183,7 @@ static void submit_io(struct engine *e, struct slot *s, bool with_send)
 	use_fd(e, sqe);
 	sqe->flags |= IOSQE_IO_LINK;
 	sqe->user_data = ud(i, OP_SVC_RECV, s->gen);
-	s->to.tv_sec = (long long)(ns / 1000000000ULL);
-	s->to.tv_nsec = (long long)(ns % 1000000000ULL);
-	sqe = io_uring_get_sqe(&e->ring);
-	io_uring_prep_link_timeout(sqe, &s->to, 0);
-	sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
-	sqe->user_data = ud(i, OP_TIMEOUT, s->gen);
-	s->st = S_SVC;
-	e->inflight++;
+	timed(e, s, ns);
 }
 
 /* Give slot s session k and start listening. */
@@ -332,14 +340,7 @@ static void reconnect(struct engine *e, struct slot *s)
 	use_fd(e, sqe);
 	sqe->flags |= IOSQE_IO_LINK;
 	sqe->user_data = ud(i, OP_SVC_CONN, s->gen);
-	s->to.tv_sec = us / 1000000;
-	s->to.tv_nsec = (long long)(us % 1000000) * 1000;
-	sqe = io_uring_get_sqe(&e->ring);
-	io_uring_prep_link_timeout(sqe, &s->to, 0);
-	sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
-	sqe->user_data = ud(i, OP_TIMEOUT, s->gen);
-	s->st = S_SVC;
-	e->inflight++;
+	timed(e, s, (uint64_t)us * 1000);
 }
 
 /* Do what the session asks for. A graceful stop lets the reads in
