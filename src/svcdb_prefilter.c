@@ -183,12 +183,13 @@ static inline uint32_t gram_at(const uint8_t *q)
 /* How many keys contain each gram: an open-addressing count table. */
 struct gcount {
 	uint32_t *g, *n;
-	uint32_t mask;
+	uint32_t mask, bits;
 };
 
 static uint32_t *gcount_slot(struct gcount *t, uint32_t g)
 {
-	uint32_t h = (g * 2654435761u) & t->mask;
+	/* the product's high bits: its low ones only mix the gram's last bytes */
+	uint32_t h = (g * 2654435761u) >> (32 - t->bits);
 	while (t->n[h] && t->g[h] != g)
 		h = (h + 1) & t->mask;
 	t->g[h] = g;
@@ -200,8 +201,9 @@ static int gram_counts(const struct rs_svcdb *db, struct gcount *t)
 	size_t total = 0, sz = 1024;
 	for (unsigned k = 0; k < db->nkeys; k++)
 		total += db->keys[k].len;
+	t->bits = 10;
 	while (sz < 2 * total)
-		sz *= 2;
+		sz *= 2, t->bits++;
 	t->mask = (uint32_t)sz - 1;
 	t->g = calloc(sz, sizeof(uint32_t));
 	t->n = calloc(sz, sizeof(uint32_t));
