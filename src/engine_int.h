@@ -1,12 +1,19 @@
-/* The engine's insides, shared by its files: engine.c (the probe's life
- * on io_uring) and engine_svc.c (the service stage that follows an open
- * connect). Not an interface: one worker's private state. */
+/* The engine's insides, shared by its files. The core (engine_core.c:
+ * jobs, leases, publishing, retries, backoff, pacing, heartbeats;
+ * engine_svc.c: the service stage's sessions) is the same for every
+ * backend; a backend (engine_uring.c with engine_uring_svc.c, and
+ * engine_epoll.c) moves the bytes: it starts attempts, reaps what the
+ * kernel says and hands each outcome back to the core through the eng_
+ * functions below. struct eng_backend is the seam: see
+ * docs/architecture.md, "Adding a backend". Not a public interface: one
+ * worker's private state. */
 #ifndef RS_ENGINE_INT_H
 #define RS_ENGINE_INT_H
 
 #include <liburing.h>
 #include <netinet/in.h>
 #include <stdbool.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -70,7 +77,11 @@ struct slot {
 	};
 	union rs_sockaddr addr;
 	struct rs_endpoint ep;
-	struct __kernel_timespec to; /* this attempt's timeout (adaptive) */
+	union {
+		struct __kernel_timespec to; /* io_uring: this attempt's timeout */
+		uint64_t due_at;	     /* epoll: when the pending timer fires, or 0 */
+	};
+	uint32_t heap_at; /* epoll: its place in the timer heap */
 	uint32_t gen;
 	uint32_t next_wait; /* S_WAIT list link */
 	union {
@@ -78,12 +89,12 @@ struct slot {
 		uint32_t sess;	/* S_SVC (never booked then): its service session */
 	};
 	uint32_t rtt_us; /* the answer's round trip */
-	int fd;		 /* compat mode only */
+	int fd;		 /* compat and epoll: the slot's socket, or -1 */
 	int so_error;	 /* GETSOCKOPT target: must outlive the request */
 	uint8_t st;
 	uint8_t attempts;    /* attempts that reached the wire */
 	uint8_t local_tries; /* consecutive local failures */
-	uint8_t idle_family; /* direct: family of the slot's reusable socket, or 0 */
+	uint8_t idle_family; /* direct, epoll: family of the slot's reusable socket, or 0 */
 	uint8_t need_clear;  /* its SO_ERROR holds a disconnect's ECONNRESET */
 	uint8_t reused;	     /* this attempt runs on a socket an earlier probe used */
 	uint8_t booked;	     /* the first attempt is booked in the controller */
@@ -103,12 +114,59 @@ struct lease {
 	uint8_t used;
 };
 
+struct engine;
+
+/* A backend: how attempts reach the kernel and their outcomes come back.
+ * Every hook is given the worker's engine; a slot's state (st) says which
+ * of its requests is pending. The core calls: */
+struct eng_backend {
+	const char *name;
+	/* once, before the first probe: 0, 1 (the scan no longer needs this
+	 * worker), or -errno */
+	int (*setup)(struct engine *e);
+	void (*free)(struct engine *e);
+	/* start the next attempt of the probe in slot s (the target in
+	 * s->addr): eng_launched() when it is on its way, eng_back_off() on
+	 * local trouble */
+	void (*launch)(struct engine *e, struct slot *s);
+	/* forget slot s's socket now, whatever state it is in */
+	void (*close_now)(struct engine *e, struct slot *s);
+	/* send what is queued, wait up to wait_ns for outcomes and hand each
+	 * to the core: 0, or -errno when the worker cannot go on */
+	int (*turn)(struct engine *e, uint64_t wait_ns);
+	/* nothing in flight: send what is queued (closes), before a nap */
+	void (*flush)(struct engine *e);
+	/* the service stage (engine_svc.c decides, the backend moves bytes):
+	 * read into the session within ns (after sending its payload when
+	 * with_send), then eng_svc_read(); */
+	void (*svc_io)(struct engine *e, struct slot *s, bool with_send, uint64_t ns);
+	/* hang up and connect again within ns, then eng_svc_connected(); */
+	void (*svc_reconnect)(struct engine *e, struct slot *s, uint64_t ns);
+	/* hang up (RST), then eng_svc_publish(); */
+	void (*svc_hangup)(struct engine *e, struct slot *s);
+	/* may a waiting port start its stage now? (NULL: yes) */
+	bool (*svc_can_start)(struct engine *e);
+};
+
+extern const struct eng_backend eng_uring;
+
+/* What the epoll backend keeps (engine_epoll.c). */
+struct eng_epoll {
+	int fd; /* the epoll instance */
+	struct epoll_event *ev;
+	uint32_t *heap; /* slots with a timer, by due_at */
+	uint32_t nheap;
+};
+
 struct engine {
 	const struct rs_engine_params *p;
+	const struct eng_backend *be;
+	/* io_uring (engine_uring.c) */
 	struct io_uring ring;
 	int ring_ok;
 	int direct;   /* direct descriptors + socket uring_cmd */
 	int min_wait; /* the kernel has IORING_FEAT_MIN_TIMEOUT */
+	struct eng_epoll ep;
 	struct rs_wshared *w;
 	struct rs_resring *out;
 	struct slot *slot;
@@ -164,7 +222,7 @@ static inline uint64_t ud(uint32_t slot, enum op op, uint32_t gen)
 	return (uint64_t)gen << 32 | (uint64_t)op << SLOT_BITS | slot;
 }
 
-/* Room for a chain of need SQEs, submitting what is queued first if needed
+/* io_uring: room for a chain of need SQEs, submitting what is queued first if needed
  * (a linked chain must never be split across two submissions). False when
  * the kernel takes no more for now (memory pressure): local trouble, which
  * the caller backs off from. */
@@ -175,27 +233,63 @@ static inline bool sq_room(struct engine *e, unsigned need)
 	return io_uring_sq_space_left(&e->ring) >= need;
 }
 
+/* Kernel facts every backend respects (engine_core.c). */
+#define KERNEL_SYN_RTO_MS 1000 /* the first SYN retransmit */
+#define LINK_SLACK_MS	  250  /* io_uring: link timeout behind TCP_USER_TIMEOUT */
+
+/* What the core does for the backends (engine_core.c). */
 uint64_t eng_clock_ns(clockid_t id);
+/* The attempt in slot s is on its way (the backend has queued it). */
+void eng_launched(struct engine *e, struct slot *s);
+/* The timeout of the attempt slot s is about to start, in µs: -t's, or the
+ * measured one doubled for each attempt before (rtt.h). */
+uint32_t eng_attempt_us(const struct engine *e, const struct slot *s);
 /* An answer (not a timeout, not local trouble) for the probe in slot s. */
 void eng_answered(struct engine *e, struct slot *s);
 /* Hand the probe's answer to the coordinator; the slot is free after. */
 void eng_publish(struct engine *e, struct slot *s, enum rs_state state, int err);
-/* Close the slot's socket at submission (see engine.c). */
-void eng_close_now(struct engine *e, struct slot *s);
-/* Ask the probe again on a new socket (see engine.c). */
+/* This machine is short of something: the same probe again later. */
+void eng_back_off(struct engine *e, struct slot *s);
+/* The attempt timed out (its socket closed or disconnected): retry or
+ * filtered. */
+void eng_timed_out(struct engine *e, struct slot *s);
+/* ... with so_error what SO_ERROR held then (a soft ICMP error is final). */
+void eng_after_timeout(struct engine *e, struct slot *s, int so_error);
+/* An answer on a reused socket that may belong to an earlier probe: ask
+ * again on a new socket, as the same attempt. */
 void eng_ask_fresh(struct engine *e, struct slot *s);
+/* What a classifier said, done. */
 void eng_settle(struct engine *e, struct slot *s, enum rs_verdict v, enum rs_state st, int err);
+/* A failed step before the connect (socket, sockopt): back off or error. */
+void eng_step_failed(struct engine *e, struct slot *s, int res);
+/* Is the scan stopping gracefully? Over (the coordinator says)? */
+bool eng_draining(const struct engine *e);
+bool eng_all_done(const struct engine *e);
 
 /* The service stage (engine_svc.c). Sessions for up to concurrency slots:
  * 0 or -ENOMEM. */
 int eng_svc_setup(struct engine *e);
 void eng_svc_free(struct engine *e);
-/* Direct mode: connect said 0 and a service stage follows: confirm it
- * without disconnecting. */
-void eng_svc_confirm(struct engine *e, struct slot *s);
-/* A connection confirmed open enters the service stage. */
+/* A connection confirmed open enters the service stage (the backend
+ * calls this instead of publishing it when e->p->svc is set). */
 void eng_svc_open(struct engine *e, struct slot *s);
-/* A completion of the service stage's ops. */
-void eng_svc_cqe(struct engine *e, struct slot *s, enum op op, int res);
+/* A read of the stage returned res (bytes, 0 at the end, -errno; -ECANCELED
+ * or -ETIME when its time was up). */
+void eng_svc_read(struct engine *e, struct slot *s, int res);
+/* A reconnection for nmap's next probe: 0, or -errno (then the stage ends). */
+void eng_svc_connected(struct engine *e, struct slot *s, int res);
+/* The stage is over and the socket hung up: its record, then the open
+ * result; the session goes to the next port waiting for one. */
+void eng_svc_publish(struct engine *e, struct slot *s);
+
+/* io_uring: close the slot's socket at submission (engine_uring.c). */
+void eng_close_now(struct engine *e, struct slot *s);
+/* io_uring's service stage (engine_uring_svc.c). */
+void eng_uring_svc_confirm(struct engine *e, struct slot *s);
+void eng_uring_svc_cqe(struct engine *e, struct slot *s, enum op op, int res);
+void eng_uring_svc_io(struct engine *e, struct slot *s, bool with_send, uint64_t ns);
+void eng_uring_svc_reconnect(struct engine *e, struct slot *s, uint64_t ns);
+void eng_uring_svc_hangup(struct engine *e, struct slot *s);
+bool eng_uring_svc_can_start(struct engine *e);
 
 #endif

@@ -1,38 +1,18 @@
-/* The service stage on io_uring: what follows a connect that is open when
- * --banner or --service asks what speaks there (ringscan/svc.h decides;
- * this file moves the bytes).
+/* The service stage's sessions, for every backend: what follows a
+ * connect that is open when --banner or --service asks what speaks there.
+ * ringscan/svc.h decides what to do with the bytes; the backend (its
+ * svc_io, svc_reconnect and svc_hangup) moves them.
  *
- * The confirmation keeps the connection: SO_ERROR is read and the error
- * queue drained as engine.c's confirmation does, but without the
- * disconnect between them:
- *
- *   GETSOCKOPT(SO_ERROR) ─link→ RECVMSG(MSG_ERRQUEUE)
- *   [CQE only on failure]       [OP_SVC_CHECK]
- *
- * Then each read is linked to its timeout, and a send to the read after it:
- *
- *   [SEND ─link→] RECV ─link→ LINK_TIMEOUT
- *   [on failure]  [OP_SVC_RECV] [no CQE]
- *
- * into the session's fixed buffer. A session is one of a per-worker pool
- * allocated at start; a slot that finds none free waits in svc_q with its
- * connection open until one is. At the end the record goes to the
- * worker's service ring, the connection is disconnected (connect to
- * AF_UNSPEC: RST, no TIME_WAIT) and the error queue drained, as engine.c's
- * confirmation does, so that a clean socket serves the next probe:
- *
- *   CONNECT(AF_UNSPEC) ─link→ RECVMSG(MSG_ERRQUEUE)
- *   [CQE only on failure]     [OP_SVC_END]
- *
- * and then the open result is published. Nothing here allocates or makes a syscall per
- * probe (the compat mode's plain descriptors excepted). */
+ * A session is one of a per-worker pool allocated at start; a port that
+ * finds none free waits in svc_q with its connection open until one is.
+ * At the end the backend hangs up (RST, no TIME_WAIT), then the record
+ * goes to the worker's service ring and the open result right after it.
+ * Nothing here allocates or makes a syscall per probe. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "engine_int.h"
-#include "uring_sock.h"
 
 /* Sessions at most per worker: 4,096 x ~4.4 KiB = 18 MiB. Enough for
  * ~1,300 silent services/s per worker at the default 3 s read timeout;
@@ -69,121 +49,10 @@ void eng_svc_free(struct engine *e)
 	e->scratch = NULL;
 }
 
-static int fd_of(const struct engine *e, const struct slot *s)
+/* Read into slot s's session, after sending its payload when with_send. */
+static void io(struct engine *e, struct slot *s, bool with_send)
 {
-	return e->direct ? (int)(s - e->slot) : s->fd;
-}
-
-static void use_fd(const struct engine *e, struct io_uring_sqe *sqe)
-{
-	if (e->direct)
-		sqe->flags |= IOSQE_FIXED_FILE;
-}
-
-/* The last step of a chain (the step before it is linked): read one
- * entry of the socket's error queue, posting op; the slot waits in st. */
-static void drain_errq(struct engine *e, struct slot *s, enum op op, enum slot_state st)
-{
-	uint32_t i = (uint32_t)(s - e->slot);
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&e->ring);
-
-	io_uring_prep_recvmsg(sqe, (int)i, &e->errq, MSG_ERRQUEUE | MSG_DONTWAIT);
-	sqe->flags |= IOSQE_FIXED_FILE;
-	sqe->user_data = ud(i, op, s->gen);
-	s->st = st;
-	e->inflight++;
-}
-
-void eng_svc_confirm(struct engine *e, struct slot *s)
-{
-	uint32_t i = (uint32_t)(s - e->slot);
-
-	if (!sq_room(e, 2)) {
-		s->attempts--;
-		eng_ask_fresh(e, s); /* probe it again from the start */
-		return;
-	}
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&e->ring);
-	s->so_error = 0;
-	rs__prep_sockopt(sqe, SOCKET_URING_OP_GETSOCKOPT, (int)i, SOL_SOCKET, SO_ERROR,
-			 &s->so_error, sizeof(s->so_error));
-	sqe->flags |= IOSQE_FIXED_FILE | IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS;
-	sqe->user_data = ud(i, OP_CONFIRM_READ, s->gen);
-	drain_errq(e, s, OP_SVC_CHECK, S_CONFIRM);
-}
-
-/* The confirmation ended: drained is what the error queue's read
- * returned (-EAGAIN: empty). Open goes on to the stage; anything else is
- * what engine.c's confirmation would make of it. */
-static void checked(struct engine *e, struct slot *s, int drained)
-{
-	enum rs_state st = RS_ERROR;
-	int err = 0;
-
-	if (s->reused && (drained != -EAGAIN || s->so_error)) {
-		s->attempts--;
-		eng_ask_fresh(e, s); /* an earlier probe's ICMP error (engine.c) */
-		return;
-	}
-	enum rs_verdict v = rs_classify_so_error(s->so_error, &st, &err);
-	if (v == RS_V_FINAL && st == RS_OPEN) {
-		eng_svc_open(e, s);
-		return;
-	}
-	eng_close_now(e, s);
-	if (v == RS_V_TIMEOUT)
-		s->attempts--; /* timed_out() counts this attempt */
-	eng_settle(e, s, v, st, err);
-}
-
-static void finish(struct engine *e, struct slot *s);
-
-/* End a chain just queued (its last SQE linked) with a timeout of ns:
- * the slot is then in the stage with one more chain in flight. */
-static void timed(struct engine *e, struct slot *s, uint64_t ns)
-{
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&e->ring);
-
-	s->to.tv_sec = (long long)(ns / 1000000000ULL);
-	s->to.tv_nsec = (long long)(ns % 1000000000ULL);
-	io_uring_prep_link_timeout(sqe, &s->to, 0);
-	sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
-	sqe->user_data = ud((uint32_t)(s - e->slot), OP_TIMEOUT, s->gen);
-	s->st = S_SVC;
-	e->inflight++;
-}
-
-/* Read into the session, linked to the read's timeout; after a send of
- * its reply when with_send. */
-static void submit_io(struct engine *e, struct slot *s, bool with_send)
-{
-	uint32_t i = (uint32_t)(s - e->slot), cap;
-	struct rs_svc_sess *ss = &e->sess[s->sess];
-	uint64_t ns = rs_svc_wait_ns(ss, e->p->svc, e->now_ns);
-	struct io_uring_sqe *sqe;
-
-	if (!sq_room(e, 3)) {
-		finish(e, s); /* the kernel takes nothing more now: what we have */
-		return;
-	}
-	s->gen++; /* every read's user_data is its own (the timeout cancels by it) */
-	if (with_send) {
-		sqe = io_uring_get_sqe(&e->ring);
-		/* Never waits: the payloads fit an empty send buffer, and a
-		 * socket that is not connected fails at once. */
-		io_uring_prep_send(sqe, fd_of(e, s), ss->send, ss->send_len,
-				   MSG_NOSIGNAL | MSG_DONTWAIT);
-		use_fd(e, sqe);
-		sqe->flags |= IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS;
-		sqe->user_data = ud(i, OP_SVC_SEND, s->gen);
-	}
-	uint8_t *room = rs_svc_room(ss, &cap);
-	sqe = io_uring_get_sqe(&e->ring);
-	io_uring_prep_recv(sqe, fd_of(e, s), room, cap, 0);
-	use_fd(e, sqe);
-	sqe->flags |= IOSQE_IO_LINK;
-	sqe->user_data = ud(i, OP_SVC_RECV, s->gen);
-	timed(e, s, ns);
+	e->be->svc_io(e, s, with_send, rs_svc_wait_ns(&e->sess[s->sess], e->p->svc, e->now_ns));
 }
 
 /* Give slot s session k and start listening. */
@@ -191,7 +60,7 @@ static void start(struct engine *e, struct slot *s, uint32_t k)
 {
 	s->sess = k;
 	rs_svc_begin(&e->sess[k], e->now_ns, s->ep.port, e->scratch);
-	submit_io(e, s, false);
+	io(e, s, false);
 }
 
 void eng_svc_open(struct engine *e, struct slot *s)
@@ -236,9 +105,10 @@ static void put_record(struct engine *e, struct slot *s)
 /* Give the session to the next slot waiting for one. */
 static void next_in_queue(struct engine *e)
 {
-	bool stop = atomic_load_explicit(&e->p->shm->ctl->drain, memory_order_acquire);
+	bool stop = eng_draining(e);
 
-	while (e->svc_q.n && (stop || (e->nsess_free && sq_room(e, 3)))) {
+	while (e->svc_q.n &&
+	       (stop || (e->nsess_free && (!e->be->svc_can_start || e->be->svc_can_start(e))))) {
 		struct slot *w = &e->slot[e->svc_q.head];
 		e->svc_q.head = w->next_wait;
 		e->svc_q.n--;
@@ -246,7 +116,7 @@ static void next_in_queue(struct engine *e)
 			/* A stop: a port waiting for a session goes out now,
 			 * open, without service data, rather than be cut off
 			 * unanswered when the stop's time is up. */
-			eng_close_now(e, w);
+			e->be->close_now(e, w);
 			eng_publish(e, w, RS_OPEN, 0);
 			continue;
 		}
@@ -260,7 +130,7 @@ static void next_in_queue(struct engine *e)
  * records fill it (the coordinator takes records only with their
  * results). Records once went out when the hang-up began and results when
  * it ended: 512 hang-ups in progress filled the ring and the scan hung. */
-static void publish(struct engine *e, struct slot *s)
+void eng_svc_publish(struct engine *e, struct slot *s)
 {
 	put_record(e, s);
 	e->sess_free[e->nsess_free++] = s->sess;
@@ -268,128 +138,41 @@ static void publish(struct engine *e, struct slot *s)
 	next_in_queue(e);
 }
 
-/* The stage is over: its record, then hang up -- direct: disconnect (a
- * RST) and drain the error queue, as the plain confirmation does, so that
- * a clean socket is kept for the next probe, and publish when that ends;
- * compat: close (SO_LINGER {1,0}: a RST) and publish now. The session
- * goes to the next slot waiting for one. */
-static void finish(struct engine *e, struct slot *s)
+void eng_svc_read(struct engine *e, struct slot *s, int res)
 {
-	uint32_t i = (uint32_t)(s - e->slot);
+	enum rs_svc_step step = rs_svc_on_read(&e->sess[s->sess], e->p->svc, res, e->now_ns);
 
-	if (!e->direct || !sq_room(e, 2)) {
-		eng_close_now(e, s); /* direct: the next SOCKET replaces it */
-		publish(e, s);
-		return;
-	}
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&e->ring);
-	io_uring_prep_connect(sqe, (int)i, &e->unspec, sizeof(e->unspec));
-	sqe->flags |= IOSQE_FIXED_FILE | IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS;
-	sqe->user_data = ud(i, OP_SVC_DISC, s->gen);
-	drain_errq(e, s, OP_SVC_END, S_SVC_END);
-}
-
-/* The hang-up ended: drained is what the error queue's read returned
- * (-EAGAIN: empty, the socket is clean; -ECANCELED: the disconnect failed). */
-static void ended(struct engine *e, struct slot *s, int drained)
-{
-	if (drained == -EAGAIN) {
-		s->idle_family = s->ep.family;
-		s->need_clear = 1; /* the disconnect left ECONNRESET in SO_ERROR */
-	} else {
-		eng_close_now(e, s);
-	}
-	publish(e, s);
-}
-
-/* nmap's next probe wants a new connection: hang up and connect again
- * on the same socket (direct) or a new one (compat), the connect linked
- * to a first attempt's timeout; OP_SVC_CONN says how it went. */
-static void reconnect(struct engine *e, struct slot *s)
-{
-	uint32_t i = (uint32_t)(s - e->slot), us = rs_rtt_attempt_us(e->rto_us, 1);
-	socklen_t alen = s->ep.family == AF_INET6 ? sizeof(s->addr.v6) : sizeof(s->addr.v4);
-	struct io_uring_sqe *sqe;
-
-	if (!sq_room(e, 4)) {
-		finish(e, s);
-		return;
-	}
-	s->gen++;
-	if (e->direct) {
-		sqe = io_uring_get_sqe(&e->ring);
-		io_uring_prep_connect(sqe, (int)i, &e->unspec, sizeof(e->unspec));
-		sqe->flags |= IOSQE_FIXED_FILE | IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS;
-		sqe->user_data = ud(i, OP_SVC_RDISC, s->gen);
-		sqe = io_uring_get_sqe(&e->ring); /* the disconnect's ECONNRESET, read away */
-		rs__prep_sockopt(sqe, SOCKET_URING_OP_GETSOCKOPT, (int)i, SOL_SOCKET, SO_ERROR,
-				 &s->so_error, sizeof(s->so_error));
-		sqe->flags |= IOSQE_FIXED_FILE | IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS;
-		sqe->user_data = ud(i, OP_SVC_RCLR, s->gen);
-	} else {
-		close(s->fd);
-		s->fd = socket(s->ep.family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (s->fd < 0) {
-			eng_svc_cqe(e, s, OP_SVC_CONN, -errno);
-			return;
-		}
-		setsockopt(s->fd, SOL_SOCKET, SO_LINGER, &e->linger, sizeof(e->linger));
-	}
-	sqe = io_uring_get_sqe(&e->ring);
-	io_uring_prep_connect(sqe, fd_of(e, s), &s->addr.sa, alen);
-	use_fd(e, sqe);
-	sqe->flags |= IOSQE_IO_LINK;
-	sqe->user_data = ud(i, OP_SVC_CONN, s->gen);
-	timed(e, s, (uint64_t)us * 1000);
-}
-
-/* Do what the session asks for. A graceful stop lets the reads in
- * progress end but starts no new connection for a further probe: the port
- * is published with what it said so far. */
-static void act(struct engine *e, struct slot *s, enum rs_svc_step step)
-{
-	if (step == RS_SVC_RECONNECT &&
-	    atomic_load_explicit(&e->p->shm->ctl->drain, memory_order_acquire))
+	/* A graceful stop lets the reads in progress end but starts no new
+	 * connection for a further probe: the port is published with what
+	 * it said so far. */
+	if (step == RS_SVC_RECONNECT && eng_draining(e))
 		step = RS_SVC_DONE;
 	switch (step) {
 	case RS_SVC_READ:
-		submit_io(e, s, false);
+		io(e, s, false);
 		break;
 	case RS_SVC_SEND:
-		submit_io(e, s, true);
+		io(e, s, true);
 		break;
 	case RS_SVC_RECONNECT:
-		reconnect(e, s);
+		/* nmap's next probe wants a new connection, within a first
+		 * attempt's timeout. */
+		e->be->svc_reconnect(e, s, (uint64_t)rs_rtt_attempt_us(e->rto_us, 1) * 1000);
 		break;
 	case RS_SVC_DONE:
-		finish(e, s);
+		e->be->svc_hangup(e, s);
 		break;
 	}
 }
 
-void eng_svc_cqe(struct engine *e, struct slot *s, enum op op, int res)
+void eng_svc_connected(struct engine *e, struct slot *s, int res)
 {
-	if (op == OP_SVC_CHECK) {
-		checked(e, s, res);
+	if (res == 0) {
+		io(e, s, true); /* connected: the probe, then its answer */
 		return;
 	}
-	if (op == OP_SVC_END) {
-		ended(e, s, res);
-		return;
-	}
-	if (op == OP_SVC_DISC || op == OP_SVC_RDISC || op == OP_SVC_RCLR ||
-	    (op == OP_SVC_CONN && res != 0)) {
-		/* A step of a hang-up or a reconnection failed (its chain's
-		 * last CQE will not come), or the new connection did: the
-		 * stage ends with what the service said so far. No further
-		 * probe: a host that refuses now would get one SYN per probe. */
-		eng_close_now(e, s);
-		publish(e, s);
-		return;
-	}
-	if (op == OP_SVC_CONN) {
-		submit_io(e, s, true); /* connected: the probe, then its answer */
-		return;
-	}
-	act(e, s, rs_svc_on_read(&e->sess[s->sess], e->p->svc, res, e->now_ns));
+	/* No further probe: a host that refuses now would get one SYN per
+	 * probe. The stage ends with what the service said so far. */
+	e->be->close_now(e, s);
+	eng_svc_publish(e, s);
 }

@@ -16,9 +16,13 @@
 #define RS_MAX_WORKERS 256
 #define RS_SVC_NAMES   64 /* distinct service names the summary counts */
 
+/* --engine, and (after the coordinator's probe) the engine a worker runs:
+ * a worker's is one of URING (direct descriptors), COMPAT, EPOLL. */
 enum rs_engine_mode {
-	RS_ENGINE_AUTO = 0, /* direct descriptors + uring_cmd where the kernel has them */
-	RS_ENGINE_COMPAT,   /* plain fds and sockopt syscalls (older kernels, tests) */
+	RS_ENGINE_AUTO = 0, /* io_uring where it is allowed, else epoll */
+	RS_ENGINE_COMPAT,   /* io_uring with plain fds and sockopt syscalls */
+	RS_ENGINE_URING,    /* io_uring: direct descriptors where the kernel has them */
+	RS_ENGINE_EPOLL,    /* non-blocking sockets and epoll */
 };
 
 struct rs_config {
