@@ -108,8 +108,9 @@ static const char usage_text[] =
 	"      --checkpoint-interval MS  write the checkpoint this often (default 2000)\n"
 	"  -q, --quiet            no progress line\n"
 	"      --stats FILE       write the final summary as JSON to FILE\n"
-	"      --engine MODE      auto (default: direct descriptors where the kernel has them)\n"
-	"                         or compat (plain fds and sockopt syscalls)\n"
+	"      --engine MODE      auto (default: io_uring where it is allowed, else epoll),\n"
+	"                         uring (io_uring, direct descriptors where the kernel has\n"
+	"                         them), epoll, or compat (io_uring with plain fds)\n"
 	"      --banner           read what an open port's service says, then recognise it:\n"
 	"                         ssh (its identification), telnet (its negotiation, refused),\n"
 	"                         tcpwrapped (closed unheard); adds service, banner, ssh,\n"
@@ -370,10 +371,15 @@ static int parse_option(int opt, char *const *argv, struct rs_config *cfg, struc
 	case OPT_ENGINE:
 		if (!strcmp(optarg, "auto"))
 			cfg->engine = RS_ENGINE_AUTO;
+		else if (!strcmp(optarg, "uring"))
+			cfg->engine = RS_ENGINE_URING;
+		else if (!strcmp(optarg, "epoll"))
+			cfg->engine = RS_ENGINE_EPOLL;
 		else if (!strcmp(optarg, "compat"))
 			cfg->engine = RS_ENGINE_COMPAT;
 		else
-			return refuse("--engine: unknown mode '%s' (auto, compat)", optarg);
+			return refuse("--engine: unknown mode '%s' (auto, uring, epoll, compat)",
+				      optarg);
 		return RS_CLI_RUN;
 	case 'i':
 	case OPT_EXCLUDE:

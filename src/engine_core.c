@@ -180,7 +180,9 @@ void eng_launched(struct engine *e, struct slot *s)
 	s->t0_ns = e->now_ns; /* until stamp_launched() */
 	s->st = S_CONNECT;
 	e->inflight++;
-	if (e->nlaunched < LAUNCH_BATCH)
+	if (e->be->stamps_launch)
+		s->t0_ns = eng_clock_ns(CLOCK_MONOTONIC);
+	else if (e->nlaunched < LAUNCH_BATCH)
 		e->launched[e->nlaunched++] = (uint32_t)(s - e->slot);
 	if (!s->attempts && !s->booked) {
 		s->epoch = rs_cc_epoch_of(e->now_ns);
@@ -592,7 +594,7 @@ int rs_engine_run(const struct rs_engine_params *p)
 
 	if (ret < 0)
 		goto out;
-	e.be = &eng_uring;
+	e.be = p->mode == RS_ENGINE_EPOLL ? &eng_epoll : &eng_uring;
 	ret = e.be->setup(&e);
 	if (ret != 0) {
 		if (ret > 0)
@@ -612,6 +614,7 @@ int rs_engine_run(const struct rs_engine_params *p)
 		uint64_t wait_ns = 1000000; /* 1 ms: look for new jobs this often */
 
 		e.now_ns = eng_clock_ns(CLOCK_MONOTONIC);
+		e.wall_ns = eng_clock_ns(CLOCK_REALTIME); /* answers may come at launch */
 		bool drain = eng_draining(&e);
 		if (!drain)
 			fill(&e);

@@ -22,6 +22,7 @@
 #include "ringscan/ratelimit.h"
 #include "ringscan/svc.h"
 #include "rtt.h"
+#include "timerheap.h"
 
 enum slot_state {
 	S_FREE,
@@ -29,9 +30,10 @@ enum slot_state {
 	S_CONFIRM,
 	S_WAIT,
 	S_SOFTERR,
-	S_SVC,	   /* open: in the service stage */
-	S_SVC_Q,   /* open: waiting for a free service session */
-	S_SVC_END, /* open: its stage over, the socket being hung up */
+	S_SVC,	    /* open: in the service stage */
+	S_SVC_Q,    /* open: waiting for a free service session */
+	S_SVC_END,  /* open: its stage over, the socket being hung up */
+	S_SVC_CONN, /* epoll: open, connecting again for nmap's next probe */
 };
 
 enum op {
@@ -77,11 +79,7 @@ struct slot {
 	};
 	union rs_sockaddr addr;
 	struct rs_endpoint ep;
-	union {
-		struct __kernel_timespec to; /* io_uring: this attempt's timeout */
-		uint64_t due_at;	     /* epoll: when the pending timer fires, or 0 */
-	};
-	uint32_t heap_at; /* epoll: its place in the timer heap */
+	struct __kernel_timespec to; /* io_uring: this attempt's timeout (adaptive) */
 	uint32_t gen;
 	uint32_t next_wait; /* S_WAIT list link */
 	union {
@@ -100,6 +98,7 @@ struct slot {
 	uint8_t booked;	     /* the first attempt is booked in the controller */
 	uint8_t counted;     /* the answer is counted (eng_answered) before it is published */
 	uint8_t has_svc;     /* a service record went out for it */
+	uint8_t errq;	     /* epoll: its socket's error queue had an entry: not reused */
 	uint32_t lease;	     /* the lease the position came from */
 };
 
@@ -121,6 +120,10 @@ struct engine;
  * of its requests is pending. The core calls: */
 struct eng_backend {
 	const char *name;
+	/* its attempts leave when launch() returns (a connect syscall), so
+	 * it stamps their start itself; else they leave at the next turn's
+	 * submission and the core stamps them then */
+	bool stamps_launch;
 	/* once, before the first probe: 0, 1 (the scan no longer needs this
 	 * worker), or -errno */
 	int (*setup)(struct engine *e);
@@ -148,14 +151,15 @@ struct eng_backend {
 	bool (*svc_can_start)(struct engine *e);
 };
 
-extern const struct eng_backend eng_uring;
+extern const struct eng_backend eng_uring, eng_epoll;
 
 /* What the epoll backend keeps (engine_epoll.c). */
 struct eng_epoll {
-	int fd; /* the epoll instance */
+	int fd; /* the epoll instance, or -1 */
 	struct epoll_event *ev;
-	uint32_t *heap; /* slots with a timer, by due_at */
-	uint32_t nheap;
+	struct rs_timerheap timers; /* by slot: the pending step's deadline */
+	uint8_t *ready;		    /* by slot: input may be waiting (ET) */
+	bool no_pwait2;		    /* the kernel has no epoll_pwait2 */
 };
 
 struct engine {

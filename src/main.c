@@ -50,14 +50,24 @@ static int dry_run(const struct rs_config *cfg)
 	return ret == -EINTR ? 128 + sig : ret < 0 ? 1 : 0;
 }
 
-/* Before any fork or packet: can the workers run here? One line if not
- * (and exit status 1); a notice if they can, but shrunk or crowded.
- * (uring_probe.h, worker.h; issue 10, defects 3 and 4.) */
-static int preflight(const struct rs_config *cfg)
+/* Before any fork or packet: can the workers run here? With --engine
+ * auto, epoll where io_uring cannot (one line says why); with uring or
+ * compat, one line if not (and exit status 1). A notice if they can, but
+ * shrunk or crowded. (uring_probe.h, worker.h; issues 10 and 13.) */
+static int preflight(struct rs_config *cfg)
 {
-	char why[400];
-	int ret = rs_uring_check(cfg, why, sizeof(why));
+	char why[400] = "", reason[sizeof(cfg->engine_reason)] = "";
+	int ret = 0;
 
+	if (cfg->engine != RS_ENGINE_EPOLL)
+		ret = rs_uring_check(cfg, why, sizeof(why), reason, sizeof(reason));
+	if (ret < 0 && cfg->engine == RS_ENGINE_AUTO) {
+		cfg->engine = RS_ENGINE_EPOLL;
+		snprintf(cfg->engine_reason, sizeof(cfg->engine_reason), "%s", reason);
+		rs_errorf("io_uring unavailable (%s): using epoll", reason);
+		ret = 0;
+		why[0] = 0;
+	}
 	if (why[0])
 		rs_errorf("%s", why);
 	if (!ret && rs_workers_note(cfg->workers, why, sizeof(why)))
@@ -67,7 +77,7 @@ static int preflight(const struct rs_config *cfg)
 
 /* The scan (or nothing, for a finished checkpoint), then the summary on
  * stderr and in --stats. Returns the exit status. */
-static int scan(const struct rs_config *cfg)
+static int scan(struct rs_config *cfg)
 {
 	struct rs_summary *sum = calloc(1, sizeof(*sum));
 	int ret, status;

@@ -244,7 +244,10 @@ static int finish(struct scan *s, int ret)
 	rs_supervisor_wait(&s->sv, sum);
 	sum->retries = retries(s, &sum->local_errors);
 	if (!sum->engine) /* no worker said so (none started?): what was asked */
-		sum->engine = s->cfg->engine == RS_ENGINE_COMPAT ? "compat" : "direct";
+		sum->engine = s->cfg->engine == RS_ENGINE_COMPAT  ? "compat"
+			      : s->cfg->engine == RS_ENGINE_EPOLL ? "epoll"
+								  : "direct";
+	sum->engine_reason = s->cfg->engine_reason[0] ? s->cfg->engine_reason : NULL;
 	int werr = rs_writer_finish(&s->wr, s->wr.received == total(s));
 	if (werr < 0 && ret != werr && !s->wr.out->signo) {
 		rs_errorf("writing output: %s", strerror(-werr));

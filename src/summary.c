@@ -131,9 +131,11 @@ void rs_summary_print(const struct rs_summary *s, int fd)
 		(unsigned long long)s->count[RS_ERROR]);
 	dprintf(fd,
 		"ringscan: retries %llu, local-error backoffs %llu, %u workers x %u in flight "
-		"(%s)\n",
+		"(%s%s%s)\n",
 		(unsigned long long)s->retries, (unsigned long long)s->local_errors, s->workers,
-		s->concurrency, s->engine ? s->engine : "direct");
+		s->concurrency, s->engine ? s->engine : "direct",
+		s->engine_reason ? ": io_uring unavailable, " : "",
+		s->engine_reason ? s->engine_reason : "");
 	print_sending(s, fd);
 	print_services(s, fd);
 	if (s->resumed)
@@ -148,6 +150,24 @@ void rs_summary_print(const struct rs_summary *s, int fd)
 }
 
 /* "sending", "rtt_us" and "trace" (see docs/output-schema.md). */
+/* A JSON string (null for NULL); our own messages, but escaped anyway. */
+static void write_json_string(FILE *f, const char *str)
+{
+	if (!str) {
+		fputs("null", f);
+		return;
+	}
+	fputc('"', f);
+	for (const unsigned char *c = (const unsigned char *)str; *c; c++)
+		if (*c == '"' || *c == '\\')
+			fprintf(f, "\\%c", *c);
+		else if (*c < 0x20)
+			fprintf(f, "\\u%04x", *c);
+		else
+			fputc(*c, f);
+	fputc('"', f);
+}
+
 static void write_sending_json(const struct rs_summary *s, FILE *f)
 {
 	const struct rs_sending *g = &s->sending;
@@ -211,7 +231,9 @@ int rs_summary_write_json(const struct rs_summary *s, const char *path)
 	for (unsigned w = 0; w < s->workers; w++)
 		fprintf(f, "%s{\"id\":%u,\"pid\":%d,\"probes\":%llu}", w ? "," : "", w,
 			s->worker[w].pid, (unsigned long long)s->worker[w].probes);
-	fprintf(f, "],");
+	fprintf(f, "],\"engine_reason\":");
+	write_json_string(f, s->engine_reason);
+	fprintf(f, ",");
 	write_sending_json(s, f);
 	if (s->services) {
 		fprintf(f, ",\"services\":{");

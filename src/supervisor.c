@@ -175,8 +175,11 @@ void rs_supervisor_wait(struct rs_supervisor *sv, struct rs_summary *sum)
 			waitpid(sv->pid[w], NULL, 0);
 		sv->alive[w] = false;
 		sum->worker[w].pid = sv->pid[w];
-		if (atomic_load(&sv->shm->w[w].engine) == RS_ENGINE_COMPAT)
+		int used = atomic_load(&sv->shm->w[w].engine);
+		if (used == RS_ENGINE_COMPAT)
 			sum->engine = "compat";
+		else if (used == RS_ENGINE_EPOLL)
+			sum->engine = "epoll";
 	}
 }
 

@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ringscan/classify.h"
 #include "uring_probe.h"
 
 #define SQ_MAX	 1024
@@ -247,6 +248,27 @@ void rs_uring_explain(int err, long seccomp, long disabled, long group, char *wh
 		snprintf(why, n, "io_uring is unavailable: io_uring_setup: %s", name);
 }
 
+void rs_uring_reason(int err, bool memlock, long seccomp, long disabled, char *r, size_t n)
+{
+	const char *name = rs_errno_name(err);
+
+	if (memlock)
+		snprintf(r, n, "RLIMIT_MEMLOCK %zu KiB: too small for the rings",
+			 memlock_limit() / 1024);
+	else if (err == EPERM && disabled > 0)
+		snprintf(r, n, "io_uring_setup: EPERM (kernel.io_uring_disabled=%ld)", disabled);
+	else if (err == EPERM && seccomp == 2)
+		snprintf(r, n, "io_uring_setup: EPERM (seccomp filter)");
+	else if (err == EPERM)
+		snprintf(r, n, "io_uring_setup: EPERM (seccomp or kernel.io_uring_disabled)");
+	else if (err == ENOSYS)
+		snprintf(r, n, "io_uring_setup: ENOSYS (%s)",
+			 seccomp == 2 ? "seccomp filter, or no io_uring in this kernel"
+				      : "no io_uring in this kernel");
+	else
+		snprintf(r, n, "io_uring_setup: %s", name ? name : strerror(err));
+}
+
 /* Even the smallest rings of nworkers do not fit RLIMIT_MEMLOCK. */
 static void explain_memlock(unsigned nworkers, char *why, size_t n)
 {
@@ -270,8 +292,10 @@ static void explain_memlock(unsigned nworkers, char *why, size_t n)
 
 /* Arithmetic first (a limit never met is named at once), then the very
  * ring a worker sets up. */
-int rs_uring_check(const struct rs_config *cfg, char *why, size_t n)
+int rs_uring_check(const struct rs_config *cfg, char *why, size_t n, char *reason, size_t rn)
 {
+	long seccomp = proc_long("/proc/self/status", "Seccomp:", 0);
+	long disabled = proc_long("/proc/sys/kernel/io_uring_disabled", NULL, 0);
 	unsigned nworkers = cfg->workers ? cfg->workers : 1;
 	struct rs_ring_size want = rs_ring_want(cfg->concurrency), sz = want;
 	struct io_uring ring;
@@ -282,6 +306,7 @@ int rs_uring_check(const struct rs_config *cfg, char *why, size_t n)
 	int fit = rs_ring_fit(&sz, nworkers);
 	if (fit < 0) {
 		explain_memlock(nworkers, why, n);
+		rs_uring_reason(ENOMEM, true, seccomp, disabled, reason, rn);
 		return fit;
 	}
 	/* The very ring a worker sets up; what others still release is
@@ -294,12 +319,13 @@ int rs_uring_check(const struct rs_config *cfg, char *why, size_t n)
 			 "RLIMIT_MEMLOCK (%zu KiB) holds the %u rings (%zu KiB): other io_uring "
 			 "rings of this user hold the rest, or memory is short",
 			 memlock_limit() / 1024, nworkers, nworkers * rs_ring_bytes(sz) / 1024);
+		rs_uring_reason(ENOMEM, false, seccomp, disabled, reason, rn);
 		return ret;
 	}
 	if (ret < 0) {
-		rs_uring_explain(-ret, proc_long("/proc/self/status", "Seccomp:", 0),
-				 proc_long("/proc/sys/kernel/io_uring_disabled", NULL, 0),
+		rs_uring_explain(-ret, seccomp, disabled,
 				 proc_long("/proc/sys/kernel/io_uring_group", NULL, -1), why, n);
+		rs_uring_reason(-ret, false, seccomp, disabled, reason, rn);
 		return ret;
 	}
 	io_uring_queue_exit(&ring);

@@ -56,7 +56,13 @@ void rs_uring_explain(int err, long seccomp, long disabled, long group, char *wh
  * blocked by seccomp or kernel.io_uring_disabled, missing, or a memlock
  * limit too small, naming its value and what would fit). Never retries a
  * limit that cannot be met; waits out (up to 2 s) memory that other
- * rings of this user are still releasing. */
-int rs_uring_check(const struct rs_config *cfg, char *why, size_t n);
+ * rings of this user are still releasing. On failure, reason gets the short
+ * form (rs_uring_reason). */
+int rs_uring_check(const struct rs_config *cfg, char *why, size_t n, char *reason, size_t rn);
+
+/* The short form of what rs_uring_check found, for a summary: which call
+ * failed, its errno, and the likely cause (err a positive errno; memlock:
+ * the rings did not fit RLIMIT_MEMLOCK). */
+void rs_uring_reason(int err, bool memlock, long seccomp, long disabled, char *r, size_t n);
 
 #endif

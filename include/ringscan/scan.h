@@ -40,9 +40,10 @@ struct rs_config {
 	bool all;
 	bool quiet;
 	enum rs_engine_mode engine;
-	const char *output; /* NULL = stdout */
-	int out_fd;	    /* opened by the CLI before anything is sent */
-	int signal_fd;	    /* signalfd for SIGINT/SIGTERM, or -1 */
+	char engine_reason[160]; /* why auto chose epoll, or "" */
+	const char *output;	 /* NULL = stdout */
+	int out_fd;		 /* opened by the CLI before anything is sent */
+	int signal_fd;		 /* signalfd for SIGINT/SIGTERM, or -1 */
 	const char *stats_path;
 	const struct rs_sink_ops *sink;
 	/* --resume FILE: the checkpoint kept current while scanning, and
@@ -76,7 +77,8 @@ struct rs_summary {
 	double elapsed_s;
 	unsigned workers;
 	unsigned concurrency;		   /* per worker, after clamping to limits */
-	const char *engine;		   /* "direct" or "compat" */
+	const char *engine;		   /* "direct", "compat" or "epoll" */
+	const char *engine_reason;	   /* why auto chose it, or NULL */
 	int interrupted;		   /* the signal that stopped the scan, or 0 */
 	unsigned restarts;		   /* workers that died and were replaced */
 	uint64_t requeued;		   /* positions handed out again after a death */

@@ -95,13 +95,32 @@ static void test_explain(void **state)
 		assert_true(*p != '\n');
 }
 
+/* The short form a summary and --stats carry when auto chose epoll. */
+static void test_reason(void **state)
+{
+	(void)state;
+	char r[160];
+
+	rs_uring_reason(EPERM, false, 2, 0, r, sizeof(r));
+	assert_string_equal(r, "io_uring_setup: EPERM (seccomp filter)");
+	rs_uring_reason(EPERM, false, 0, 0, r, sizeof(r));
+	assert_string_equal(r, "io_uring_setup: EPERM (seccomp or kernel.io_uring_disabled)");
+	rs_uring_reason(EPERM, false, 2, 2, r, sizeof(r));
+	assert_string_equal(r, "io_uring_setup: EPERM (kernel.io_uring_disabled=2)");
+	rs_uring_reason(ENOSYS, false, 0, 0, r, sizeof(r));
+	assert_string_equal(r, "io_uring_setup: ENOSYS (no io_uring in this kernel)");
+	rs_uring_reason(ENOMEM, true, 0, 0, r, sizeof(r));
+	assert_non_null(strstr(r, "RLIMIT_MEMLOCK"));
+	rs_uring_reason(EOPNOTSUPP, false, 0, 0, r, sizeof(r));
+	assert_string_equal(r, "io_uring_setup: EOPNOTSUPP");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_want),
-		cmocka_unit_test(test_bytes),
-		cmocka_unit_test(test_shrink),
-		cmocka_unit_test(test_explain),
+		cmocka_unit_test(test_want),   cmocka_unit_test(test_bytes),
+		cmocka_unit_test(test_shrink), cmocka_unit_test(test_explain),
+		cmocka_unit_test(test_reason),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
