@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tests/run.sh [--unit-only] BUILD_DIR...
+# tests/run.sh [--unit-only] [--engines LIST] BUILD_DIR... [--engines LIST BUILD_DIR...]...
 #
 # For each build directory: every unit test binary BUILD_DIR/tests/test_*
 # (60 s each), then, unless --unit-only, every end-to-end test
@@ -7,30 +7,87 @@
 # BUILD_DIR/test-logs/NAME.log and is shown when the test fails. Exit status
 # 77 means skipped. Prints one "PASS|FAIL|SKIP name" line per test, then
 # "N passed, N failed, N skipped"; exits 1 if anything failed.
+#
+# --engines uring,epoll: the engine matrix for the build directories that
+# follow it (up to the next --engines). Each end-to-end test runs once per
+# engine, in the order given, with RS_ENGINE=ENGINE (tests/e2e/lib.sh's
+# need_scanner then runs the scanner with --engine ENGINE), as "NAME BUILD
+# [ENGINE]" with its log in NAME.ENGINE.log. A test with a line
+# "# engine-independent" (or "# engine-independent: WHY"; it never scans,
+# or picks its engines itself) runs once, with the first engine; one with
+# "# engines: A,B [WHY]" runs only on those of the matrix's engines
+# (skipped, saying so, if none). Unit tests run once per build. Without
+# --engines (build directories before the first one): one run per test,
+# RS_ENGINE unset, markers ignored.
 set -u
 export LC_ALL=C
 here=$(cd "$(dirname "$0")" && pwd)
 
 unit_only=0
-dirs=()
-for a in "$@"; do
-	case $a in
+dirs=()    # the build directories, in order
+dir_eng=() # for each, its matrix's engines, space-separated ('' = none)
+engines=() # the engines of the last --engines
+pending='' # an --engines not yet followed by a build directory
+# set_engines LIST: the matrix's engines, comma- or space-separated, for the
+# build directories that follow.
+set_engines() {
+	local e
+	engines=()
+	pending=$1
+	for e in ${1//,/ }; do
+		case $e in
+		'' | *[!a-z]*)
+			echo "run.sh: --engines: bad engine name '$e'" >&2
+			exit 2
+			;;
+		esac
+		case " ${engines[*]-} " in
+		*" $e "*)
+			echo "run.sh: --engines: $e given twice" >&2
+			exit 2
+			;;
+		esac
+		engines+=("$e")
+	done
+	if [ ${#engines[@]} = 0 ]; then
+		echo "run.sh: --engines: no engine named" >&2
+		exit 2
+	fi
+}
+while [ $# -gt 0 ]; do
+	case $1 in
 	--unit-only) unit_only=1 ;;
+	--engines)
+		[ $# -ge 2 ] || {
+			echo "run.sh: --engines: missing list (e.g. uring,epoll)" >&2
+			exit 2
+		}
+		set_engines "$2"
+		shift
+		;;
+	--engines=*) set_engines "${1#--engines=}" ;;
 	-h | --help)
-		sed -n '2,9s/^# \{0,1\}//p' "$0"
+		sed -n '2,21s/^# \{0,1\}//p' "$0"
 		exit 0
 		;;
 	-*)
-		echo "run.sh: unknown option $a" >&2
+		echo "run.sh: unknown option $1" >&2
 		exit 2
 		;;
-	*) dirs+=("${a%/}") ;;
+	*)
+		dirs+=("${1%/}")
+		dir_eng+=("${engines[*]-}")
+		pending=''
+		;;
 	esac
+	shift
 done
-if [ ${#dirs[@]} = 0 ]; then
-	echo "usage: tests/run.sh [--unit-only] BUILD_DIR..." >&2
+if [ ${#dirs[@]} = 0 ] || [ -n "$pending" ]; then
+	[ -z "$pending" ] || echo "run.sh: --engines $pending: no build directory after it" >&2
+	echo "usage: tests/run.sh [--unit-only] [--engines LIST] BUILD_DIR... [--engines LIST BUILD_DIR...]..." >&2
 	exit 2
 fi
+unset RS_ENGINE # only the matrix sets it, test by test
 
 passed=0 failed=0 skipped=0
 
@@ -59,7 +116,35 @@ run() {
 	esac
 }
 
-for d in "${dirs[@]}"; do
+# engines_line TEST: the engine list of TEST's "# engines: A,B [WHY]" line
+# (A,B), empty if it has none.
+engines_line() {
+	sed -n 's/^# engines: *\([a-z,]*\).*/\1/p' "$1" | head -1
+}
+
+# test_engines TEST: the matrix's engines TEST runs on, in order: the
+# first only for "# engine-independent", those also named on its
+# "# engines: A,B" line, else all.
+test_engines() {
+	local want e
+	if grep -Eq '^# engine-independent([:.( ].*)?$' "$1"; then
+		echo "${engines[0]}"
+		return
+	fi
+	want=$(engines_line "$1")
+	if [ -z "$want" ]; then
+		echo "${engines[*]}"
+		return
+	fi
+	want=" ${want//,/ } "
+	for e in "${engines[@]}"; do
+		case $want in *" $e "*) echo "$e" ;; esac
+	done
+}
+
+for i in "${!dirs[@]}"; do
+	d=${dirs[$i]}
+	read -ra engines <<<"${dir_eng[$i]}"
 	if [ ! -d "$d" ]; then
 		echo "FAIL $d (no such build directory)"
 		failed=$((failed + 1))
@@ -77,7 +162,19 @@ for d in "${dirs[@]}"; do
 	for t in "$here"/e2e/test_*.sh; do
 		[ -f "$t" ] || continue
 		n=$(basename "$t" .sh)
-		run "$n $d" "$logs/$n.log" 600 bash "$t" "$d"
+		if [ ${#engines[@]} = 0 ]; then
+			run "$n $d" "$logs/$n.log" 600 bash "$t" "$d"
+			continue
+		fi
+		on=$(test_engines "$t")
+		if [ -z "$on" ]; then
+			echo "SKIP $n $d (for engines $(engines_line "$t") only; not in --engines ${engines[*]})"
+			skipped=$((skipped + 1))
+			continue
+		fi
+		for e in $on; do
+			run "$n $d [$e]" "$logs/$n.$e.log" 600 env RS_ENGINE="$e" bash "$t" "$d"
+		done
 	done
 done
 

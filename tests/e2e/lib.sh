@@ -90,11 +90,58 @@ own_hosts() {
 	return 1
 }
 
-# need_scanner BUILD_DIR: sets RS to the scanner binary.
+# need_scanner BUILD_DIR: sets RS to the scanner binary. When RS_ENGINE is
+# set (tests/run.sh --engines runs each test once per engine that way), RS
+# is instead a wrapper in $RS_TMP that execs the binary with --engine
+# "$RS_ENGINE" as its first argument: a test's own later --engine wins
+# (an option given twice keeps its last value). exec keeps the pid, so
+# "$RS" ... & / $! / pgrep -P work as with the binary itself.
 need_scanner() {
 	RS=${1:?build dir expected as \$1}/ringscan
 	case $RS in /*) ;; *) RS=$PWD/$RS ;; esac
 	[ -x "$RS" ] || rs_fail "no scanner at $RS (run make)"
+	[ -n "${RS_ENGINE:-}" ] || return 0
+	case $RS_ENGINE in
+	*[!a-z]*) rs_fail "RS_ENGINE='$RS_ENGINE': want an engine name such as uring or epoll" ;;
+	esac
+	[ -n "${RS_TMP:-}" ] || rs_fail "need_scanner: RS_ENGINE needs \$RS_TMP (call ns_reexec first)"
+	local w=$RS_TMP/engine-$RS_ENGINE q
+	q=$(printf '%s' "$RS" | sed "s/'/'\\\\''/g") # the path, single-quoted for sh
+	if ! { mkdir -p "$w" &&
+		printf '#!/bin/sh\n# ringscan --engine %s (tests/e2e/lib.sh need_scanner)\nexec %s --engine %s "$@"\n' \
+			"$RS_ENGINE" "'$q'" "$RS_ENGINE" >"$w/ringscan" && chmod +x "$w/ringscan"; }; then
+		rs_fail "cannot write the engine wrapper $w/ringscan"
+	fi
+	RS=$w/ringscan
+}
+
+# rs_engine_extra: the other modes of the engine under test, which tests
+# that cover "every engine" also run: compat (io_uring with plain
+# descriptors) when that engine is io_uring (RS_ENGINE uring or auto, or
+# unset: auto on a machine with io_uring); nothing for epoll (plain
+# descriptors only) or compat itself.
+rs_engine_extra() {
+	case ${RS_ENGINE:-} in
+	'' | auto | uring) echo compat ;;
+	esac
+}
+
+# rs_engines: the --engine values a test that covers every engine loops
+# over: the engine under test (auto when RS_ENGINE is unset) and its other
+# modes. Unset: "auto compat", as before the engine matrix.
+rs_engines() {
+	local x
+	x=$(rs_engine_extra)
+	echo "${RS_ENGINE:-auto}${x:+ $x}"
+}
+
+# rs_plain_engine: the engine under test in its plain-descriptor mode, for
+# runs about file descriptors (EMFILE under a small RLIMIT_NOFILE): compat
+# for io_uring, else the engine itself.
+rs_plain_engine() {
+	local e
+	e=$(rs_engine_extra)
+	echo "${e:-${RS_ENGINE:-auto}}"
 }
 
 need_tools() {

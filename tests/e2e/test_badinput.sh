@@ -5,6 +5,7 @@
 # counters on the input and output hooks for 127.0.0.0/8 and ::1 must still
 # read 0 afterwards (a connect at the end proves the counters count).
 # -h and -V exit 0 with text on stdout.
+# engine-independent: nothing here scans (refusals, --help, --version).
 # Usage: test_badinput.sh BUILD_DIR
 set -eu
 . "$(dirname "$0")/lib.sh"

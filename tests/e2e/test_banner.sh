@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test_banner: --banner reads what each open port's service says and
 # recognises it from the protocol, exactly, against tests/tools/svcd, on
-# both engines:
+# the engine under test and its other modes (lib.sh rs_engines: io_uring
+# direct and compat, or epoll):
 #   - SSH identification lines (64 ports, each its own, %p), one after a
 #     line of welcome, one with a comment: ssh with proto_version,
 #     software, comment; nothing else claims ssh (HTTP on port 22 does not);
@@ -55,7 +56,7 @@ NFT
 PORTS=22,2200-2263,2300,2323,2400-2406,2600,2601
 : >"$RS_TMP/empty.db" # no nmap rules: the answers are ringscan's own
 
-for engine in auto compat; do
+for engine in $(rs_engines); do
 	out=$RS_TMP/out-$engine.jsonl
 	t0=$(date +%s%N)
 	run_scan 60 --banner --service-db "$RS_TMP/empty.db" --all -q --engine $engine \

@@ -14,6 +14,7 @@
 # sends nothing (a connect at the end proves the counters count).
 # Every valid target is in 127.0.0.0/8 or is ::1.
 #
+# engine-independent: dry runs only, nothing scans.
 # Usage: test_cli_fuzz.sh BUILD_DIR
 # RS_FUZZ_SEED=N replays a run; RS_FUZZ_COUNT (400) and RS_FUZZ_SECONDS (45)
 # bound it; RS_FUZZ_ONLY=N replays one case (make fuzz-cli runs longer).

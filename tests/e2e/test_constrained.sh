@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # test_constrained: exact answers on a starved machine (DESIGN.md
 # invariant 2, issue 4): a 64-port ephemeral range inside the namespace,
-# and a 64-fd limit (prlimit), each with the direct and the compat engine
-# and thousands of probes wanting to be in flight. Local trouble may slow
+# and a 64-fd limit (prlimit), each on the engine under test and its other
+# modes (lib.sh rs_engines: io_uring direct and compat, or epoll) and
+# thousands of probes wanting to be in flight. Local trouble may slow
 # the scan; it must never change an answer. (Linux shares a local port
 # across distinct 4-tuples, so the small range alone rarely fails a
 # connect; test_local_errors provokes real EMFILE.) And a full result
@@ -22,7 +23,7 @@ sysctl -qw net.ipv4.ip_local_port_range="40000 40063" ||
 [ "$(awk '{print $1 "-" $2}' /proc/sys/net/ipv4/ip_local_port_range)" = 40000-40063 ] ||
 	rs_fail "could not shrink the ephemeral port range"
 pass=0
-for engine in auto compat; do
+for engine in $(rs_engines); do
 	for limit in none 64; do
 		pre=()
 		[ $limit = none ] || pre=(prlimit --nofile=$limit)

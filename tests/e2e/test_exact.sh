@@ -3,7 +3,9 @@
 # by kernel and by nft, filtered, unreachable), and every combination of
 # workers 1/2/4 and concurrency 1/64/8192, `ringscan --all` must answer
 # exactly the world's ground truth: every pair once, in the right state.
-# The compat engine on world 1 at concurrency 1/64/8192 likewise.
+# The engine's other modes (lib.sh rs_engine_extra: compat, io_uring with
+# plain descriptors; none for epoll) on world 1 at concurrency 1/64/8192
+# likewise.
 # Then one run with --retries 1: filtered pairs took 2 attempts, all others
 # 1; and one with the default retries: 2 to 10 for filtered pairs (as many
 # as the scan's size and the loss seen call for), 1 for the others. And one run without --all, to stdout: the open pairs only.
@@ -53,10 +55,12 @@ for seed in 1 2 3; do
 		done
 	done
 	if [ $seed = 1 ]; then
-		# The compat engine (plain fds, sockopt syscalls) must agree too.
-		for c in 1 64 8192; do
-			args=(--all -q -w 2 -c "$c" -t 300 --retries 0 --engine compat --seed 7 "$NET" -p "$ports")
-			one "world 1: ringscan ${args[*]}" "$W/truth.txt" "$RS_TMP/compat-c$c.jsonl" "${args[@]}"
+		# The compat mode (plain fds, sockopt syscalls) must agree too.
+		for eng in $(rs_engine_extra); do
+			for c in 1 64 8192; do
+				args=(--all -q -w 2 -c "$c" -t 300 --retries 0 --engine "$eng" --seed 7 "$NET" -p "$ports")
+				one "world 1: ringscan ${args[*]}" "$W/truth.txt" "$RS_TMP/$eng-c$c.jsonl" "${args[@]}"
+			done
 		done
 		# --retries 1: one extra attempt for the filtered pairs only; the
 		# defaults (no loss on loopback): 2 to 10 for them, 1 for the rest.

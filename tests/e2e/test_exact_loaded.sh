@@ -43,7 +43,8 @@ rs_say "load: $((ncpu + 1)) busy loops on $ncpu cores"
 
 pass=0 fail=0
 failed=()
-for cfg in "1 64 auto" "2 8192 auto" "4 512 auto" "2 1024 compat"; do
+main=${RS_ENGINE:-auto} plain=$(rs_plain_engine)
+for cfg in "1 64 $main" "2 8192 $main" "4 512 $main" "2 1024 $plain"; do
 	read -r w c eng <<<"$cfg"
 	args=(--all -q -w "$w" -c "$c" --engine "$eng" --seed $((RANDOM + 1)) "$NET" -p 7000-7007)
 	out=$RS_TMP/w$w-c$c-$eng.jsonl

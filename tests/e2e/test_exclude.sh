@@ -5,14 +5,15 @@
 # excluded, with --exclude (an address, a CIDR, a range, and ::1, which is
 # not a target) and --exclude-file (comments, blank lines, whitespace). An
 # nft counter on the output hook counts every packet to the excluded
-# addresses. Scans with several option sets (--all with 2 workers, the compat
-# engine at -c 1 with retries, two shards, open-only to stdout) must leave
-# that counter at 0, never name an excluded address, and answer every other
-# pair exactly as the world's truth says. A dry run lists exactly the
-# non-excluded pairs. Excluding everything exits 2 ("empty"); a bad
-# --exclude-file line exits 2 naming FILE:LINE; a missing file exits 2
-# naming it. Positive control at the end: the same scan of one excluded
-# address without the exclusion moves the counter.
+# addresses. Scans with several option sets (--all with 2 workers, the
+# plain-descriptor mode at -c 1 with retries (lib.sh rs_plain_engine:
+# compat for io_uring, else the engine itself), two shards, open-only to
+# stdout) must leave that counter at 0, never name an excluded address,
+# and answer every other pair exactly as the world's truth says. A dry run
+# lists exactly the non-excluded pairs. Excluding everything exits 2
+# ("empty"); a bad --exclude-file line exits 2 naming FILE:LINE; a missing
+# file exits 2 naming it. Positive control at the end: the same scan of
+# one excluded address without the exclusion moves the counter.
 # Usage: test_exclude.sh BUILD_DIR
 set -eu
 . "$(dirname "$0")/lib.sh"
@@ -93,8 +94,9 @@ scan() {
 }
 
 scan "--all, 2 workers" "$T/truth.txt" "$T/all.jsonl" --all -q -w 2 -c 64 -t 300 --retries 0 --seed 3 $NET -p $PORTS
-scan "compat engine, -c 1, 1 retry" "$T/truth.txt" "$T/compat.jsonl" \
-	--all -q -w 1 -c 1 -t 200 --retries 1 --engine compat --seed 4 $NET -p $PORTS
+plain=$(rs_plain_engine)
+scan "$plain engine, -c 1, 1 retry" "$T/truth.txt" "$T/$plain.jsonl" \
+	--all -q -w 1 -c 1 -t 200 --retries 1 --engine "$plain" --seed 4 $NET -p $PORTS
 # Two shards, merged.
 for i in 0 1; do
 	run_scan 60 --all -q -w 1 -c 64 -t 300 --retries 0 --seed 5 --shard $i/2 $NET -p $PORTS \

@@ -14,6 +14,7 @@
 # space above 2^63 pairs exits 2. The dry-run formats: jsonl, list, csv,
 # and -o. An nft counter on the output hook proves that none of this sent a
 # packet (and a guard drops anything not for 127.0.0.0/8 or ::1).
+# engine-independent: dry runs and refusals only, nothing scans.
 # Usage: test_inputs.sh BUILD_DIR
 set -eu
 . "$(dirname "$0")/lib.sh"

@@ -39,7 +39,8 @@
 # EACCES line has reason "EACCES"; 127.0.0.1 and ::1 in one run answer
 # exactly for both; ::1 written as ::1/128, 0:0:0:0:0:0:0:1, 0::1 and
 # ::1-::1 (all at once) is one target, printed "::1" (real scan, open only,
-# and dry runs in jsonl, list "[::1]:P" and csv "::1,P").
+# and dry runs in jsonl, list "[::1]:P" and csv "::1,P"). The ::1 scans run
+# on the engine under test and its other modes (lib.sh rs_engines).
 # Usage: test_ipv6.sh BUILD_DIR
 set -eu
 . "$(dirname "$0")/lib.sh"
@@ -115,7 +116,7 @@ reasons() {
 }
 
 for t in 300 2500; do
-	for engine in auto compat; do
+	for engine in $(rs_engines); do
 		args=(--all -q -w 2 -c 64 -t $t --retries 0 --engine $engine)
 		if run_scan 30 "${args[@]}" --seed 1 ::1 -p 4600-4608 -o "$T/v6-$t-$engine.jsonl" &&
 			check_scan "$T/truth6.txt" "$T/v6-$t-$engine.jsonl" "::1 x 4600-4608 (-t $t, $engine)"; then
@@ -125,7 +126,7 @@ for t in 300 2500; do
 		fi
 	done
 done
-cp "$T/v6-2500-auto.jsonl" "$T/v6.jsonl"
+cp "$T/v6-2500-${RS_ENGINE:-auto}.jsonl" "$T/v6.jsonl"
 args=(--all -q -w 2 -c 64 -t 2500 --retries 0)
 if grep -q '^{"ip":"::1","port":4606,"proto":"tcp","state":"error","reason":"EACCES",' "$T/v6.jsonl"; then rs_pass; else
 	rs_nok "::1 port 4606 (icmpv6 admin-prohibited): want state error, reason EACCES; got: $(grep '"port":4606' "$T/v6.jsonl")"

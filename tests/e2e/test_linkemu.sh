@@ -14,6 +14,9 @@
 #      drops by queue, forwards near 2 Mbit/s (the emulator's counters);
 #   5. a smoke scan across a 20 ms link: build/ringscan --all gives the
 #      exact state of every pair.
+# engine-independent: a test tool's test. Its one scan (5.) only shows that
+# TCP crosses the emulated link; scans across links on every engine are
+# test_wan's.
 # Usage: test_linkemu.sh BUILD_DIR
 set -eu
 . "$(dirname "$0")/lib.sh"

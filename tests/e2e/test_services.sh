@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test_services: --banner and --service against real daemons (issue 12),
 # every answer checked against what the daemons themselves said when
-# tests/e2e/svcworld.sh started them, on both engines:
+# tests/e2e/svcworld.sh started them, on the engine under test and its
+# other modes (lib.sh rs_engines: io_uring direct and compat, or epoll):
 #   - OpenSSH's sshd (2222) and dropbear (2223): ssh, with proto_version,
 #     software and comment equal to their identification and to what their
 #     packages say, nmap's product and version; with --service the server's
@@ -105,7 +106,7 @@ sys.exit(1 if bad else 0)
 PY
 }
 
-for engine in auto compat; do
+for engine in $(rs_engines); do
 	for mode in banner service; do
 		out=$RS_TMP/$mode-$engine.jsonl
 		t0=$(date +%s%N)

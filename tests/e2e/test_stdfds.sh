@@ -4,7 +4,8 @@
 # fd 2 (the summary would be written into the output); with stdout closed
 # and no -o, the results must not go into the signalfd (the run failed with
 # "writing output: Invalid argument"). ringscan opens /dev/null on a closed
-# 0, 1 or 2 first, as daemons do.
+# 0, 1 or 2 first, as daemons do. On the engine under test and its other
+# modes (lib.sh rs_engines): each opens its own descriptors.
 # Usage: test_stdfds.sh BUILD_DIR
 set -eu
 . "$(dirname "$0")/lib.sh"
@@ -14,7 +15,7 @@ net_up
 T=$RS_TMP
 # Nothing listens and no rule drops: 127.64.0.0/30 x 22,23 are 8 closed pairs.
 
-for engine in auto compat; do
+for engine in $(rs_engines); do
 	# stderr closed, -o FILE: the file holds exactly the 8 answers.
 	rc=0
 	"$RS" --engine "$engine" --all -t 500 -o "$T/o-$engine.jsonl" 127.64.0.0/30 2>&- || rc=$?

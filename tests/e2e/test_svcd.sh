@@ -9,6 +9,7 @@
 # after the peer spoke, and once; "::" serves both families. Its counters
 # at exit are exact for a known set of connections; bad SPECs exit 2, a
 # port in use 1. Clients are python3 sockets to 127.0.0.1 / ::1 only.
+# engine-independent: a test tool's test; the scanner never runs.
 # Usage: test_svcd.sh BUILD_DIR
 set -eu
 . "$(dirname "$0")/lib.sh"

@@ -19,6 +19,7 @@
 #      client waits, and completes once that client has gone;
 #   5. after svc_down no daemon process is left (not even the login of a
 #      telnet session still open) and no port listens.
+# engine-independent: the test world's daemons; the scanner never runs.
 # Skips (77) only if a daemon's package is missing. Usage: test_svcworld.sh
 # [BUILD_DIR] (unused: nothing here runs the scanner).
 set -eu

@@ -3,7 +3,9 @@
 # (SIGSTOP), loses nothing (DESIGN.md invariant 5). The coordinator hands the dead worker's unanswered
 # positions to the others, starts a replacement, and drops any repeat
 # answer: exit 0, the exact answer set, no line twice, and --stats says how
-# many workers were replaced and how many positions were handed over.
+# many workers were replaced and how many positions were handed over. On
+# the engine under test, and a kill in its other modes (lib.sh
+# rs_engine_extra: compat for io_uring).
 # Usage: test_worker_death.sh BUILD_DIR
 set -eu
 . "$(dirname "$0")/lib.sh"
@@ -40,11 +42,14 @@ run() { # LABEL KILLS ENGINE [SIGNAL]
 	grep -q 'died and were replaced' "$out.err" || rs_fail "$label: the summary does not say so"
 	rs_say "ok: $label: exact after $kills kill(s); $requeued positions handed over"
 }
-run one-kill 1 auto
-run two-kills 2 auto
-run compat 1 compat
+main=${RS_ENGINE:-auto}
+run one-kill 1 "$main"
+run two-kills 2 "$main"
+for eng in $(rs_engine_extra); do
+	run "$eng" 1 "$eng"
+done
 # A wedged worker (stopped, alive, no progress) is found by its stale
 # heartbeat after max(2 s, 4 x timeout), killed and handed over too.
-run wedged 1 auto STOP
+run wedged 1 "$main" STOP
 grep -q 'made no progress' "$RS_TMP/wedged.jsonl.err" ||
 	rs_fail "wedged: the coordinator did not report the wedged worker"

@@ -8,6 +8,7 @@
 #      both kinds of "closed" (kernel RST on a port without listener, nft
 #      reset on a port with one); the listener counts its accepts;
 #   4. a 65,536-pair world loads into nft quickly, with the right set sizes.
+# engine-independent: the test world itself; the scanner never runs.
 # Usage: test_world.sh BUILD_DIR (the scanner is not needed).
 set -eu
 . "$(dirname "$0")/lib.sh"
