@@ -133,7 +133,7 @@ bad "--ports: missing argument" -- 127.0.0.1 --ports
 bad "-w: missing argument" -- 127.0.0.1 -qw
 bad "-f/--format: unknown format 'list\\n' (jsonl, csv, list)" -- --dry-run -f $'list\n' 127.0.0.1
 bad "-i/--input: cannot read '$T/a\\eb\\tc': No such file or directory" -- -i "$T/a"$'\e'b$'\t'c
-bad "--engine: unknown mode 'x\\r\\x01' (auto, compat)" -- --engine $'x\r\x01' 127.0.0.1
+bad "--engine: unknown mode 'x\\r\\x01' (auto, uring, epoll, compat)" -- --engine $'x\r\x01' 127.0.0.1
 bad "target: invalid prefix length in '127.0.0.1/08' (0-32, no leading zeros)" -- 127.0.0.1/08
 # A refused command line leaves an existing output file as it was.
 echo keep >"$T/keep.jsonl"

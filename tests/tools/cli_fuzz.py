@@ -428,11 +428,10 @@ class Gen:
                              "jsonl ", " list", "l", "jsonl\tcsv", self.nasty()]), BAD, {}
         if opt == "engine":
             k = r.randrange(10)
-            if k < 6:
-                return r.choice(["auto", "compat"]), OK, {}
-            if k == 6:
-                return r.choice(["uring", "epoll"]), EITHER, {}
-            return r.choice(["", "AUTO", "fast", "auto\n", "compat ", "a", self.nasty()]), BAD, {}
+            if k < 7:
+                return r.choice(["auto", "uring", "epoll", "compat"]), OK, {}
+            return r.choice(["", "AUTO", "fast", "auto\n", "compat ", "a", "Epoll", "io_uring",
+                             self.nasty()]), BAD, {}
         if opt == "shard":
             k = r.randrange(10)
             if k < 6:
