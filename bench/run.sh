@@ -144,6 +144,11 @@ EXTRA="syscalls/probe $(syscalls_per_probe 262144 127.40.0.0/16 -p 7,9,11,13)"
 rs_run closed "defaults" 262144 "$T/closed.truth" "$RUNS" 127.40.0.0/16 -p 7,9,11,13
 EXTRA=
 rs_run closed "-c 64" 262144 "$T/closed.truth" "$RUNS" -c 64 127.40.0.0/16 -p 7,9,11,13
+EXTRA="syscalls/probe $(syscalls_per_probe 262144 --engine epoll 127.40.0.0/16 -p 7,9,11,13)"
+rs_run closed "--engine epoll" 262144 "$T/closed.truth" "$RUNS" --engine epoll 127.40.0.0/16 -p 7,9,11,13
+EXTRA=
+rs_run closed "--engine epoll -c 64" 262144 "$T/closed.truth" "$RUNS" --engine epoll -c 64 \
+	127.40.0.0/16 -p 7,9,11,13
 ep_run closed "-c 64" 262144 "$T/closed.truth" "$RUNS" -c 64 127.40.0.0/16 7,9,11,13
 ep_run closed "-c 4096" 262144 "$T/closed.truth" "$RUNS" -c 4096 127.40.0.0/16 7,9,11,13
 
@@ -153,12 +158,13 @@ world_gen "$T/open" --seed 5 --addrs 127.41.0.0/16 --ports 8080-8080 --open 100
 world_up "$T/open"
 rs_run open "defaults" 65536 "$T/open/truth.txt" "$RUNS" 127.41.0.0/16 -p 8080
 rs_run open "-c 64" 65536 "$T/open/truth.txt" "$RUNS" -c 64 127.41.0.0/16 -p 8080
+rs_run open "--engine epoll" 65536 "$T/open/truth.txt" "$RUNS" --engine epoll 127.41.0.0/16 -p 8080
 ep_run open "-c 64" 65536 "$T/open/truth.txt" "$RUNS" -c 64 127.41.0.0/16 8080
 ep_run open "-c 4096" 65536 "$T/open/truth.txt" "$RUNS" -c 4096 127.41.0.0/16 8080
 world_down
-# Every handshake was accepted: the listener kept up. 4 settings x (RUNS +
+# Every handshake was accepted: the listener kept up. 5 settings x (RUNS +
 # warmup + the checked run) x 65,536.
-want=$((4 * (RUNS + 2) * 65536))
+want=$((5 * (RUNS + 2) * 65536))
 echo "listener accepted $(listener_accepted) of $want handshakes" >"$T/open.listener"
 rs_say "  $(cat "$T/open.listener")"
 
@@ -180,6 +186,8 @@ for size in 4096 16384 65536 262144; do
 	rs_run "mixed $size" "-t 1000 --retries 0" $size "$W/truth.txt" "$RUNS" "${P[@]}" "$cidr" -p "$ports"
 	rs_run "mixed $size" "-c 19000 -t 1000 --retries 0" $size "$W/truth.txt" "$RUNS" -c 19000 "${P[@]}" \
 		"$cidr" -p "$ports"
+	rs_run "mixed $size" "--engine epoll -t 1000 --retries 0" $size "$W/truth.txt" "$RUNS" \
+		--engine epoll "${P[@]}" "$cidr" -p "$ports"
 	measure "mixed $size" python-pool "2 procs x 300 threads, timeout 1 s" $size "$W/truth.txt" jsonl 1 \
 		python3 "$POOL" -w 2 -T 300 -t 1000 --all -o "$T/out" "$cidr" "$ports"
 	if [ $size = 4096 ]; then
@@ -227,6 +235,9 @@ measure filtered epoll_connect "-w 12 -c 17500 -t 4000" 1048576 "$T/filtered.tru
 STEADY_T=1
 rs_run filtered "-w 2 -c 19000 -t 1000 --retries 0" 1048576 "$T/filtered.truth" "$FR" \
 	-w 2 -c 19000 -t 1000 --retries 0 --stats "$T/stats.json" 127.43.0.0/16 -p 1-16
+rs_run filtered "--engine epoll -w 2 -c 19000 -t 1000 --retries 0" 1048576 "$T/filtered.truth" \
+	"$FR" --engine epoll -w 2 -c 19000 -t 1000 --retries 0 --stats "$T/stats.json" \
+	127.43.0.0/16 -p 1-16
 STEADY_T=
 EXTRA=
 nft delete table inet rsbench
@@ -240,6 +251,15 @@ read -r wide_rss wide_pss < <(peak_mem "$RS" -q --all --seed 1 127.0.0.0/8 -p 9 
 python3 "$RS_ROOT/bench/wide_check.py" "$T/wide.jsonl" >"$T/wide.check"
 echo "peak RSS sum $((wide_rss / 1024)) MiB, PSS sum $((wide_pss / 1024)) MiB" >>"$T/wide.check"
 cat "$T/wide.check" >&2
+rm -f "$T/wide.jsonl"
+rs_say "wide on the epoll engine"
+read -r wide_rss wide_pss < <(peak_mem "$RS" -q --all --seed 1 --engine epoll 127.0.0.0/8 -p 9 \
+	-o "$T/wide.jsonl")
+{
+	echo "epoll engine:"
+	python3 "$RS_ROOT/bench/wide_check.py" "$T/wide.jsonl"
+	echo "peak RSS sum $((wide_rss / 1024)) MiB, PSS sum $((wide_pss / 1024)) MiB"
+} >>"$T/wide.check"
 rm -f "$T/wide.jsonl"
 
 mkdir -p "$RS_ROOT/bench/results"

@@ -221,8 +221,25 @@ static void on_connect_event(struct engine *e, struct slot *s, uint32_t events)
 	int errv = 0, res = connect_outcome(s), err = -res;
 
 	if (res == -EALREADY) {
-		if (events & EPOLLERR)
-			drain_errq(e, s); /* still in SYN_SENT: not an answer */
+		/* Still in SYN_SENT. An ICMP error that came while our connect
+		 * held the socket (on loopback it comes within that very
+		 * syscall) is only a soft error there, with an entry in the
+		 * error queue that wakes us: it is the answer (as a timed-out
+		 * connect's would be, eng_after_timeout), now rather than at
+		 * the timeout. Otherwise wait on. */
+		if (!(events & EPOLLERR))
+			return;
+		drain_errq(e, s);
+		err = so_error(s->fd);
+		if (!err || err == ETIMEDOUT || rs_classify_so_error(err, &st, &errv) != RS_V_FINAL)
+			return;
+		disarm(e, s);
+		e->inflight--;
+		s->rtt_us = (uint32_t)((e->now_ns - s->t0_ns) / 1000);
+		s->attempts++;
+		hang_up(e, s);	       /* stop the SYN retransmits */
+		epoll_close_now(e, s); /* its error queue had an entry */
+		eng_publish(e, s, st, errv);
 		return;
 	}
 	if (res == 0) {

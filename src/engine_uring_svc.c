@@ -2,7 +2,7 @@
  * sessions and decides what comes next; ringscan/svc.h reads the bytes).
  *
  * The confirmation keeps the connection: SO_ERROR is read and the error
- * queue drained as engine.c's confirmation does, but without the
+ * queue drained as engine_uring.c's confirmation does, but without the
  * disconnect between them:
  *
  *   GETSOCKOPT(SO_ERROR) ─link→ RECVMSG(MSG_ERRQUEUE)

@@ -133,8 +133,7 @@ void rs_summary_print(const struct rs_summary *s, int fd)
 		"ringscan: retries %llu, local-error backoffs %llu, %u workers x %u in flight "
 		"(%s%s%s)\n",
 		(unsigned long long)s->retries, (unsigned long long)s->local_errors, s->workers,
-		s->concurrency, s->engine ? s->engine : "direct",
-		s->engine_reason ? ": " : "",
+		s->concurrency, s->engine ? s->engine : "direct", s->engine_reason ? ": " : "",
 		s->engine_reason ? s->engine_reason : "");
 	print_sending(s, fd);
 	print_services(s, fd);
