@@ -114,6 +114,27 @@ static int new_socket(struct engine *e, struct slot *s)
 	return 0;
 }
 
+/* Out of descriptors: close the idle sockets that free slots keep for
+ * their next probe. Otherwise, with every descriptor kept by a free slot
+ * and no new position left for them, a slot that needs a socket would
+ * back off for ever (a 64-descriptor limit did exactly that). Returns
+ * whether any was closed. A rare path: a walk of the free slots. */
+static bool release_idle(struct engine *e)
+{
+	bool any = false;
+
+	for (uint32_t k = 0; k < e->nfree; k++) {
+		struct slot *f = &e->slot[e->free_stack[k]];
+		if (f->fd >= 0) {
+			close(f->fd);
+			f->fd = -1;
+			f->idle_family = 0;
+			any = true;
+		}
+	}
+	return any;
+}
+
 static void connected(struct engine *e, struct slot *s, uint32_t events);
 
 /* The connect of slot s said res at once (0, or -errno other than
@@ -157,6 +178,8 @@ static void epoll_launch(struct engine *e, struct slot *s)
 	s->reused = reuse;
 	if (!reuse) {
 		int ret = new_socket(e, s);
+		if ((ret == -EMFILE || ret == -ENFILE) && release_idle(e))
+			ret = new_socket(e, s);
 		if (ret < 0) {
 			e->inflight--;
 			eng_step_failed(e, s, ret);
