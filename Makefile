@@ -3,7 +3,8 @@
 #   make            build/ringscan (optimised) and the test tools build/tools/*
 #                   (needs a C compiler, liburing and libpcre2: scripts/deps.sh build)
 #   make deps       install what make test needs (scripts/deps.sh test; root)
-#   make test       deps, unit + end-to-end tests, plain and under ASan+UBSan
+#   make test       deps, unit + end-to-end tests, plain and under ASan+UBSan,
+#                   the end-to-end ones on both engines (io_uring, epoll)
 #   make test-unit  the cmocka unit tests only
 #   make demo       deps (demo profile), build, scan a private loopback test
 #                   world, check it
@@ -161,7 +162,7 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory all units
 	$(Q)$(MAKE) --no-print-directory asan
 	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=30
-	$(Q)tests/run.sh build build/asan
+	$(Q)tests/run.sh --engines uring,epoll build build/asan
 
 test-unit: all units
 	$(Q)tests/run.sh --unit-only build

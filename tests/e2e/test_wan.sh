@@ -68,11 +68,9 @@ scan nearfar
 # 99th percentile 5 ms, for the scheduling delay of a machine whose two
 # cores run the emulator, the scanner and ASan (a CI run saw 2.5 ms).
 # At a modest rate (-r 2000), so that the emulator keeps its time.
-link_up --seed 5 --delay 10ms --delay 127.60.8.0/21=150ms --jitter 1ms
-run_scan 60 --all -q -r 2000 $NET -p 7000 -o "$RS_TMP/rtt.jsonl" || rs_fail "rtt scan failed"
-link_down
-lag=$(($(link_ctr a2b lag_p99_us) + $(link_ctr b2a lag_p99_us)))
-python3 - "$RS_TMP/rtt.jsonl" "$lag" <<'EOF' || rs_fail "rtt_us is not each probe's round trip"
+# rtt_check FILE LAG: the answers' rtt_us against the link's.
+rtt_check() {
+	python3 - "$1" "$2" <<'EOF'
 import ipaddress, json, sys
 lag = int(sys.argv[2])
 near, far = [], []
@@ -93,6 +91,21 @@ for name, v, rtt in (("near", near, 20000), ("far", far, 300000)):
     ok = ok and good
 sys.exit(0 if ok else 1)
 EOF
+}
+# A run in which the emulator itself fell behind (its lag p99, both ways,
+# over 5 ms: the machine was busy with something else) is judged with the
+# lag added and, if still out of bounds, measured again, at most 3 times:
+# a late emulator's clock cannot show a wrong rtt_us. A run on a timely
+# link is judged once.
+for try in 1 2 3; do
+	link_up --seed 5 --delay 10ms --delay 127.60.8.0/21=150ms --jitter 1ms
+	run_scan 60 --all -q -r 2000 $NET -p 7000 -o "$RS_TMP/rtt.jsonl" || rs_fail "rtt scan failed"
+	link_down
+	lag=$(($(link_ctr a2b lag_p99_us) + $(link_ctr b2a lag_p99_us)))
+	rtt_check "$RS_TMP/rtt.jsonl" "$lag" && break
+	[ "$lag" -gt 5000 ] && [ "$try" -lt 3 ] || rs_fail "rtt_us is not each probe's round trip"
+	rs_say "  (the emulator lagged $lag us at p99: measured again)"
+done
 
 rs_say "4. one /24 limited to 300 SYNs/s, RTT 40 ms"
 inT nft -f - <<'EOF'
