@@ -232,6 +232,9 @@ for s in "-r 51000 " ""; do
 done
 measure filtered epoll_connect "-w 12 -c 17500 -t 4000" 1048576 "$T/filtered.truth" jsonl "$FR" \
 	"$EPOLL" -w 12 -c 17500 -t 4000 --all -o "$T/out" 127.43.0.0/16 1-16
+rs_run filtered "--engine epoll -w 12 -c 17500 -t 4000 --retries 0" 1048576 "$T/filtered.truth" \
+	"$FR" --engine epoll -w 12 -c 17500 -t 4000 --retries 0 --stats "$T/stats.json" \
+	127.43.0.0/16 -p 1-16
 STEADY_T=1
 rs_run filtered "-w 2 -c 19000 -t 1000 --retries 0" 1048576 "$T/filtered.truth" "$FR" \
 	-w 2 -c 19000 -t 1000 --retries 0 --stats "$T/stats.json" 127.43.0.0/16 -p 1-16
