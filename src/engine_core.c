@@ -435,12 +435,19 @@ bool eng_draining(const struct engine *e)
 
 static void engine_free(struct engine *e)
 {
+	/* Plain descriptors through the backend first (established ones
+	 * with a RST: no TIME_WAIT even at a hard stop), then the backend
+	 * (io_uring: its teardown closes every direct socket). */
+	for (unsigned i = 0; e->slot && i < e->p->concurrency; i++) {
+		if (e->slot[i].fd < 0)
+			continue;
+		if (e->be)
+			e->be->close_now(e, &e->slot[i]);
+		else
+			close(e->slot[i].fd);
+	}
 	if (e->be)
-		e->be->free(e); /* io_uring: closes every direct socket */
-	if (e->slot)
-		for (unsigned i = 0; i < e->p->concurrency; i++)
-			if (e->slot[i].fd >= 0)
-				close(e->slot[i].fd);
+		e->be->free(e);
 	free(e->slot);
 	free(e->free_stack);
 	free(e->lease);
@@ -558,6 +565,7 @@ static void nap(struct engine *e, unsigned *idle)
 	ns <<= waiting ? 0 : *idle - 1;
 	struct timespec ts = {0, ns};
 	nanosleep(&ts, NULL);
+	e->now_ns = eng_clock_ns(CLOCK_MONOTONIC);
 }
 
 /* The worker's state before its backend starts: slots, leases. */
@@ -626,13 +634,14 @@ int rs_engine_run(const struct rs_engine_params *p)
 		uint64_t tok = rs_bucket_wait_ns(&e.bucket, e.now_ns);
 		if (tok && tok < wait_ns)
 			wait_ns = tok;
+		bool busy = e.inflight || e.wait.n || e.retry.n;
 		if (e.inflight)
 			ret = e.be->turn(&e, wait_ns);
 		else
 			nap(&e, &idle);
 		if (ret < 0)
 			goto out;
-		if (e.inflight || e.wait.n || e.retry.n)
+		if (busy)
 			idle = 0;
 		steer(&e);
 		sync_counters(&e);

@@ -56,6 +56,16 @@ static void disarm(struct engine *e, struct slot *s)
 	rs_timerheap_clear(&e->ep.timers, idx(e, s));
 }
 
+/* The round trip of slot s's attempt, answered now: from the turn's clock,
+ * or a fresh one for an answer within launch() (its start was stamped
+ * after the turn's clock was read). */
+static uint32_t rtt_us(const struct engine *e, const struct slot *s)
+{
+	uint64_t now = e->now_ns >= s->t0_ns ? e->now_ns : eng_clock_ns(CLOCK_MONOTONIC);
+
+	return (uint32_t)((now - s->t0_ns) / 1000);
+}
+
 /* SO_ERROR, read (and so cleared); an error of getsockopt itself is
  * returned as the socket's. */
 static int so_error(int fd)
@@ -74,18 +84,23 @@ static void epoll_close_now(struct engine *e, struct slot *s)
 	s->idle_family = 0;
 	if (s->fd < 0)
 		return;
-	if (s->st == S_SVC || s->st == S_SVC_Q || s->st == S_SVC_CONN || s->st == S_CONFIRM)
+	if (s->st == S_SVC || s->st == S_SVC_Q || s->st == S_SVC_CONN)
 		setsockopt(s->fd, SOL_SOCKET, SO_LINGER, &e->linger, sizeof(e->linger));
 	close(s->fd);
 	s->fd = -1;
 }
 
 /* Disconnect the slot's socket and clear what that leaves in SO_ERROR:
- * then it is kept for the next probe; if that fails it is closed. */
+ * then it is kept for the next probe; if that fails, or its error queue
+ * had an entry, it is closed. SO_ERROR is read twice: the first read
+ * returns the disconnect's ECONNRESET, the second clears a soft error (an
+ * ICMP error kept while the connection was established), which a later
+ * probe would otherwise take for its own. */
 static void hang_up(struct engine *e, struct slot *s)
 {
 	disarm(e, s);
-	if (connect(s->fd, &e->unspec, sizeof(e->unspec)) == 0) {
+	if (!s->errq && connect(s->fd, &e->unspec, sizeof(e->unspec)) == 0) {
+		so_error(s->fd);
 		so_error(s->fd);
 		s->idle_family = s->ep.family;
 		return;
@@ -149,7 +164,7 @@ static void connect_done(struct engine *e, struct slot *s, int res)
 		return;
 	}
 	e->inflight--;
-	s->rtt_us = (uint32_t)((e->now_ns - s->t0_ns) / 1000);
+	s->rtt_us = rtt_us(e, s);
 	enum rs_verdict v = rs_classify_connect(res, &st, &err);
 	if (v == RS_V_FINAL) {
 		s->attempts++;
@@ -160,8 +175,7 @@ static void connect_done(struct engine *e, struct slot *s, int res)
 	}
 	epoll_close_now(e, s);
 	if (v == RS_V_TIMEOUT) {
-		s->attempts++;
-		eng_timed_out(e, s);
+		eng_timed_out(e, s); /* counts the attempt */
 	} else {
 		eng_settle(e, s, v, st, err); /* local trouble: back off */
 	}
@@ -178,8 +192,13 @@ static void epoll_launch(struct engine *e, struct slot *s)
 	s->reused = reuse;
 	if (!reuse) {
 		int ret = new_socket(e, s);
-		if ((ret == -EMFILE || ret == -ENFILE) && release_idle(e))
+		/* Out of descriptors, or of epoll watches (fs.epoll.max_user_watches:
+		 * ENOSPC): this machine's limits, never a port's state. */
+		bool out = ret == -EMFILE || ret == -ENFILE || ret == -ENOSPC;
+		if (out && release_idle(e))
 			ret = new_socket(e, s);
+		if (ret == -ENOSPC)
+			ret = -ENOBUFS;
 		if (ret < 0) {
 			e->inflight--;
 			eng_step_failed(e, s, ret);
@@ -199,7 +218,7 @@ static void connected(struct engine *e, struct slot *s, uint32_t events)
 {
 	disarm(e, s);
 	e->inflight--;
-	s->rtt_us = (uint32_t)((e->now_ns - s->t0_ns) / 1000);
+	s->rtt_us = rtt_us(e, s);
 	s->attempts++;
 	s->local_tries = 0;
 	if (e->p->svc) {
@@ -258,10 +277,16 @@ static void on_connect_event(struct engine *e, struct slot *s, uint32_t events)
 			return;
 		disarm(e, s);
 		e->inflight--;
-		s->rtt_us = (uint32_t)((e->now_ns - s->t0_ns) / 1000);
+		if (s->reused) {
+			/* A soft error a refused probe left on this socket
+			 * would read the same: ask on a new one (as the
+			 * io_uring backend does), which closes this one. */
+			eng_ask_fresh(e, s);
+			return;
+		}
+		s->rtt_us = rtt_us(e, s);
 		s->attempts++;
-		hang_up(e, s);	       /* stop the SYN retransmits */
-		epoll_close_now(e, s); /* its error queue had an entry */
+		epoll_close_now(e, s); /* in SYN_SENT: no more SYNs; its error queue had an entry */
 		eng_publish(e, s, st, errv);
 		return;
 	}
@@ -271,23 +296,24 @@ static void on_connect_event(struct engine *e, struct slot *s, uint32_t events)
 	}
 	disarm(e, s);
 	e->inflight--;
-	s->rtt_us = (uint32_t)((e->now_ns - s->t0_ns) / 1000);
+	s->rtt_us = rtt_us(e, s);
 	enum rs_verdict v = rs_classify_so_error(err, &st, &errv);
 	if (v == RS_V_LOCAL) {
 		epoll_close_now(e, s);
 		eng_back_off(e, s);
 		return;
 	}
-	s->attempts++;
 	s->local_tries = 0;
 	if (err == ECONNREFUSED && !s->errq)
 		s->idle_family = s->ep.family; /* closed, its error read: clean */
 	else
 		epoll_close_now(e, s);
-	if (v == RS_V_TIMEOUT)
-		eng_timed_out(e, s);
-	else
-		eng_publish(e, s, st, errv);
+	if (v == RS_V_TIMEOUT) {
+		eng_timed_out(e, s); /* the kernel gave up on the SYNs; counts the attempt */
+		return;
+	}
+	s->attempts++;
+	eng_publish(e, s, st, errv);
 }
 
 /* The attempt of slot s timed out: what SO_ERROR holds decides (a soft
@@ -297,9 +323,11 @@ static void connect_timed_out(struct engine *e, struct slot *s)
 	int err = so_error(s->fd);
 
 	e->inflight--;
+	if (s->reused && err && err != ETIMEDOUT) {
+		eng_ask_fresh(e, s); /* may be a refused probe's soft error (above) */
+		return;
+	}
 	hang_up(e, s);
-	if (s->errq)
-		epoll_close_now(e, s);
 	eng_after_timeout(e, s, err);
 }
 
@@ -434,8 +462,10 @@ static int wait_events(struct engine *e, uint64_t wait_ns)
 		struct timespec ts = {(time_t)(wait_ns / 1000000000ULL),
 				      (long)(wait_ns % 1000000000ULL)};
 		n = epoll_pwait2(e->ep.fd, e->ep.ev, EPOLL_BATCH, &ts, NULL);
-		if (n >= 0 || errno != ENOSYS)
+		if (n >= 0 || errno == EINTR)
 			return n;
+		/* ENOSYS before 5.11; EPERM from a seccomp profile older than
+		 * the call (what Docker's returns for calls it does not know) */
 		e->ep.no_pwait2 = true;
 	}
 	return epoll_wait(e->ep.fd, e->ep.ev, EPOLL_BATCH, (int)((wait_ns + 999999) / 1000000));

@@ -217,6 +217,7 @@ struct engine {
 	uint32_t *sess_free;	  /* stack of free sessions */
 	uint32_t nsess, nsess_free;
 	struct slot_list svc_q;	       /* open slots waiting for a session */
+	bool in_queue;		       /* next_in_queue() is running */
 	struct rs_svcring *svcout;     /* this worker's service records */
 	struct rs_svcscratch *scratch; /* nmap's regexes' match state, or NULL */
 };

@@ -102,11 +102,17 @@ static void put_record(struct engine *e, struct slot *s)
 	s->has_svc = 1;
 }
 
-/* Give the session to the next slot waiting for one. */
+/* Give the session to the next slot waiting for one. Not re-entered: a
+ * stage that ends at once (epoll reads a greeting already there) frees
+ * its session from inside start(), and this loop, still running, takes
+ * it; recursing instead went one level deeper per waiting port. */
 static void next_in_queue(struct engine *e)
 {
 	bool stop = eng_draining(e);
 
+	if (e->in_queue)
+		return;
+	e->in_queue = true;
 	while (e->svc_q.n &&
 	       (stop || (e->nsess_free && (!e->be->svc_can_start || e->be->svc_can_start(e))))) {
 		struct slot *w = &e->slot[e->svc_q.head];
@@ -122,6 +128,7 @@ static void next_in_queue(struct engine *e)
 		}
 		start(e, w, e->sess_free[--e->nsess_free]);
 	}
+	e->in_queue = false;
 }
 
 /* The record, the open result right after it, and the session to the

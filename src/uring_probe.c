@@ -290,8 +290,28 @@ static void explain_memlock(unsigned nworkers, char *why, size_t n)
 			 limit / 1024, each / 1024, nworkers, need / 1024, need / 1024);
 }
 
+/* A no-op through the ring and back: a seccomp profile or LSM may allow
+ * io_uring_setup but not io_uring_enter. 0 or -errno. */
+static int try_enter(struct io_uring *ring)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+	struct io_uring_cqe *cqe;
+
+	if (!sqe)
+		return -EBUSY;
+	io_uring_prep_nop(sqe);
+	int ret = io_uring_submit_and_wait(ring, 1);
+	if (ret < 0)
+		return ret;
+	ret = io_uring_peek_cqe(ring, &cqe);
+	if (ret < 0)
+		return ret;
+	io_uring_cqe_seen(ring, cqe);
+	return 0;
+}
+
 /* Arithmetic first (a limit never met is named at once), then the very
- * ring a worker sets up. */
+ * ring a worker sets up, and a no-op through it. */
 int rs_uring_check(const struct rs_config *cfg, char *why, size_t n, char *reason, size_t rn)
 {
 	long seccomp = proc_long("/proc/self/status", "Seccomp:", 0);
@@ -328,7 +348,19 @@ int rs_uring_check(const struct rs_config *cfg, char *why, size_t n, char *reaso
 		rs_uring_reason(-ret, false, seccomp, disabled, reason, rn);
 		return ret;
 	}
+	ret = try_enter(&ring);
 	io_uring_queue_exit(&ring);
+	if (ret < 0) {
+		const char *name = rs_errno_name(-ret);
+		snprintf(why, n,
+			 "io_uring is unavailable: a ring can be set up but not used "
+			 "(io_uring_enter: %s%s)",
+			 name ? name : strerror(-ret),
+			 seccomp == 2 ? "; this process has a seccomp filter" : "");
+		snprintf(reason, rn, "io_uring_enter: %s%s", name ? name : strerror(-ret),
+			 seccomp == 2 ? " (seccomp filter)" : "");
+		return ret;
+	}
 	if (fit)
 		snprintf(why, n,
 			 "RLIMIT_MEMLOCK is %zu KiB: io_uring rings shrunk to fit (%u workers x "

@@ -14,7 +14,7 @@
 # need_scanner then runs the scanner with --engine ENGINE), as "NAME BUILD
 # [ENGINE]" with its log in NAME.ENGINE.log. A test with a line
 # "# engine-independent" (or "# engine-independent: WHY"; it never scans,
-# or picks its engines itself) runs once, with the first engine; one with
+# or picks its engines itself) runs once, without RS_ENGINE; one with
 # "# engines: A,B [WHY]" runs only on those of the matrix's engines
 # (skipped, saying so, if none). Unit tests run once per build. Without
 # --engines (build directories before the first one): one run per test,
@@ -122,15 +122,12 @@ engines_line() {
 	sed -n 's/^# engines: *\([a-z,]*\).*/\1/p' "$1" | head -1
 }
 
-# test_engines TEST: the matrix's engines TEST runs on, in order: the
-# first only for "# engine-independent", those also named on its
-# "# engines: A,B" line, else all.
+independent() { grep -Eq '^# engine-independent([:.( ].*)?$' "$1"; }
+
+# test_engines TEST: the matrix's engines TEST runs on, in order: those
+# also named on its "# engines: A,B" line, else all.
 test_engines() {
 	local want e
-	if grep -Eq '^# engine-independent([:.( ].*)?$' "$1"; then
-		echo "${engines[0]}"
-		return
-	fi
 	want=$(engines_line "$1")
 	if [ -z "$want" ]; then
 		echo "${engines[*]}"
@@ -162,7 +159,11 @@ for i in "${!dirs[@]}"; do
 	for t in "$here"/e2e/test_*.sh; do
 		[ -f "$t" ] || continue
 		n=$(basename "$t" .sh)
-		if [ ${#engines[@]} = 0 ]; then
+		# Without a matrix, and for tests that never scan (or pick
+		# their engines themselves): once, with no RS_ENGINE, so that
+		# "$RS" is the binary itself (cli_fuzz.py reads it to tell an
+		# ASan build, whose shadow memory needs no RLIMIT_AS).
+		if [ ${#engines[@]} = 0 ] || independent "$t"; then
 			run "$n $d" "$logs/$n.log" 600 bash "$t" "$d"
 			continue
 		fi

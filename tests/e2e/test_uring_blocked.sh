@@ -18,6 +18,8 @@
 # auto` scans exactly on io_uring: no fallback line, "engine_reason":null.
 # The 5 s `timeout`s are hang guards, not speed assertions (the refusal
 # takes milliseconds).
+# A ring that can be set up but not entered, and epoll_pwait2 refused,
+# still give exact answers on epoll under auto.
 # engine-independent: it picks its engines itself (auto, uring, compat, epoll).
 # Usage: test_uring_blocked.sh BUILD_DIR
 set -eu
@@ -120,6 +122,22 @@ if ! grep -q '"engine":"epoll"' "$out.stats" || ! grep -q '"engine_reason":null'
 	rs_fail "$what: want \"engine\":\"epoll\" and \"engine_reason\":null in --stats: $(cat "$out.stats")"
 fi
 rs_say "ok: $what: exact, no fallback line"
+pass=$((pass + 1))
+
+# A ring that can be made but not used (io_uring_enter refused): the
+# coordinator's check sends a no-op through it, so auto still runs epoll,
+# exactly, naming io_uring_enter; and epoll_pwait2 refused too, as
+# profiles older than the call do: the backend waits with epoll_wait.
+what="--engine auto, io_uring_enter and epoll_pwait2 EPERM"
+out=$RS_TMP/out-enter.jsonl
+rc=0
+timeout -k 2 60 "$NO_URING" --errno EPERM --enter-only --no-pwait2 "$RS" --engine auto "${SCAN[@]}" \
+	-o "$out" --stats "$out.stats" 2>"$out.err" || rc=$?
+[ $rc = 0 ] || { cat "$out.err" >&2; rs_fail "$what: exit $rc, want 0"; }
+check_scan "$W/truth.txt" "$out" "$what" || exit 1
+grep -q '"engine_reason":"io_uring_enter: EPERM' "$out.stats" ||
+	{ cat "$out.err" >&2; rs_fail "$what: want an engine_reason naming io_uring_enter: $(cat "$out.stats")"; }
+rs_say "ok: $what: exact on epoll"
 pass=$((pass + 1))
 
 # Without the filter, auto keeps io_uring and says nothing about it.

@@ -2,17 +2,21 @@
  * default seccomp profile does (Docker's and containerd 2.0's make
  * io_uring_setup fail with EPERM).
  *
- *   no_uring [--errno EPERM|ENOSYS] CMD ARGS...
+ *   no_uring [--errno EPERM|ENOSYS] [--enter-only] [--no-pwait2] CMD ARGS...
  *
  * Installs a seccomp filter (no libseccomp: PR_SET_NO_NEW_PRIVS and a
  * classic BPF program) under which io_uring_setup, io_uring_enter and
  * io_uring_register fail with the given errno (default EPERM) and every
- * other system call runs, then execs CMD. The filter is inherited by
+ * other system call runs, then execs CMD. --enter-only lets
+ * io_uring_setup through (a profile or LSM that allows a ring to be made
+ * but not used); --no-pwait2 also fails epoll_pwait2 (Linux 5.11), as
+ * profiles older than the call do. The filter is inherited by
  * everything CMD forks. A foreign architecture (a 32-bit binary on a
  * 64-bit kernel, whose system call numbers differ) is killed rather than
  * let through unfiltered. Exit status: CMD's, or 125 when the filter
  * cannot be installed, 126/127 when CMD cannot be run. */
 #include <errno.h>
+#include <stdbool.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -41,21 +45,31 @@
 
 #define LOAD(field) BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, field))
 
-/* Install the filter; 0 or -errno. */
-static int block_uring(int err)
+#ifndef __NR_epoll_pwait2
+#define __NR_epoll_pwait2 441 /* the same on every 64-bit architecture above */
+#endif
+
+#define MAXNR 4
+
+/* Install the filter failing the nnr system calls nr[] with err; 0 or
+ * -errno. */
+static int block(const unsigned *nr, unsigned nnr, int err)
 {
-	struct sock_filter prog[] = {
+	struct sock_filter prog[5 + MAXNR] = {
 		LOAD(arch),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, NATIVE_ARCH, 1, 0),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
 		LOAD(nr),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_io_uring_setup, 3, 0),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_io_uring_enter, 2, 0),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_io_uring_register, 1, 0),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ((unsigned)err & SECCOMP_RET_DATA)),
 	};
-	struct sock_fprog fprog = {.len = sizeof(prog) / sizeof(prog[0]), .filter = prog};
+	unsigned len = 4;
+
+	for (unsigned k = 0; k < nnr; k++) /* to the ERRNO return, past the ALLOW */
+		prog[len++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, nr[k],
+							   (unsigned char)(nnr - k), 0);
+	prog[len++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	prog[len++] = (struct sock_filter)BPF_STMT(
+		BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ((unsigned)err & SECCOMP_RET_DATA));
+	struct sock_fprog fprog = {.len = (unsigned short)len, .filter = prog};
 
 	if (!NATIVE_ARCH) /* add this architecture's AUDIT_ARCH_ value above */
 		return -ENOTSUP;
@@ -68,26 +82,43 @@ static int block_uring(int err)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: no_uring [--errno EPERM|ENOSYS] CMD ARGS...\n");
+	fprintf(stderr, "usage: no_uring [--errno EPERM|ENOSYS] [--enter-only] [--no-pwait2] CMD "
+			"ARGS...\n");
 	return 125;
 }
 
 int main(int argc, char **argv)
 {
 	int err = EPERM, i = 1;
+	bool setup = true, pwait2 = false;
 
-	if (i + 1 < argc && !strcmp(argv[i], "--errno")) {
-		if (!strcmp(argv[i + 1], "EPERM"))
-			err = EPERM;
-		else if (!strcmp(argv[i + 1], "ENOSYS"))
-			err = ENOSYS;
-		else
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (i + 1 < argc && !strcmp(argv[i], "--errno")) {
+			if (!strcmp(argv[i + 1], "EPERM"))
+				err = EPERM;
+			else if (!strcmp(argv[i + 1], "ENOSYS"))
+				err = ENOSYS;
+			else
+				return usage();
+			i++;
+		} else if (!strcmp(argv[i], "--enter-only")) {
+			setup = false;
+		} else if (!strcmp(argv[i], "--no-pwait2")) {
+			pwait2 = true;
+		} else {
 			return usage();
-		i += 2;
+		}
 	}
-	if (i >= argc || argv[i][0] == '-')
+	if (i >= argc)
 		return usage();
-	int ret = block_uring(err);
+	unsigned nr[MAXNR], nnr = 0;
+	if (setup)
+		nr[nnr++] = __NR_io_uring_setup;
+	nr[nnr++] = __NR_io_uring_enter;
+	nr[nnr++] = __NR_io_uring_register;
+	if (pwait2)
+		nr[nnr++] = __NR_epoll_pwait2;
+	int ret = block(nr, nnr, err);
 	if (ret < 0) {
 		fprintf(stderr, "no_uring: cannot install the seccomp filter: %s\n",
 			strerror(-ret));
