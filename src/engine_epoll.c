@@ -6,15 +6,18 @@
  * (edge-triggered, data = the slot) and kept from probe to probe, as the
  * io_uring backend keeps its direct descriptors: creating, registering
  * and closing a socket per probe is most of a refused probe's cost. An
- * attempt is a connect(); its answer is the socket's next event, read
- * with SO_ERROR; its timeout is the slot's entry in a timer heap, so no
- * syscall is made per timer. Then a connect to AF_UNSPEC disconnects the
- * socket (from ESTABLISHED a RST and no TIME_WAIT, from SYN_SENT no more
- * SYN retransmits) and SO_ERROR is read again to clear the ECONNRESET
- * the disconnect leaves, so that the next connect starts clean.
+ * attempt is a connect(); its answer is the socket's next event, read by
+ * connecting again (connect_outcome); its timeout is the slot's entry in
+ * a timer heap, so no syscall is made per timer. Then a connect to
+ * AF_UNSPEC disconnects the socket (from ESTABLISHED a RST and no
+ * TIME_WAIT, from SYN_SENT no more SYN retransmits) and SO_ERROR is read
+ * twice to clear what that leaves (hang_up), so the next connect starts
+ * clean.
  *
- * Syscalls per probe: refused 2 (connect, SO_ERROR), open or timed out
- * 4 (and the SO_ERROR read and disconnect), plus a share of epoll_wait.
+ * Syscalls per probe: refused 2 (the connects), open 5 (and the
+ * disconnect and the two SO_ERROR reads), timed out 5 (SO_ERROR for a
+ * soft error instead of the second connect), plus a share of
+ * epoll_pwait2.
  *
  * What io_uring needs confirmations for does not arise here: an event is
  * only acted on with SO_ERROR and the socket's state at the time
