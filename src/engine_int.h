@@ -159,7 +159,7 @@ struct eng_epoll {
 	struct epoll_event *ev;
 	struct rs_timerheap timers; /* by slot: the pending step's deadline */
 	uint8_t *ready;		    /* by slot: input may be waiting (ET) */
-	bool no_pwait2;		    /* the kernel has no epoll_pwait2 */
+	bool no_pwait2;		    /* epoll_pwait2 is missing or refused (seccomp) */
 };
 
 struct engine {
