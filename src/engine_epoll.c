@@ -235,14 +235,13 @@ static void connected(struct engine *e, struct slot *s, uint32_t events)
 
 /* Drop the entry an ICMP error left in the socket's error queue (it
  * keeps the socket readable for errors); such a socket is not reused. */
-static void drain_errq(struct engine *e, struct slot *s)
+static void drain_errq(struct slot *s)
 {
 	struct msghdr m = {0};
 
 	while (recvmsg(s->fd, &m, MSG_ERRQUEUE | MSG_DONTWAIT) >= 0)
 		;
 	s->errq = 1;
-	(void)e;
 }
 
 /* The outcome of slot s's connect, asked by connecting again: 0 when
@@ -274,7 +273,7 @@ static void on_connect_event(struct engine *e, struct slot *s, uint32_t events)
 		 * the timeout. Otherwise wait on. */
 		if (!(events & EPOLLERR))
 			return;
-		drain_errq(e, s);
+		drain_errq(s);
 		err = so_error(s->fd);
 		if (!err || err == ETIMEDOUT || rs_classify_so_error(err, &st, &errv) != RS_V_FINAL)
 			return;
