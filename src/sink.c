@@ -49,6 +49,7 @@ void rs_out_init(struct rs_out *o, int fd)
 	o->len = 0;
 	o->written = 0;
 	o->sum = 0;
+	o->sink_state = NULL;
 }
 
 void rs_out_signals(struct rs_out *o, int sig_fd, unsigned grace_ms)
