@@ -56,6 +56,11 @@ struct rs_sink_ctx {
 
 struct rs_sink_ops {
 	const char *name;
+	/* record() must be given the records sorted by address (then port):
+	 * the consecutive records of one address are one host (nmap XML's
+	 * <host>). The live writer, which takes answers in permuted order,
+	 * cannot feed such a sink: a scan refuses it (config.c). */
+	bool sorted;
 	/* Each returns 0 or -errno; may be NULL when there is nothing to do.
 	 * A sink that keeps state (o->sink_state) takes it in begin and gives
 	 * it back in end, which must then be called, complete or not. */
@@ -90,6 +95,8 @@ void rs_out_stop(struct rs_out *o, int signo);
 char *rs_out_reserve(struct rs_out *o, size_t n);
 void rs_out_commit(struct rs_out *o, size_t n);
 int rs_out_puts(struct rs_out *o, const char *s);
+/* n bytes of p, however many. Returns 0 or -errno (the sticky error). */
+int rs_out_write(struct rs_out *o, const void *p, size_t n);
 /* Write what is buffered. Returns 0 or -errno. */
 int rs_out_flush(struct rs_out *o);
 
