@@ -474,6 +474,9 @@ int rs_cli_parse(int argc, char **argv, struct rs_config *cfg, struct rs_cli_opt
 	cfg->service_intensity = -1;
 	o->format = "jsonl";
 	o->concurrency = DEFAULT_CONCURRENCY;
+	cfg->cmdline = join_argv(argc, argv); /* now: getopt permutes argv */
+	if (!cfg->cmdline)
+		return refuse("out of memory");
 
 	opterr = 0;
 	optind = 1;
@@ -492,8 +495,7 @@ int rs_cli_parse(int argc, char **argv, struct rs_config *cfg, struct rs_cli_opt
 		if (ret)
 			return refuse("target: %s", err);
 	}
-	cfg->cmdline = join_argv(argc, argv);
-	return cfg->cmdline ? RS_CLI_RUN : refuse("out of memory");
+	return RS_CLI_RUN;
 }
 
 void rs_cli_free(struct rs_config *cfg, struct rs_cli_opts *o)

@@ -21,6 +21,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli.h"
+#include "config.h"
 #include "ringscan/scan.h"
 #include "ringscan/sink.h"
 #include "ringscan/svcview.h"
@@ -458,6 +460,27 @@ static void write_all_pair(const char *dir)
 	}
 }
 
+/* The command line the sinks get (nmap's args): as the user typed it,
+ * before getopt permutes argv, each argument quoted for sh where needed. */
+static void test_cmdline(void **state)
+{
+	char a[][32] = {"ringscan", "127.0.0.1", "-p", "22,80", "-o", "/tmp/x y's", "--all", ""};
+	char *argv[] = {a[0], a[1], a[2], a[3], a[4], a[5], a[6], NULL};
+	struct rs_config cfg;
+	struct rs_cli_opts opts;
+
+	(void)state;
+	assert_int_equal(rs_cli_parse(7, argv, &cfg, &opts), RS_CLI_RUN);
+	assert_string_equal(cfg.cmdline, "ringscan 127.0.0.1 -p 22,80 -o '/tmp/x y'\\''s' --all");
+	rs_cli_free(&cfg, &opts);
+	assert_null(cfg.cmdline);
+	argv[1] = a[7]; /* an empty argument: a refused target, but quoted first */
+	argv[2] = NULL;
+	assert_int_equal(rs_cli_parse(2, argv, &cfg, &opts), RS_CLI_USAGE);
+	assert_string_equal(cfg.cmdline, "ringscan ''");
+	rs_cli_free(&cfg, &opts);
+}
+
 /* The files the e2e test checks with python-libnmap and ndiff. */
 static void write_tool_files(const char *dir)
 {
@@ -524,6 +547,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_incomplete),
 		cmocka_unit_test(test_empty),
 		cmocka_unit_test(test_random_bytes),
+		cmocka_unit_test(test_cmdline),
 	};
 
 	if (argc == 3 && !strcmp(argv[1], "--write")) {
