@@ -101,6 +101,15 @@ static void xb_esc(struct xbuf *b, const uint8_t *s, size_t n, bool lossless)
 	static const char hex[] = "0123456789ABCDEF";
 
 	for (size_t i = 0; i < n && !b->oom;) {
+		size_t run = i;
+		while (run < n && s[run] >= 0x20 && s[run] < 0x7f && s[run] != '&' &&
+		       s[run] != '<' && s[run] != '>' && s[run] != '"' && s[run] != '\\')
+			run++;
+		if (run > i) { /* plain ASCII: as it is, at once */
+			xb_put(b, s + i, run - i);
+			i = run;
+			continue;
+		}
 		uint8_t c = s[i];
 		size_t k = xml_char_len(s + i, n - i);
 		if (k > 1) {
@@ -129,7 +138,9 @@ static void xb_esc(struct xbuf *b, const uint8_t *s, size_t n, bool lossless)
 /* ` name="value"`, the value escaped. */
 static void xb_attr(struct xbuf *b, const char *name, const char *v)
 {
-	xb_printf(b, " %s=\"", name);
+	xb_puts(b, " ");
+	xb_puts(b, name);
+	xb_puts(b, "=\"");
 	xb_esc(b, (const uint8_t *)v, strlen(v), false);
 	xb_puts(b, "\"");
 }
@@ -213,9 +224,18 @@ static void put_banner(struct xbuf *b, const struct rs_svcview *sv)
 static void put_port(struct xbuf *b, const struct rs_result *r, const struct rs_svcview *sv)
 {
 	const char *state, *reason;
+	char num[8], *d = num + sizeof(num);
+	unsigned port = r->ep.port;
 
 	port_state(r, &state, &reason);
-	xb_printf(b, "<port protocol=\"tcp\" portid=\"%u\"><state state=\"%s\"", r->ep.port, state);
+	do /* the port number, without printf's cost */
+		*--d = (char)('0' + port % 10);
+	while (port /= 10);
+	xb_puts(b, "<port protocol=\"tcp\" portid=\"");
+	xb_put(b, d, (size_t)(num + sizeof(num) - d));
+	xb_puts(b, "\"><state state=\"");
+	xb_puts(b, state);
+	xb_puts(b, "\"");
 	xb_attr(b, "reason", reason);
 	xb_puts(b, " reason_ttl=\"0\"/>");
 	if (sv && sv->name)
