@@ -42,6 +42,7 @@ struct xml_state {
 	struct xbuf ports;	  /* its <port> elements */
 };
 
+/* Append s[0, n). */
 static void xb_put(struct xbuf *b, const void *s, size_t n)
 {
 	if (b->oom)
@@ -62,22 +63,35 @@ static void xb_put(struct xbuf *b, const void *s, size_t n)
 	b->len += n;
 }
 
+/* Append the string s. */
 static void xb_puts(struct xbuf *b, const char *s)
 {
 	xb_put(b, s, strlen(s));
 }
 
+/* printf into the buffer, however long the result. */
 __attribute__((format(printf, 2, 3))) static void xb_printf(struct xbuf *b, const char *fmt, ...)
 {
-	char tmp[256];
-	va_list ap;
+	char tmp[256], *p = tmp;
+	va_list ap, again;
 
 	va_start(ap, fmt);
+	va_copy(again, ap);
 	int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	if (n >= (int)sizeof(tmp)) {
+		p = malloc((size_t)n + 1);
+		if (p)
+			vsnprintf(p, (size_t)n + 1, fmt, again);
+	}
+	va_end(again);
 	va_end(ap);
-	xb_put(b, tmp, n < (int)sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
+	if (n < 0 || !p)
+		b->oom = true;
+	else
+		xb_put(b, p, (size_t)n);
+	if (p != tmp)
+		free(p);
 }
-
 /* Length of the XML 1.0 character at s (n bytes left), or 0 when the byte
  * at s does not begin one: control characters other than tab, LF and CR,
  * bytes that are not valid UTF-8, U+FFFE and U+FFFF. */
@@ -251,17 +265,14 @@ static void put_port(struct xbuf *b, const struct rs_result *r, const struct rs_
  * every port ended in an error. */
 static void host_status(const uint64_t n[RS_NSTATES], const char **state, const char **reason)
 {
-	*state = "up";
-	if (n[RS_OPEN])
-		*reason = "syn-ack";
-	else if (n[RS_CLOSED])
-		*reason = "conn-refused";
-	else if ((*state = "down", n[RS_UNREACHABLE]))
-		*reason = "host-unreach";
-	else if (n[RS_FILTERED])
-		*reason = "no-response";
-	else
-		*state = "unknown", *reason = "unknown-response";
+	*state = n[RS_OPEN] || n[RS_CLOSED]	       ? "up"
+		 : n[RS_UNREACHABLE] || n[RS_FILTERED] ? "down"
+						       : "unknown";
+	*reason = n[RS_OPEN]	      ? "syn-ack"
+		  : n[RS_CLOSED]      ? "conn-refused"
+		  : n[RS_UNREACHABLE] ? "host-unreach"
+		  : n[RS_FILTERED]    ? "no-response"
+				      : "unknown-response";
 }
 
 /* Write the host gathered so far: <host>, <status>, <address>, its ports. */
@@ -294,6 +305,7 @@ static void host_flush(struct rs_out *o, struct xml_state *x)
 	}
 }
 
+/* The same address (the port aside)? */
 static bool same_addr(const struct rs_endpoint *a, const struct rs_endpoint *b)
 {
 	return a->family == b->family && !memcmp(a->addr, b->addr, sizeof(a->addr));
