@@ -234,6 +234,49 @@ static void put_banner(struct xbuf *b, const struct rs_svcview *sv)
 	xb_puts(b, sv->truncated ? "\"><elem key=\"truncated\">true</elem></script>" : "\"/>");
 }
 
+/* The server's KEXINIT (--service), as nmap's ssh2-enum-algos script
+ * shows it: the text in output (names one per line), and a table of
+ * <elem>s per list. The server-to-client lists stand for both directions,
+ * as nmap's script does. */
+static void put_ssh_algos(struct xbuf *b, const struct rs_svcview *sv)
+{
+	static const struct {
+		const char *key;
+		enum rs_ssh_list l;
+	} lists[] = {{"kex_algorithms", RS_SSH_KEX},
+		     {"server_host_key_algorithms", RS_SSH_HOSTKEY},
+		     {"encryption_algorithms", RS_SSH_CIPHER_S2C},
+		     {"mac_algorithms", RS_SSH_MAC_S2C},
+		     {"compression_algorithms", RS_SSH_COMP_S2C}};
+	const uint8_t *k = sv->rec->data + sv->rec->kex.off;
+
+	for (int pass = 0; pass < 2; pass++) { /* the text, then the tables */
+		xb_puts(b, pass ? "\">" : "<script id=\"ssh2-enum-algos\" output=\"");
+		for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+			const uint8_t *s = k + sv->kx.list[lists[i].l].off;
+			size_t n = sv->kx.list[lists[i].l].len, count = n > 0;
+			for (size_t j = 0; j < n; j++)
+				count += s[j] == ',';
+			if (pass)
+				xb_printf(b, "<table key=\"%s\">", lists[i].key);
+			else
+				xb_printf(b, "&#xa;  %s: (%zu)", lists[i].key, count);
+			for (size_t j = 0; j < n;) {
+				const uint8_t *c = memchr(s + j, ',', n - j);
+				size_t len = c ? (size_t)(c - (s + j)) : n - j;
+				xb_puts(b, pass ? "<elem>" : "&#xa;      ");
+				xb_esc(b, s + j, len, true);
+				if (pass)
+					xb_puts(b, "</elem>");
+				j += len + 1;
+			}
+			if (pass)
+				xb_puts(b, "</table>");
+		}
+	}
+	xb_puts(b, "</script>");
+}
+
 /* One <port> element into the host's buffer. */
 static void put_port(struct xbuf *b, const struct rs_result *r, const struct rs_svcview *sv)
 {
@@ -256,6 +299,8 @@ static void put_port(struct xbuf *b, const struct rs_result *r, const struct rs_
 		put_service(b, sv);
 	if (sv)
 		put_banner(b, sv);
+	if (sv && sv->kex)
+		put_ssh_algos(b, sv);
 	xb_puts(b, "</port>\n");
 }
 

@@ -7,7 +7,8 @@
 # must see exactly the hosts, ports, states and services written; ndiff must
 # report exactly the changes between the scans of each pair, no more.
 # engine-independent: nothing here scans or connects; the files are written
-# by the sink directly.
+# by the sink directly. (algos.xml: an SSH server's --service answer, its
+# KEXINIT as nmap's ssh2-enum-algos script.)
 # Usage: test_xml_tools.sh BUILD_DIR
 set -eu
 . "$(dirname "$0")/lib.sh"
@@ -27,7 +28,7 @@ trap 'rm -rf "$T"' EXIT
 export TZ=UTC
 "$GEN" --write "$T" || rs_fail "$GEN --write failed"
 
-for f in full cut old new old_all new_all; do
+for f in full cut old new old_all new_all algos; do
 	rs_check "$f.xml valid against $DTD" xmllint --noout --dtdvalid "$DTD" "$T/$f.xml"
 done
 
@@ -124,6 +125,16 @@ want("old", sorted((h.address, s.port, s.state) for h in o.hosts for s in h.serv
       ("127.0.0.3", 8080, "open")])
 want("new", sorted((h.address, s.port, s.state) for h in n.hosts for s in h.services),
      [("127.0.0.1", 22, "open"), ("127.0.0.1", 443, "open"), ("127.0.0.2", 22, "open")])
+a = NmapParser.parse_fromfile(d + "/algos.xml").hosts[0].services[0]
+algos = {x["id"]: x for x in a.scripts_results}["ssh2-enum-algos"]
+want("ssh2-enum-algos tables", algos["elements"], {
+    "kex_algorithms": {None: ["curve25519-sha256", "dh<&>"]},
+    "server_host_key_algorithms": {None: "ssh-ed25519"},
+    "encryption_algorithms": {None: ["chacha20-poly1305@openssh.com", "aes256-gcm"]},
+    "mac_algorithms": {None: ["umac-64", "hmac-sha1"]},
+    "compression_algorithms": {None: ["none", "zlib@openssh.com"]}})
+want("ssh2-enum-algos text", algos["output"].split("\n")[1:4],
+     ["  kex_algorithms: (2)", "      curve25519-sha256", "      dh<&>"])
 for line in bad:
     print("libnmap: " + line, file=sys.stderr)
 sys.exit(1 if bad else 0)

@@ -460,6 +460,93 @@ static void write_all_pair(const char *dir)
 	}
 }
 
+/* A KEXINIT packet with the given ten name-lists into b; its length
+ * (RFC 4253 7.1, unencrypted, as test_svc.c builds one). */
+static size_t kexinit(uint8_t *b, const char *const lists[10])
+{
+	size_t n = 4 + 1 + 1 + 16;
+
+	for (int l = 0; l < 10; l++) {
+		uint32_t len = (uint32_t)strlen(lists[l]);
+		b[n] = (uint8_t)(len >> 24);
+		b[n + 1] = (uint8_t)(len >> 16);
+		b[n + 2] = (uint8_t)(len >> 8);
+		b[n + 3] = (uint8_t)len;
+		memcpy(b + n + 4, lists[l], len);
+		n += 4 + len;
+	}
+	b[n++] = 0;		      /* first_kex_packet_follows */
+	memset(b + n, 0, 4), n += 4;  /* reserved */
+	size_t pad = 8 - (n % 8) + 4; /* at least 4 */
+	memset(b + n, 0, pad), n += pad;
+	uint32_t plen = (uint32_t)(n - 4);
+	b[0] = (uint8_t)(plen >> 24);
+	b[1] = (uint8_t)(plen >> 16);
+	b[2] = (uint8_t)(plen >> 8);
+	b[3] = (uint8_t)plen;
+	b[4] = (uint8_t)pad;
+	b[5] = 20;
+	memset(b + 6, 0xab, 16);
+	return n;
+}
+
+/* An SSH server's answer to --service (identification and KEXINIT),
+ * through the sink into path. */
+static void write_algos(const char *path)
+{
+	static const char id[] = "SSH-2.0-OpenSSH_9.2p1\r\n";
+	static const char *const lists[10] = {"curve25519-sha256,dh<&>",
+					      "ssh-ed25519",
+					      "aes128-ctr",
+					      "chacha20-poly1305@openssh.com,aes256-gcm",
+					      "hmac-sha2-256",
+					      "umac-64,hmac-sha1",
+					      "none",
+					      "none,zlib@openssh.com",
+					      "",
+					      ""};
+	static struct rs_svcrec rec;
+	uint8_t data[1024];
+	size_t n = strlen(id);
+	struct rs_sink_ctx ctx = mk_ctx(1, "22");
+
+	memcpy(data, id, n);
+	size_t k = kexinit(data + n, lists);
+	mkrec(&rec, data, n + k, RS_SVCF_SSH | RS_SVCF_KEX);
+	rec.banner.len = (uint32_t)n;
+	rec.kex = (struct rs_span){(uint32_t)n, (uint32_t)k};
+	struct rec v[] = {{mk("127.0.0.1", 22, RS_OPEN, 0, T0), &rec}};
+	write_xml(path, &ctx, v, 1, NULL);
+}
+
+/* --service on SSH: the server's algorithm lists as nmap's ssh2-enum-algos
+ * script writes them (text and tables), names escaped like banners. */
+static void test_ssh_algos(void **state)
+{
+	char p[256];
+	const char *want[] = {
+		"<script id=\"banner\" output=\"SSH-2.0-OpenSSH_9.2p1\\x0D\\x0A\"/>"
+		"<script id=\"ssh2-enum-algos\" output=\"&#xa;  kex_algorithms: (2)&#xa;      "
+		"curve25519-sha256&#xa;      dh&lt;&amp;&gt;&#xa;  server_host_key_algorithms: "
+		"(1)&#xa;      ssh-ed25519&#xa;  encryption_algorithms: (2)&#xa;      "
+		"chacha20-poly1305@openssh.com&#xa;      aes256-gcm&#xa;  mac_algorithms: (2)&#xa;"
+		"      umac-64&#xa;      hmac-sha1&#xa;  compression_algorithms: (2)&#xa;      "
+		"none&#xa;      zlib@openssh.com\"><table key=\"kex_algorithms\"><elem>"
+		"curve25519-sha256</elem><elem>dh&lt;&amp;&gt;</elem></table><table "
+		"key=\"server_host_key_algorithms\"><elem>ssh-ed25519</elem></table><table "
+		"key=\"encryption_algorithms\"><elem>chacha20-poly1305@openssh.com</elem><elem>"
+		"aes256-gcm</elem></table><table key=\"mac_algorithms\"><elem>umac-64</elem><elem>"
+		"hmac-sha1</elem></table><table key=\"compression_algorithms\"><elem>none</elem>"
+		"<elem>zlib@openssh.com</elem></table></script></port>\n",
+		NULL};
+
+	(void)state;
+	path_of(p, "algos.xml");
+	write_algos(p);
+	expect_in_order(p, want);
+	validate(p);
+}
+
 /* The command line the sinks get (nmap's args): as the user typed it,
  * before getopt permutes argv, each argument quoted for sh where needed. */
 static void test_cmdline(void **state)
@@ -520,6 +607,8 @@ static void write_tool_files(const char *dir)
 	snprintf(p, sizeof(p), "%s/new.xml", dir);
 	write_xml(p, &ctx, new, sizeof(new) / sizeof(new[0]), NULL);
 	write_all_pair(dir);
+	snprintf(p, sizeof(p), "%s/algos.xml", dir);
+	write_algos(p);
 }
 
 static int setup(void **state)
@@ -548,6 +637,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_empty),
 		cmocka_unit_test(test_random_bytes),
 		cmocka_unit_test(test_cmdline),
+		cmocka_unit_test(test_ssh_algos),
 	};
 
 	if (argc == 3 && !strcmp(argv[1], "--write")) {
