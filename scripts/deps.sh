@@ -12,7 +12,10 @@
 #          clang and its fuzzer runtime, and the real daemons of the
 #          service tests (tests/e2e/svcworld.sh): openssh-server,
 #          dropbear-bin, inetutils-telnetd, socat, openssl; nmap for
-#          its service database (nmap-service-probes)
+#          its service database (nmap-service-probes) and its DTD
+#          (nmap.dtd, which -f xml's files are validated against);
+#          libxml2-utils (xmllint), ndiff and python3-libnmap, the tools
+#          that read -f xml's files in tests/e2e/test_xml_tools.sh
 # Installing never starts a daemon: unless the system has its own
 # /usr/sbin/policy-rc.d, a temporary one that refuses every start (exit
 # 101, see invoke-rc.d(8)) is in place during apt-get install. The tests
@@ -25,6 +28,7 @@ build="gcc libc6-dev make liburing-dev libpcre2-dev"
 demo="$build nftables iproute2 util-linux"
 test="$demo libcmocka-dev procps python3 parallel cppcheck clang-format clang libclang-rt-14-dev"
 test="$test openssh-server dropbear-bin inetutils-telnetd socat openssl nmap"
+test="$test libxml2-utils ndiff python3-libnmap"
 
 profile=${1:-test}
 case $profile in

@@ -418,6 +418,42 @@ void rs_cli_usage(FILE *f)
 	fputs(usage_text, f);
 }
 
+/* The command line as one string, each argument quoted for sh where it
+ * needs to be ('it'\''s'), for the sinks that record it (nmap XML's args).
+ * NULL when out of memory. */
+static char *join_argv(int argc, char **argv)
+{
+	static const char plain[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				    "0123456789@%+=:,./_-";
+	size_t n = 1;
+	char *s, *d;
+
+	for (int i = 0; i < argc; i++)
+		n += 4 * strlen(argv[i]) + 3;
+	s = d = malloc(n);
+	if (!s)
+		return NULL;
+	for (int i = 0; i < argc; i++) {
+		bool q = !argv[i][0] || argv[i][strspn(argv[i], plain)];
+		if (i)
+			*d++ = ' ';
+		if (q)
+			*d++ = '\'';
+		for (const char *c = argv[i]; *c; c++) {
+			if (q && *c == '\'') {
+				memcpy(d, "'\\''", 4);
+				d += 4;
+			} else {
+				*d++ = *c;
+			}
+		}
+		if (q)
+			*d++ = '\'';
+	}
+	*d = 0;
+	return s;
+}
+
 int rs_cli_parse(int argc, char **argv, struct rs_config *cfg, struct rs_cli_opts *o)
 {
 	char err[256];
@@ -438,6 +474,9 @@ int rs_cli_parse(int argc, char **argv, struct rs_config *cfg, struct rs_cli_opt
 	cfg->service_intensity = -1;
 	o->format = "jsonl";
 	o->concurrency = DEFAULT_CONCURRENCY;
+	cfg->cmdline = join_argv(argc, argv); /* now: getopt permutes argv */
+	if (!cfg->cmdline)
+		return refuse("out of memory");
 
 	opterr = 0;
 	optind = 1;
@@ -475,4 +514,6 @@ void rs_cli_free(struct rs_config *cfg, struct rs_cli_opts *o)
 	cfg->svc.db = NULL;
 	free(o->inputs);
 	o->inputs = NULL;
+	free(cfg->cmdline);
+	cfg->cmdline = NULL;
 }

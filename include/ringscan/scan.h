@@ -42,6 +42,7 @@ struct rs_config {
 	enum rs_engine_mode engine;
 	char engine_reason[160]; /* why auto chose epoll, or "" */
 	const char *output;	 /* NULL = stdout */
+	char *cmdline;		 /* the command line as one string (sink.h's rs_sink_ctx) */
 	int out_fd;		 /* opened by the CLI before anything is sent */
 	int signal_fd;		 /* signalfd for SIGINT/SIGTERM, or -1 */
 	const char *stats_path;
