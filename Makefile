@@ -55,7 +55,7 @@ UNITS     := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
 TOOLS     := $(TOOL_SRCS:tests/tools/%.c=$(B)/tools/%)
 
-.PHONY: all units asan test test-unit test-e2e demo deps format lint clean bench bench-wan \
+.PHONY: all units asan test test-unit demo deps format lint clean bench bench-wan \
 	bench-service fuzz soak \
 	fresh-check build-deps unit-deps fuzz-deps
 # The scanner and the test-world tools; nothing here needs cmocka.
