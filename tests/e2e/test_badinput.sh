@@ -45,6 +45,9 @@ bad() {
 TGT="(expected an address, address/len, first-last or hostname)"
 bad "target: invalid prefix length in '127.0.0.0/33' (0-32, no leading zeros)" -- -p 22 127.0.0.0/33
 bad "target: invalid target '127.0.0.300' $TGT" -- -p 22 127.0.0.300
+# Invisible characters are shown, or the refused target would look right.
+bad "target: invalid target '127.0.0.1\\u200b' $TGT" -- -p 22 $'127.0.0.1\xe2\x80\x8b'
+bad "target: invalid target '\\ufeff127.0.0.1\\u00a0' $TGT" -- -p 22 $'\xef\xbb\xbf127.0.0.1\xc2\xa0'
 bad "-p/--ports: invalid port '70000' in '70000': out of range 1-65535" -- -p 70000 127.0.0.1
 bad "-p/--ports: invalid port '0' in '0': port 0 is not scannable" -- -p 0 127.0.0.1
 bad "-p/--ports: invalid port '90-80' in '90-80': reversed range" -- -p 90-80 127.0.0.1
