@@ -9,6 +9,7 @@
 # values its format list: tests/e2e/test_completion.sh compares them.
 # Targets (addresses) are never completed: what to scan is the user's
 # choice, never a guess from known hosts.
+# shellcheck disable=SC2034,SC2207 # words, cword: _init_completion's; COMPREPLY=($(compgen)) as usual
 
 # _ringscan_files: complete file names (directories to descend into too).
 _ringscan_files()

@@ -58,6 +58,7 @@ in_overlay() {
 			grep -q '/usr/share/doc/ringscan/docs/output-schema.md' "$RS_TMP/man.txt"
 	fi
 	if [ -r /usr/share/bash-completion/bash_completion ]; then
+		# shellcheck disable=SC2016 # expanded by that bash
 		rs_check "bash-completion loads the completion on demand" bash --norc -c '
 			. /usr/share/bash-completion/bash_completion
 			__load_completion ringscan &&
@@ -69,6 +70,7 @@ in_overlay() {
 		--unreachable 10 --closed-port 33
 	world_is_mixed "$W"
 	world_up "$W"
+	# shellcheck disable=SC2034 # run_scan's scanner
 	RS=/usr/bin/ringscan
 	if run_scan 60 --all -q -w 2 -t 300 --retries 0 -p 30-33 127.1.0.0/28 -o "$RS_TMP/scan.jsonl" &&
 		check_scan "$W/truth.txt" "$RS_TMP/scan.jsonl" "the package's ringscan on the world"; then
@@ -133,7 +135,7 @@ grep -v '^N: ' "$T/lintian" | grep -v 'running with root privileges' | sed 's/^/
 dpkg-deb -c "$deb" | awk '{ print $6 }' | sed 's|^\./||' >"$T/contents"
 for f in usr/bin/ringscan usr/share/man/man1/ringscan.1.gz usr/share/bash-completion/completions/ringscan \
 	usr/share/doc/ringscan/README.md usr/share/doc/ringscan/copyright \
-	$(cd "$RS_ROOT" && ls docs/*.md | sed 's|^|usr/share/doc/ringscan/|'); do
+	$(cd "$RS_ROOT" && printf 'usr/share/doc/ringscan/%s\n' docs/*.md); do
 	rs_check "dpkg -c lists $f" grep -qx "$f" "$T/contents"
 done
 bad=$(grep -v -e '^usr/bin/' -e '^usr/share/' -e '/$' "$T/contents" || true)
