@@ -18,6 +18,7 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cliopts.sh"
+unset RS_ENGINE # --help only: the binary itself
 need_scanner "${1:-}"
 SCRIPT=$RS_ROOT/completions/ringscan.bash
 BC=/usr/share/bash-completion/bash_completion

@@ -20,11 +20,12 @@ ns_reexec 180 "$0" "$@"
 need_scanner "${1:-}"
 need_tools
 trap world_down EXIT
-B=$(realpath --relative-to="$RS_ROOT" "$(dirname "$RS")")
+BIN=$(cd "$1" && pwd)/ringscan # the binary itself, even when RS is an engine wrapper
+B=$(realpath --relative-to="$RS_ROOT" "$(dirname "$BIN")")
 case $B in ../*) rs_fail "build directory $B is not inside $RS_ROOT" ;; esac
 # The sanitizer build is the same Makefile with SAN=1 (make asan).
 san=0
-ldd "$RS" | grep -q libasan && san=1
+ldd "$BIN" | grep -q libasan && san=1
 V=$(cat "$RS_ROOT/VERSION")
 
 # mk TARGET ARGS...: make TARGET ARGS... in the source tree, for this build
@@ -86,7 +87,7 @@ tree "$D" >"$RS_TMP/tree"
 expected /usr/local /usr/local/bin >"$RS_TMP/tree.want"
 same "make install DESTDIR: the tree" "$RS_TMP/tree.want" "$RS_TMP/tree"
 P=$D/usr/local
-rs_check "installed binary is the build's" cmp -s "$RS" "$P/bin/ringscan"
+rs_check "installed binary is the build's" cmp -s "$BIN" "$P/bin/ringscan"
 got=$("$P/bin/ringscan" --version 2>&1 || true)
 [ "$got" = "ringscan $V" ] && rs_pass || rs_nok "installed ringscan --version: '$got', want 'ringscan $V'"
 for f in "$RS_ROOT"/docs/*.md; do

@@ -22,6 +22,7 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cliopts.sh"
+unset RS_ENGINE # --help only: the binary itself
 need_scanner "${1:-}"
 command -v mandoc >/dev/null || rs_skip "mandoc not found (Debian's mandoc: scripts/deps.sh test)"
 MAN=$RS_ROOT/docs/ringscan.1
