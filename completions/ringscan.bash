@@ -6,7 +6,9 @@
 # where they are loaded, plain compgen otherwise.
 #
 # The option list below must be that of `ringscan --help`, and the -f
-# values its format list: tests/e2e/test_completion.sh compares them.
+# values its format list: tests/e2e/test_completion.sh compares them. A
+# new option goes in the list at the end (and in a case above if it takes
+# a file or a fixed set of values), and in docs/ringscan.1.
 # Targets (addresses) are never completed: what to scan is the user's
 # choice, never a guess from known hosts.
 # shellcheck disable=SC2034,SC2207 # words, cword: _init_completion's; COMPREPLY=($(compgen)) as usual
