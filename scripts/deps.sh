@@ -15,7 +15,10 @@
 #          its service database (nmap-service-probes) and its DTD
 #          (nmap.dtd, which -f xml's files are validated against);
 #          libxml2-utils (xmllint), ndiff and python3-libnmap, the tools
-#          that read -f xml's files in tests/e2e/test_xml_tools.sh
+#          that read -f xml's files in tests/e2e/test_xml_tools.sh;
+#          python3-pytest, python3-pip, python3-setuptools, python3-wheel
+#          for the Python package's tests (tests/e2e/test_python.sh:
+#          pytest, and pip installing python/ offline)
 # Installing never starts a daemon: unless the system has its own
 # /usr/sbin/policy-rc.d, a temporary one that refuses every start (exit
 # 101, see invoke-rc.d(8)) is in place during apt-get install. The tests
@@ -29,6 +32,7 @@ demo="$build nftables iproute2 util-linux"
 test="$demo libcmocka-dev procps python3 parallel cppcheck clang-format clang libclang-rt-14-dev"
 test="$test openssh-server dropbear-bin inetutils-telnetd socat openssl nmap"
 test="$test libxml2-utils ndiff python3-libnmap"
+test="$test python3-pytest python3-pip python3-setuptools python3-wheel"
 
 profile=${1:-test}
 case $profile in
