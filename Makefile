@@ -14,8 +14,10 @@
 #                   about 16 minutes; tests/fresh/fresh-debian.sh)
 #   make soak       kill -9 workers and coordinators 20 times, resume, check
 #   make bench      benchmarks side by side with the peers (long; never in CI),
-#                   then make bench-service (bench/service.sh: --banner) and
-#                   make bench-wan: emulated real links (bench/wan.sh)
+#                   then make bench-service (bench/service.sh: --banner),
+#                   make bench-wan: emulated real links (bench/wan.sh) and
+#                   make bench-python: python/'s check_ports against a pool
+#                   of threads (bench/python.sh)
 #   make fuzz       libFuzzer on the target/port and checkpoint parsers, then
 #                   random command lines (make fuzz-cli); FUZZ_SECONDS=600 each
 #   make format     clang-format every source file
@@ -56,7 +58,7 @@ TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
 TOOLS     := $(TOOL_SRCS:tests/tools/%.c=$(B)/tools/%)
 
 .PHONY: all units asan test test-unit test-e2e demo deps format lint clean bench bench-wan \
-	bench-service fuzz soak \
+	bench-service bench-python fuzz soak \
 	fresh-check build-deps unit-deps fuzz-deps
 # The scanner and the test-world tools; nothing here needs cmocka.
 all: $(B)/ringscan $(TOOLS)
@@ -207,6 +209,15 @@ bench: deps all $(MICROS) $(B)/bench/epoll_connect
 	$(Q)$(MAKE) --no-print-directory bench-wan
 	$(Q){ echo; echo "## WAN: emulated links (bench/wan.sh)"; echo; cat $(B)/bench/wan.md; } \
 		>>bench/results/$$(date -u +%F).md
+	$(Q)$(MAKE) --no-print-directory bench-python
+	$(Q){ echo; echo "## Python: check_ports against a pool of threads (bench/python.sh)"; \
+		echo; cat $(B)/bench/python.md; } >>bench/results/$$(date -u +%F).md
+
+# The Python section alone (bench/python.sh: python/'s check_ports against
+# the thread pool it replaces, on the same worlds; ~2 min).
+bench-python: deps all
+	$(Q)mkdir -p $(B)/bench
+	$(Q)RS_BENCH_PYTHON=$(CURDIR)/$(B)/bench/python.md bench/python.sh
 
 # The service section alone (bench/service.sh: --banner against a plain
 # scan, the Python pool and nmap -sV; ~10 min, nmap most of it).
