@@ -6,6 +6,9 @@
 #   make test       deps, unit + end-to-end tests, plain and under ASan+UBSan,
 #                   the end-to-end ones on both engines (io_uring, epoll)
 #   make test-unit  the cmocka unit tests only
+#   make test-slurm deploy/slurm/ringscan-array.sbatch under a real one-node
+#                   Slurm (slurm-wlm, munge: scripts/deps.sh slurm) in private
+#                   namespaces (root; ~15 s; tests/slurm/test_slurm.sh)
 #   make demo       deps (demo profile), build, scan a private loopback test
 #                   world, check it
 #   make asan       build/asan/ringscan and its unit tests with ASan + UBSan
@@ -58,7 +61,7 @@ TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
 TOOLS     := $(TOOL_SRCS:tests/tools/%.c=$(B)/tools/%)
 
 .PHONY: all units asan test test-unit test-e2e demo deps format lint clean bench bench-wan \
-	bench-service bench-python fuzz soak \
+	bench-service bench-python fuzz soak test-slurm \
 	fresh-check build-deps unit-deps fuzz-deps
 # The scanner and the test-world tools; nothing here needs cmocka.
 all: $(B)/ringscan $(TOOLS)
@@ -168,6 +171,13 @@ test: deps
 
 test-unit: all units
 	$(Q)tests/run.sh --unit-only build
+
+# Not in make test: it needs root (slurmstepd sets the job's groups, which
+# a user namespace forbids) and packages make test does not install.
+test-slurm:
+	$(Q)scripts/deps.sh slurm
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)bash tests/slurm/test_slurm.sh build
 
 # 1M-probe world, 20 random kill -9s of workers and coordinators, resumed
 # until done, checked against the ground truth (minutes; not in CI).

@@ -19,6 +19,10 @@
 #          python3-pytest, python3-pip, python3-setuptools, python3-wheel
 #          for the Python package's tests (tests/e2e/test_python.sh:
 #          pytest, and pip installing python/ offline)
+#   slurm  build + demo's world + Debian's Slurm (slurm-wlm: slurmctld,
+#          slurmd, the client commands) and munge, used only by make
+#          test-slurm (tests/slurm/test_slurm.sh: a one-node cluster in a
+#          private namespace runs deploy/slurm/ringscan-array.sbatch)
 # Installing never starts a daemon: unless the system has its own
 # /usr/sbin/policy-rc.d, a temporary one that refuses every start (exit
 # 101, see invoke-rc.d(8)) is in place during apt-get install. The tests
@@ -34,17 +38,20 @@ test="$test openssh-server dropbear-bin inetutils-telnetd socat openssl nmap"
 test="$test libxml2-utils ndiff python3-libnmap"
 test="$test python3-pytest python3-pip python3-setuptools python3-wheel"
 
+slurm="$demo slurm-wlm munge"
+
 profile=${1:-test}
 case $profile in
 build) want=$build ;;
 demo) want=$demo ;;
 test) want=$test ;;
+slurm) want=$slurm ;;
 -h | --help)
 	sed -n '2,/^set /s/^# \{0,1\}//p' "$0"
 	exit 0
 	;;
 *)
-	echo "deps: unknown profile '$profile' (build, demo or test)" >&2
+	echo "deps: unknown profile '$profile' (build, demo, test or slurm)" >&2
 	exit 2
 	;;
 esac
