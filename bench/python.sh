@@ -35,9 +35,9 @@ POOL=$RS_ROOT/bench/peers/pool_scan.py
 # run_tool LABEL WANT OUTKIND CMD...: RUNS timed runs of CMD (its answers
 # in $T/out), then one table row.
 run_tool() {
-	local label=$1 want=$2 kind=$3 walls=() i wall user sys rss found missed false
+	local label=$1 want=$2 kind=$3 walls=() wall user sys rss found missed false
 	shift 3
-	for i in $(seq 1 "$RUNS"); do
+	for _ in $(seq 1 "$RUNS"); do
 		/usr/bin/time -f '%e %U %S %M' -o "$T/time" "$@" >/dev/null 2>"$T/run.err" ||
 			{ cat "$T/run.err" >&2; rs_fail "$*"; }
 		read -r wall user sys rss <"$T/time"

@@ -11,9 +11,15 @@ PY = sys.executable
 
 
 def pip_install(root, tmp_path, *extra):
+    """pip install a copy of python/ (setuptools writes build/ and
+    *.egg-info beside setup.py: not in the source tree) into a target
+    directory, offline."""
+    src = tmp_path / "src"
+    shutil.copytree(os.path.join(root, "python"), str(src),
+                    ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
     target = tmp_path / "site"
     cmd = [PY, "-m", "pip", "install", "--no-index", "--no-cache-dir", "--disable-pip-version-check",
-           "--target", str(target), *extra, os.path.join(root, "python")]
+           "--target", str(target), *extra, str(src)]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=str(tmp_path))
     assert r.returncode == 0, r.stdout + r.stderr
     return target
