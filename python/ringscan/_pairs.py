@@ -15,6 +15,8 @@ create_connection pool: a name that does not resolve is not open, and
 is answered at once. Addresses are written as ringscan writes them
 (inet_ntop; IPv4-mapped IPv6 as IPv4), so its answers map back exactly.
 """
+import collections
+import json
 import socket
 
 from ._options import ports_text
@@ -58,57 +60,60 @@ def _resolve(host, port):
     return out
 
 
-def _check_port(port):
-    if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
-        raise ValueError("port %r: expected an int in 1-65535" % (port,))
-
-
 class Plan:
     """The pairs, deduplicated: which probes answer which pairs, and the
-    runs (a -p list and its addresses) that make exactly those probes."""
+    runs (a -p list and its addresses) that make exactly those probes.
+    A pair whose host is an address as ringscan writes it is its own
+    probe; the others (names, other spellings) are listed in asks."""
 
     def __init__(self, pairs):
-        self.count = {}  # (host, port) -> times asked
-        for host, port in pairs:
-            _check_port(port)
-            key = (host, port)
-            self.count[key] = self.count.get(key, 0) + 1
+        self.count = collections.Counter(map(tuple, pairs))  # (host, port) -> times asked
         addrs = {}  # host -> its addresses
-        self.asks = {}  # (addr, port) -> [(host, port), ...]
+        self.asks = {}  # (addr, port) -> [(host, port), ...] other than itself
         self.pending = {}  # (host, port) -> probes not yet answered
         self.unresolved = []
-        for host, port in self.count:
-            if host not in addrs:
-                addrs[host] = _resolve(host, port)
-            if not addrs[host]:
-                self.unresolved.append((host, port))
+        by_port = collections.defaultdict(set)  # port -> addresses to probe on it
+        for key in self.count:
+            host, port = key
+            if type(port) is not int or not 0 < port < 65536:
+                raise ValueError("port %r: expected an int in 1-65535" % (port,))
+            got = addrs.get(host)
+            if got is None:
+                got = addrs[host] = _resolve(host, port)
+            if not got:
+                self.unresolved.append(key)
                 continue
-            self.pending[(host, port)] = len(addrs[host])
-            for a in addrs[host]:
-                self.asks.setdefault((a, port), []).append((host, port))
-        self.runs = self._runs()
+            self.pending[key] = len(got)
+            for a in got:
+                if a != host:
+                    self.asks.setdefault((a, port), []).append(key)
+                by_port[port].add(a)
+        self.runs = self._runs(by_port)
 
-    def _runs(self):
-        """[(ports, [addr, ...]), ...]: one per port or one per set of ports,
-        whichever is fewer."""
-        by_port, by_addr = {}, {}
-        for a, p in self.asks:
-            by_port.setdefault(p, []).append(a)
-            by_addr.setdefault(a, []).append(p)
-        by_set = {}
-        for a, ports in by_addr.items():
-            by_set.setdefault(tuple(sorted(ports)), []).append(a)
-        if len(by_port) <= len(by_set):
-            return [((p,), addrs) for p, addrs in sorted(by_port.items())]
-        return sorted(by_set.items())
+    @staticmethod
+    def _runs(by_port):
+        """[(ports, [addr, ...]), ...]: one run per port or one per set of
+        ports, whichever is fewer."""
+        if len(by_port) > 1:
+            by_addr = collections.defaultdict(list)
+            for p in sorted(by_port):
+                for a in by_port[p]:
+                    by_addr[a].append(p)
+            by_set = collections.defaultdict(list)
+            for a, ports in by_addr.items():
+                by_set[tuple(ports)].append(a)
+            if len(by_set) < len(by_port):
+                return sorted(by_set.items())
+        return [((p,), list(addrs)) for p, addrs in sorted(by_port.items())]
 
     def answer(self, addr, port, is_open):
         """The (host, port, is_open) tuples one probe's answer completes."""
+        probe = (addr, port)
         out = []
-        for key in self.asks.pop((addr, port), ()):
+        for key in [probe] + self.asks.pop(probe, []):
             left = self.pending.get(key)
             if left is None:
-                continue  # already answered: another address was open
+                continue  # not asked as such, or answered: another address was open
             if is_open or left == 1:
                 del self.pending[key]
                 out += [(key[0], key[1], is_open)] * self.count[key]
@@ -125,14 +130,25 @@ class Plan:
         return out
 
 
+def _fields(raw):
+    """(ip, port, is_open) of one JSON line. The contract fixes the first
+    keys and their order ({"ip":"…","port":N,"proto":"tcp","state":"…",),
+    so a split on quotes finds them; anything else goes through json."""
+    q = raw.split(b'"', 14)
+    if len(q) == 15 and q[1] == b"ip" and q[5] == b"port" and q[11] == b"state":
+        return q[3].decode(), int(q[6][1:-1]), q[13] == b"open"
+    rec = json.loads(raw)
+    return rec["ip"], rec["port"], rec["state"] == "open"
+
+
 def check(pairs, argv):
     """Generator behind check_ports: argv is ringscan's command line
     without -p; --all is in it."""
     plan = Plan(pairs)
-    for host, port in plan.unresolved:
-        for _ in range(plan.count[(host, port)]):
-            yield (host, port, False)
+    for key in plan.unresolved:
+        for _ in range(plan.count[key]):
+            yield (key[0], key[1], False)
     for ports, addrs in plan.runs:
-        for rec in stream(argv + ["-p", ports_text(ports)], addrs):
-            yield from plan.answer(rec["ip"], rec["port"], rec["state"] == "open")
+        for ip, port, is_open in stream(argv + ["-p", ports_text(ports)], addrs, _fields):
+            yield from plan.answer(ip, port, is_open)
     yield from plan.rest()

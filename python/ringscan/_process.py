@@ -98,10 +98,10 @@ def _stop(proc):
     proc.wait()
 
 
-def stream(argv, lines):
+def stream(argv, lines, parse=json.loads):
     """Run argv (ringscan reading targets from stdin), feeding it lines (an
-    iterable of str) from a thread; yield each JSON line of its stdout as a
-    dict while it runs. RingscanError if it exits with a status other than
+    iterable of str) from a thread; yield each JSON line of its stdout,
+    through parse (a dict by default), while it runs. RingscanError if it exits with a status other than
     0; the feeder's own error (a target with a line break, an exception
     from lines) is raised instead when there is one."""
     proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -118,7 +118,7 @@ def stream(argv, lines):
     done = False
     try:
         for raw in proc.stdout:
-            yield json.loads(raw)
+            yield parse(raw)
         rc = proc.wait()
         done = True
     finally:

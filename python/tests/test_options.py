@@ -33,7 +33,8 @@ def test_numeric():
 
 def test_plan_one_run_per_port_set():
     pairs = [("127.0.0.%d" % i, p) for i in range(1, 50) for p in (22, 23)]
-    assert Plan(pairs).runs == [((22, 23), ["127.0.0.%d" % i for i in range(1, 50)])]
+    [(ports, addrs)] = Plan(pairs).runs
+    assert ports == (22, 23) and sorted(addrs) == sorted("127.0.0.%d" % i for i in range(1, 50))
 
 
 def test_plan_one_run_per_port():
@@ -42,6 +43,22 @@ def test_plan_one_run_per_port():
     runs = Plan(pairs).runs
     assert [ports for ports, _ in runs] == [(22,), (23,)]
     assert sum(len(a) for _, a in runs) == 50
+
+
+def test_plan_names_and_spellings():
+    plan = Plan([("127.0.0.1", 22), ("::ffff:127.0.0.1", 22), ("127.1", 22)])
+    assert [(p, sorted(a)) for p, a in plan.runs] == [((22,), ["127.0.0.1"])]
+    assert sorted(plan.answer("127.0.0.1", 22, True)) == sorted(
+        [("127.0.0.1", 22, True), ("::ffff:127.0.0.1", 22, True), ("127.1", 22, True)])
+    assert plan.rest() == []
+
+
+def test_fields():
+    from ringscan._pairs import _fields
+    line = (b'{"ip":"::1","port":2323,"proto":"tcp","state":"open","reason":"syn-ack",'
+            b'"rtt_us":1,"attempts":1,"ts":"2026-12-01T19:22:52.106864Z","banner":"a\\"b"}\n')
+    assert _fields(line) == ("::1", 2323, True)
+    assert _fields(b'{"port":1,"ip":"127.0.0.1","state":"closed"}') == ("127.0.0.1", 1, False)
 
 
 def test_plan_answers():
