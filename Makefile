@@ -6,6 +6,9 @@
 #   make test       deps, unit + end-to-end tests, plain and under ASan+UBSan,
 #                   the end-to-end ones on both engines (io_uring, epoll)
 #   make test-unit  the cmocka unit tests only
+#   make test-slurm deploy/slurm/ringscan-array.sbatch under a real one-node
+#                   Slurm (slurm-wlm, munge: scripts/deps.sh slurm) in private
+#                   namespaces (root; ~15 s; tests/slurm/test_slurm.sh)
 #   make demo       deps (demo profile), build, scan a private loopback test
 #                   world, check it
 #   make asan       build/asan/ringscan and its unit tests with ASan + UBSan
@@ -14,8 +17,10 @@
 #                   about 16 minutes; tests/fresh/fresh-debian.sh)
 #   make soak       kill -9 workers and coordinators 20 times, resume, check
 #   make bench      benchmarks side by side with the peers (long; never in CI),
-#                   then make bench-service (bench/service.sh: --banner) and
-#                   make bench-wan: emulated real links (bench/wan.sh)
+#                   then make bench-service (bench/service.sh: --banner),
+#                   make bench-wan: emulated real links (bench/wan.sh) and
+#                   make bench-python: python/'s check_ports against a pool
+#                   of threads (bench/python.sh)
 #   make fuzz       libFuzzer on the target/port and checkpoint parsers, then
 #                   random command lines (make fuzz-cli); FUZZ_SECONDS=600 each
 #   make install    build/ringscan, its man page, bash completion and docs
@@ -63,7 +68,7 @@ TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
 TOOLS     := $(TOOL_SRCS:tests/tools/%.c=$(B)/tools/%)
 
 .PHONY: all units asan test test-unit demo deps format lint clean bench bench-wan \
-	bench-service fuzz soak \
+	bench-service bench-python fuzz soak test-slurm \
 	fresh-check build-deps unit-deps fuzz-deps install uninstall deb test-deb
 # The scanner and the test-world tools; nothing here needs cmocka.
 all: $(B)/ringscan $(TOOLS)
@@ -174,6 +179,13 @@ test: deps
 test-unit: all units
 	$(Q)tests/run.sh --unit-only build
 
+# Not in make test: it needs root (slurmstepd sets the job's groups, which
+# a user namespace forbids) and packages make test does not install.
+test-slurm:
+	$(Q)scripts/deps.sh slurm
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)bash tests/slurm/test_slurm.sh build
+
 # 1M-probe world, 20 random kill -9s of workers and coordinators, resumed
 # until done, checked against the ground truth (minutes; not in CI).
 soak: deps
@@ -214,6 +226,15 @@ bench: deps all $(MICROS) $(B)/bench/epoll_connect
 	$(Q)$(MAKE) --no-print-directory bench-wan
 	$(Q){ echo; echo "## WAN: emulated links (bench/wan.sh)"; echo; cat $(B)/bench/wan.md; } \
 		>>bench/results/$$(date -u +%F).md
+	$(Q)$(MAKE) --no-print-directory bench-python
+	$(Q){ echo; echo "## Python: check_ports against a pool of threads (bench/python.sh)"; \
+		echo; cat $(B)/bench/python.md; } >>bench/results/$$(date -u +%F).md
+
+# The Python section alone (bench/python.sh: python/'s check_ports against
+# the thread pool it replaces, on the same worlds; ~2 min).
+bench-python: deps all
+	$(Q)mkdir -p $(B)/bench
+	$(Q)RS_BENCH_PYTHON=$(CURDIR)/$(B)/bench/python.md bench/python.sh
 
 # The service section alone (bench/service.sh: --banner against a plain
 # scan, the Python pool and nmap -sV; ~10 min, nmap most of it).

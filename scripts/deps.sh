@@ -19,7 +19,14 @@
 #          mandoc (mandoc -Tlint on the man page: test_manpage.sh), man-db
 #          (man ringscan in test_install.sh, test_deb.sh), bash-completion
 #          (its _init_completion and _filedir drive the completion in
-#          test_completion.sh); and the deb profile (test_deb.sh)
+#          test_completion.sh); and the deb profile (test_deb.sh);
+#          python3-pytest, python3-pip, python3-setuptools, python3-wheel
+#          for the Python package's tests (tests/e2e/test_python.sh:
+#          pytest, and pip installing python/ offline)
+#   slurm  build + demo's world + Debian's Slurm (slurm-wlm: slurmctld,
+#          slurmd, the client commands) and munge, used only by make
+#          test-slurm (tests/slurm/test_slurm.sh: a one-node cluster in a
+#          private namespace runs deploy/slurm/ringscan-array.sbatch)
 #   deb    build + what make deb and make test-deb need: dpkg-dev
 #          (dpkg-buildpackage), build-essential (which it checks for),
 #          debhelper (dh, compat 13), lintian
@@ -39,6 +46,9 @@ test="$test libxml2-utils ndiff python3-libnmap"
 # The man page, the completion and the Debian package (see the top).
 deb="$build build-essential dpkg-dev debhelper lintian"
 test="$test mandoc man-db bash-completion build-essential dpkg-dev debhelper lintian"
+test="$test python3-pytest python3-pip python3-setuptools python3-wheel"
+
+slurm="$demo slurm-wlm munge"
 
 profile=${1:-test}
 case $profile in
@@ -46,12 +56,13 @@ build) want=$build ;;
 demo) want=$demo ;;
 test) want=$test ;;
 deb) want=$deb ;;
+slurm) want=$slurm ;;
 -h | --help)
 	sed -n '2,/^set /s/^# \{0,1\}//p' "$0"
 	exit 0
 	;;
 *)
-	echo "deps: unknown profile '$profile' (build, demo, test or deb)" >&2
+	echo "deps: unknown profile '$profile' (build, demo, test, deb or slurm)" >&2
 	exit 2
 	;;
 esac
