@@ -209,8 +209,12 @@ static void epoll_launch(struct engine *e, struct slot *s)
 		}
 	}
 	int res = connect(s->fd, &s->addr.sa, alen) == 0 ? 0 : -errno;
+	/* The timeout runs from the stamp (just before connect), not from the
+	 * turn's clock: the turn's launches take time, and a timer armed from
+	 * its start gave filtered rtt_us as short as 985 ms at -t 1000. */
 	if (res == -EINPROGRESS)
-		arm(e, s, (uint64_t)eng_attempt_us(e, s) * 1000);
+		rs_timerheap_set(&e->ep.timers, idx(e, s),
+				 s->t0_ns + (uint64_t)eng_attempt_us(e, s) * 1000);
 	else
 		connect_done(e, s, res);
 }

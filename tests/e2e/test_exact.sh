@@ -82,6 +82,16 @@ for seed in 1 2 3; do
 				fail=$((fail + 1))
 				failed+=("attempts with ${ropt:-default retries}")
 			fi
+			# A timed-out attempt waited its whole -t (its rtt_us), not less.
+			short=$(sed -n 's/.*"state":"filtered".*"rtt_us":\([0-9]*\).*/\1/p' "$out" |
+				awk '$1 < 300000' | wc -l)
+			if [ "$short" = 0 ]; then
+				pass=$((pass + 1))
+			else
+				rs_say "SHORT TIMEOUTS: $short filtered lines with rtt_us < 300000 at -t 300"
+				fail=$((fail + 1))
+				failed+=("filtered rtt_us below -t with ${ropt:-default retries}")
+			fi
 		done
 		# Without --all, to stdout: the open pairs only.
 		grep ' open$' "$W/truth.txt" >"$RS_TMP/open-truth.txt"
