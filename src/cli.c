@@ -230,27 +230,6 @@ static int refuse_option(int opt, char *const *argv)
 	return refuse("-\\x%02x: unknown option (see --help)", optopt & 0xff);
 }
 
-/* An option that takes one value, given a second time: refused, rather
- * than one of the two silently dropped ("-w 2 ... -w 4"). The lists
- * (-i, --exclude, --exclude-file) add up; a flag twice is the flag once.
- * seen: one byte per option value, zeroed by the caller. */
-static int once(int opt, unsigned char seen[0x200])
-{
-	if (opt == 'i' || opt == OPT_EXCLUDE || opt == OPT_EXCLUDE_FILE || opt == 'p' || opt < 0 ||
-	    opt >= 0x200) /* -p says how to list its ports itself */
-		return RS_CLI_RUN;
-	for (const struct option *p = options; p->name; p++) {
-		if (p->val != opt || p->has_arg == no_argument)
-			continue;
-		if (!seen[opt]++)
-			return RS_CLI_RUN;
-		if (opt < 0x100)
-			return refuse("-%c/--%s: given twice (it takes one value)", opt, p->name);
-		return refuse("--%s: given twice (it takes one value)", p->name);
-	}
-	return RS_CLI_RUN;
-}
-
 /* The numeric options. */
 static int parse_number(int opt, struct rs_config *cfg, struct rs_cli_opts *o)
 {
@@ -501,11 +480,8 @@ int rs_cli_parse(int argc, char **argv, struct rs_config *cfg, struct rs_cli_opt
 
 	opterr = 0;
 	optind = 1;
-	unsigned char seen[0x200] = {0};
 	while ((opt = getopt_long(argc, argv, SHORT_OPTS, options, NULL)) != -1) {
-		ret = once(opt, seen);
-		if (ret == RS_CLI_RUN)
-			ret = parse_option(opt, argv, cfg, o);
+		ret = parse_option(opt, argv, cfg, o);
 		if (ret != RS_CLI_RUN)
 			return ret;
 	}

@@ -108,7 +108,7 @@ need_scanner() {
 	local w=$RS_TMP/engine-$RS_ENGINE q
 	q=$(printf '%s' "$RS" | sed "s/'/'\\\\''/g") # the path, single-quoted for sh
 	if ! { mkdir -p "$w" &&
-		printf '#!/bin/sh\n# ringscan --engine %s (tests/e2e/lib.sh need_scanner), unless the\n# test names an engine itself (an option given twice is refused)\nfor a; do case $a in --engine | --engine=*) exec %s "$@" ;; esac; done\nexec %s --engine %s "$@"\n' \
+		printf '#!/bin/sh\n# ringscan --engine %s (tests/e2e/lib.sh need_scanner), unless the\n# test names an engine itself\nfor a; do case $a in --engine | --engine=*) exec %s "$@" ;; esac; done\nexec %s --engine %s "$@"\n' \
 			"$RS_ENGINE" "'$q'" "'$q'" "$RS_ENGINE" >"$w/ringscan" && chmod +x "$w/ringscan"; }; then
 		rs_fail "cannot write the engine wrapper $w/ringscan"
 	fi

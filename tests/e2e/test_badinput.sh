@@ -54,9 +54,6 @@ bad "-p/--ports: invalid port '90-80' in '90-80': reversed range" -- -p 90-80 12
 bad "-p/--ports: empty port list" -- -p '' 127.0.0.1
 bad "-p/--ports: invalid port '' in '22,,23': not a port or range" -- -p 22,,23 127.0.0.1
 bad "-p/--ports: given twice; list every port in one -p" -- -p 22 -p 23 127.0.0.1
-bad "-w/--workers: given twice (it takes one value)" -- -w 2 -q --workers 3 127.0.0.1
-bad "--seed: given twice (it takes one value)" -- --seed 1 --seed 1 127.0.0.1
-bad "-o/--output: given twice (it takes one value)" -- -o /dev/null -o /dev/null 127.0.0.1
 bad "--bogus: unknown option (see --help)" -- --bogus 127.0.0.1
 bad "-w/--workers: invalid value '0' (expected 1-256)" -- -w 0 127.0.0.1
 bad "-c/--concurrency: invalid value '0' (expected 1-1000000)" -- -c 0 127.0.0.1
