@@ -5,14 +5,16 @@
 # missing ones with apt-get (saying which first); otherwise names them and
 # how to install them, and exits 1. PROFILE:
 #   build  build/ringscan and build/tools (make): a C compiler, make, liburing,
-#          libpcre2 (nmap's service probe regexes)
+#          libpcre2 (nmap's service probe regexes), libsqlite3 (the --db
+#          inventory)
 #   demo   build + the test world of make demo: nftables, iproute2, util-linux
 #   test   demo + everything make test uses (the default; make deps):
 #          cmocka, procps, python3, GNU parallel, cppcheck, clang-format,
 #          clang and its fuzzer runtime, and the real daemons of the
 #          service tests (tests/e2e/svcworld.sh): openssh-server,
 #          dropbear-bin, inetutils-telnetd, socat, openssl; nmap for
-#          its service database (nmap-service-probes)
+#          its service database (nmap-service-probes); sqlite3, the
+#          command-line shell the inventory tests query the database with
 # Installing never starts a daemon: unless the system has its own
 # /usr/sbin/policy-rc.d, a temporary one that refuses every start (exit
 # 101, see invoke-rc.d(8)) is in place during apt-get install. The tests
@@ -21,10 +23,11 @@
 # boot, as its package does; deps.sh says so.)
 set -eu
 
-build="gcc libc6-dev make liburing-dev libpcre2-dev"
+build="gcc libc6-dev make liburing-dev libpcre2-dev libsqlite3-dev"
 demo="$build nftables iproute2 util-linux"
 test="$demo libcmocka-dev procps python3 parallel cppcheck clang-format clang libclang-rt-14-dev"
 test="$test openssh-server dropbear-bin inetutils-telnetd socat openssl nmap"
+test="$test sqlite3"
 
 profile=${1:-test}
 case $profile in

@@ -21,6 +21,10 @@ struct rs_writer {
 	uint64_t duplicates; /* answers dropped as repeats */
 	uint64_t ck_due;     /* next periodic checkpoint (CLOCK_MONOTONIC) */
 	bool ck_stale;	     /* the output failed: the last checkpoint stays */
+	/* --db (writer_db.c): the scan's row, and how the scan ended. */
+	int64_t db_scan;
+	uint64_t db_token, db_end_ns;
+	bool db_complete, db_failed;
 	struct rs_result buf[RS_DRAIN_BATCH];
 };
 
