@@ -268,7 +268,7 @@ static int merge_open(char **paths, size_t n, struct rs_inv **ins)
 static int cmd_merge(int argc, char **argv)
 {
 	int ret = merge_args(argc, argv), status = 2;
-	char err[768];
+	char err[768] = "out of memory";
 
 	if (ret != RS_CLI_RUN)
 		return ret == RS_CLI_EXIT_OK ? 0 : 2;
@@ -291,7 +291,9 @@ static int cmd_merge(int argc, char **argv)
 		rs_cli_refuse("merge: OUT.db: %s", err);
 		goto done;
 	}
-	ret = rs_inv_merge(out, ins, ids, n, "ringscan merge", &merged, err, sizeof(err));
+	char *cmd = rs_inv_cmdline(argc + 1, argv - 1); /* "ringscan merge ..." */
+	ret = cmd ? rs_inv_merge(out, ins, ids, n, cmd, &merged, err, sizeof(err)) : -ENOMEM;
+	free(cmd);
 	if (ret) {
 		rs_errorf("merge: %s", err);
 		rs_inv_close(out);

@@ -13,6 +13,39 @@ static const char *const count_col[RS_NSTATES] = {
 	"n_open", "n_closed", "n_filtered", "n_unreachable", "n_error",
 };
 
+/* The command line as one string, arguments with anything but
+ * [A-Za-z0-9,./:=_+@%-] single-quoted (shell style). */
+char *rs_inv_cmdline(int argc, char *const *argv)
+{
+	size_t n = 1;
+	for (int i = 0; i < argc; i++)
+		n += 4 * strlen(argv[i]) + 3;
+	char *s = malloc(n), *d = s;
+	if (!s)
+		return NULL;
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		bool q = !*a || strspn(a, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+					  "0123456789,./:=_+@%-") != strlen(a);
+		if (i)
+			*d++ = ' ';
+		if (q)
+			*d++ = '\'';
+		for (; *a; a++) {
+			if (*a == '\'') {
+				memcpy(d, "'\\''", 4);
+				d += 4;
+			} else {
+				*d++ = *a;
+			}
+		}
+		if (q)
+			*d++ = '\'';
+	}
+	*d = 0;
+	return s;
+}
+
 void rs_inv_scan_free(struct rs_inv_scan *sc)
 {
 	free(sc->version);

@@ -22,39 +22,6 @@ static uint64_t real_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-/* The command line as one string, arguments with anything but
- * [A-Za-z0-9,./:=_+@%-] single-quoted (shell style). */
-static char *cmdline(int argc, char *const *argv)
-{
-	size_t n = 1;
-	for (int i = 0; i < argc; i++)
-		n += 4 * strlen(argv[i]) + 3;
-	char *s = malloc(n), *d = s;
-	if (!s)
-		return NULL;
-	for (int i = 0; i < argc; i++) {
-		const char *a = argv[i];
-		bool q = !*a || strspn(a, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-					  "0123456789,./:=_+@%-") != strlen(a);
-		if (i)
-			*d++ = ' ';
-		if (q)
-			*d++ = '\'';
-		for (; *a; a++) {
-			if (*a == '\'') {
-				memcpy(d, "'\\''", 4);
-				d += 4;
-			} else {
-				*d++ = *a;
-			}
-		}
-		if (q)
-			*d++ = '\'';
-	}
-	*d = 0;
-	return s;
-}
-
 /* The port set as "22-23,80". */
 static char *ports(const struct rs_set32 *p)
 {
@@ -98,7 +65,7 @@ static int create_row(struct rs_writer *w)
 	sc.targets_hash = fp.targets;
 	sc.ports_hash = fp.ports;
 	sc.exclude_hash = fp.exclude;
-	sc.cmdline = cmdline(cfg->argc, cfg->argv);
+	sc.cmdline = rs_inv_cmdline(cfg->argc, cfg->argv);
 	sc.ports = ports(&cfg->space.ports);
 	ret = sc.cmdline && sc.ports ? rs_inv_scan_create(cfg->db, &sc) : -ENOMEM;
 	free(sc.cmdline);

@@ -67,6 +67,9 @@ void rs_inv_close(struct rs_inv *db);
 const char *rs_inv_errmsg(const struct rs_inv *db);
 
 void rs_inv_scan_free(struct rs_inv_scan *sc);
+/* argv as one string for the scans row (shell-quoted where needed);
+ * malloc'd, NULL when out of memory. */
+char *rs_inv_cmdline(int argc, char *const *argv);
 
 /* Insert sc as a new scans row (id and token are filled in). */
 int rs_inv_scan_create(struct rs_inv *db, struct rs_inv_scan *sc);
