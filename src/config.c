@@ -273,6 +273,10 @@ static int open_db(struct rs_config *cfg)
 		return refuse("--db: '%s' records a scan begun without --db, whose earlier "
 			      "answers the inventory would lack; resume it without --db",
 			      cfg->resume_path);
+	struct stat st;
+	if (ck && stat(cfg->db_path, &st) < 0 && errno == ENOENT)
+		return refuse("--db: '%s' does not exist, but '%s' records a scan kept in one",
+			      cfg->db_path, cfg->resume_path);
 	ret = rs_inv_open(cfg->db_path, RS_INV_WRITE, &cfg->db, err, sizeof(err));
 	if (ret)
 		return refuse("--db: %s", err);

@@ -290,7 +290,7 @@ static int count_rows(struct rs_inv *db, int64_t id, uint64_t *n)
 /* The scan's row must be ck's: same token, unfinished. */
 static int check_row(struct rs_inv *db, const struct rs_checkpoint *ck, char *err, size_t errlen)
 {
-	struct rs_inv_scan sc;
+	struct rs_inv_scan sc = {0};
 	int ret = rs_inv_scan_get(db, ck->db_scan, &sc);
 
 	if (ret == -ENOENT || (!ret && sc.token != ck->db_token)) {
@@ -304,8 +304,7 @@ static int check_row(struct rs_inv *db, const struct rs_checkpoint *ck, char *er
 	} else if (ret) {
 		snprintf(err, errlen, "%s", db->err);
 	}
-	if (ret != -ENOENT)
-		rs_inv_scan_free(&sc);
+	rs_inv_scan_free(&sc);
 	return ret;
 }
 
