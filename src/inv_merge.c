@@ -17,11 +17,12 @@
 /* Are a and b shards of one scan? Words for what differs, or NULL. */
 static const char *differs(const struct rs_inv_scan *a, const struct rs_inv_scan *b)
 {
-	if (a->targets_hash != b->targets_hash || a->exclude_hash != b->exclude_hash ||
-	    a->space != b->space)
+	if (a->targets_hash != b->targets_hash || a->exclude_hash != b->exclude_hash)
 		return "the targets differ";
 	if (a->ports_hash != b->ports_hash)
 		return "the ports differ";
+	if (a->space != b->space)
+		return "the target spaces differ";
 	if (a->seed != b->seed)
 		return "the seed differs";
 	if (a->shard_count != b->shard_count)
