@@ -13,7 +13,7 @@
 
 #define INV_APP_ID    0x72736376    /* PRAGMA application_id: "rscv" */
 #define INV_BATCH     4096	    /* answers per transaction, at most */
-#define INV_BATCHES   4		    /* the queue's bound, the batch being filled included */
+#define INV_BATCHES   8		    /* the queue's bound, the batch being filled included */
 #define INV_ARENA_MAX (1u << 20)    /* service bytes per batch before it is handed over */
 #define INV_AGE_NS    1000000000ULL /* a batch waits at most this long to be handed over */
 
@@ -46,7 +46,7 @@ struct rs_inv {
 	uint64_t pushed, done;
 	bool stop, failed;
 	int64_t scan;
-	sqlite3_stmt *ins;
+	sqlite3_stmt *ins[2];	   /* without, with the service columns */
 	struct rs_svcrec *scratch; /* the thread's: a record made whole again */
 };
 
@@ -59,11 +59,13 @@ int inv_fail(struct rs_inv *db, const char *what);
 
 /* How many bytes of a service record carry something: up to its data's end. */
 size_t inv_svcrec_len(const struct rs_svcrec *rec);
-/* The result row's columns from r (and rec) bound to an INSERT (inv_write.c). */
-int inv_bind_result(sqlite3_stmt *st, int64_t scan, const struct rs_result *r,
-		    const struct rs_svcrec *rec, size_t reclen);
-/* The INSERT those binds fit. */
-extern const char inv_insert_sql[];
+/* Insert r (and rec, reclen bytes) as a row of scan, with st[0] (a
+ * prepared inv_insert_plain_sql) or, with rec, st[1] (inv_insert_sql).
+ * 0 or SQLite's error code (the statement is reset). */
+int inv_insert_result(sqlite3_stmt *const st[2], int64_t scan, const struct rs_result *r,
+		      const struct rs_svcrec *rec, size_t reclen);
+/* The INSERT of a result row, and of one without service columns. */
+extern const char inv_insert_sql[], inv_insert_plain_sql[];
 
 /* The scan row (db->scan) brought to p, in the caller's transaction. */
 int inv_progress(struct rs_inv *db, const struct rs_inv_progress *p);

@@ -10,7 +10,7 @@
 #include "inv_int.h"
 
 #define COLS                                                                                       \
-	"pos, ip, family, addr, port, state, reason, err, rtt_us, attempts, ts, ts_ns, "           \
+	"pos, ip, family, addr, port, state, reason, err, rtt_us, attempts, ts_ns, "               \
 	"service, product, version, info, hostname, os, device, cpe, method, probe, "              \
 	"banner, svc_rec"
 
@@ -83,7 +83,7 @@ static int copy_results(struct rs_inv *out, struct rs_inv *in, int64_t id, int64
 			out,
 			"INSERT INTO results (scan, " COLS ") VALUES (?1, ?2, ?3, ?4, ?5, "
 			"?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, "
-			"?20, ?21, ?22, ?23, ?24, ?25)",
+			"?20, ?21, ?22, ?23, ?24)",
 			&ins);
 	if (ret) {
 		if (!out->err[0])
@@ -94,7 +94,7 @@ static int copy_results(struct rs_inv *out, struct rs_inv *in, int64_t id, int64
 	sqlite3_bind_int64(ins, 1, to);
 	while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
 		sqlite3_reset(ins);
-		for (int c = 0; c < 24; c++)
+		for (int c = 0; c < 23; c++)
 			sqlite3_bind_value(ins, c + 2, sqlite3_column_value(sel, c));
 		if (sqlite3_step(ins) != SQLITE_DONE) {
 			ret = inv_fail(out, "copying an answer");

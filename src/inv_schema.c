@@ -40,12 +40,17 @@ static const char *const steps[RS_INV_SCHEMA] = {
 	" port INTEGER NOT NULL,"
 	" state TEXT NOT NULL, reason TEXT NOT NULL, err INTEGER NOT NULL,"
 	" rtt_us INTEGER NOT NULL, attempts INTEGER NOT NULL,"
-	" ts TEXT NOT NULL, ts_ns INTEGER NOT NULL,"
+	" ts_ns INTEGER NOT NULL,"
 	" service TEXT, product TEXT, version TEXT, info TEXT, hostname TEXT,"
 	" os TEXT, device TEXT, cpe TEXT, method TEXT, probe TEXT,"
 	" banner BLOB, svc_rec BLOB,"
 	" PRIMARY KEY (scan, pos)) WITHOUT ROWID;"
-	"CREATE INDEX results_order ON results (scan, family, addr, port);",
+	/* For people and their queries: times as the JSON writes them. */
+	"CREATE VIEW answers AS SELECT scan, pos, ip, port, state, reason, rtt_us, attempts,"
+	" strftime('%Y-%m-%dT%H:%M:%S', ts_ns / 1000000000, 'unixepoch') ||"
+	" printf('.%06dZ', ts_ns / 1000 % 1000000) AS ts,"
+	" service, product, version, info, hostname, os, device, cpe, method, probe, banner"
+	" FROM results;",
 };
 
 int inv_fail(struct rs_inv *db, const char *what)
@@ -202,7 +207,7 @@ static int check_file(const char *path, enum rs_inv_mode mode, char *err, size_t
 static int setup_writer(struct rs_inv *db)
 {
 	return inv_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-			    "PRAGMA foreign_keys=ON;");
+			    "PRAGMA foreign_keys=ON; PRAGMA wal_autocheckpoint=8192;");
 }
 
 int rs_inv_open(const char *path, enum rs_inv_mode mode, struct rs_inv **out, char *err,
@@ -215,6 +220,9 @@ int rs_inv_open(const char *path, enum rs_inv_mode mode, struct rs_inv **out, ch
 	*out = NULL;
 	if (ret)
 		return ret;
+	/* No memory statistics: they take a global mutex on every
+	 * allocation. Refused (harmlessly) once SQLite is initialised. */
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	db = calloc(1, sizeof(*db));
 	if (!db) {
 		snprintf(err, errlen, "out of memory");

@@ -34,8 +34,7 @@ static int write_rows(struct rs_inv *db, const struct inv_batch *b)
 			memcpy(db->scratch, cut, len); /* whole again: aligned, tail zero */
 			rec = db->scratch;
 		}
-		inv_bind_result(db->ins, db->scan, &b->r[i], rec, len);
-		if (sqlite3_step(db->ins) != SQLITE_DONE)
+		if (inv_insert_result(db->ins, db->scan, &b->r[i], rec, len))
 			return inv_fail(db, "writing an answer");
 	}
 	return b->progress ? inv_progress(db, &b->prog) : 0;
@@ -108,7 +107,8 @@ int rs_inv_writer_start(struct rs_inv *db, int64_t id)
 		b->next = db->free;
 		db->free = b;
 	}
-	if ((ret = inv_prepare(db, inv_insert_sql, &db->ins)))
+	if ((ret = inv_prepare(db, inv_insert_plain_sql, &db->ins[0])) ||
+	    (ret = inv_prepare(db, inv_insert_sql, &db->ins[1])))
 		return ret;
 	pthread_mutex_init(&db->mu, NULL);
 	pthread_cond_init(&db->cv, NULL);
@@ -243,8 +243,10 @@ static void writer_stop(struct rs_inv *db)
 		free(b->arena);
 		free(b);
 	}
-	sqlite3_finalize(db->ins);
-	db->ins = NULL;
+	for (int i = 0; i < 2; i++) {
+		sqlite3_finalize(db->ins[i]);
+		db->ins[i] = NULL;
+	}
 	free(db->scratch);
 	db->scratch = NULL;
 }
