@@ -4,7 +4,8 @@
 #     ground truth, each pair once; the scan's row has the right counts, is
 #     complete, and names the command line; `ringscan export` (jsonl) is
 #     the live output line for line (after sorting), in (address, port)
-#     order; -f csv likewise, against a live -f csv scan.
+#     order; -f csv likewise, against a live -f csv scan; the answers view
+#     has the JSON's fields (ts as JSON writes it).
 #  2. An open-only scan to stdout: only the open pairs are stored; a second
 #     scan into the same database is scan 2, the default of export, and
 #     --scan 1 still gives the first.
@@ -61,7 +62,12 @@ same_set "export (jsonl) vs the live output" "$T/a.jsonl" "$T/e.jsonl" || rs_fai
 in_order "$T/e.jsonl" || rs_fail "export is not in (address, port) order"
 "$RS" export --db "$T/a.db" >"$T/e2.jsonl" || rs_fail "export to stdout"
 cmp -s "$T/e.jsonl" "$T/e2.jsonl" || rs_fail "export to stdout differs from -o"
-rs_say "ok: export -f jsonl equals the live output, in (address, port) order"
+# The answers view shows ts as the JSON does.
+q -separator ' ' "$T/a.db" "SELECT ip, port, state, reason, rtt_us, attempts, ts FROM answers WHERE scan = 1" >"$T/view.txt"
+sed -n 's/^{"ip":"\([^"]*\)","port":\([0-9]*\),"proto":"tcp","state":"\([a-z]*\)","reason":"\([^"]*\)","rtt_us":\([0-9]*\),"attempts":\([0-9]*\),"ts":"\([^"]*\)"}$/\1 \2 \3 \4 \5 \6 \7/p' \
+	"$T/a.jsonl" >"$T/json.txt"
+same_set "the answers view vs the JSON lines" "$T/json.txt" "$T/view.txt" || rs_fail "the answers view differs from the JSON"
+rs_say "ok: export -f jsonl equals the live output, in (address, port) order; the answers view, its fields"
 
 run_scan 120 "${ARGS[@]}" -f csv -o "$T/c.csv" --db "$T/c.db" || rs_fail "csv scan with --db"
 "$RS" export --db "$T/c.db" -f csv -o "$T/ec.csv" || rs_fail "export -f csv"
