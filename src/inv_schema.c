@@ -203,11 +203,15 @@ static int check_file(const char *path, enum rs_inv_mode mode, char *err, size_t
 
 /* Settings of a writing connection: WAL (readers never block the scan,
  * and see only committed batches), commits not synced except where a
- * checkpoint needs them (rs_inv_sync), foreign keys checked. */
+ * checkpoint needs them (rs_inv_sync), foreign keys checked. Pages of 16
+ * KiB for a new database (a quarter of the writes of 4 KiB pages, the
+ * same bytes), and the WAL folded into the database every 2,048 pages
+ * (32 MiB: fewer checkpoints, each syncing the database file). */
 static int setup_writer(struct rs_inv *db)
 {
-	return inv_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-			    "PRAGMA foreign_keys=ON; PRAGMA wal_autocheckpoint=8192;");
+	return inv_exec(db, "PRAGMA page_size=16384; PRAGMA journal_mode=WAL;"
+			    "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+			    "PRAGMA wal_autocheckpoint=2048;");
 }
 
 int rs_inv_open(const char *path, enum rs_inv_mode mode, struct rs_inv **out, char *err,
