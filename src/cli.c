@@ -91,7 +91,7 @@ static const char usage_text[] =
 	"  -o, --output FILE      write results to FILE (default stdout)\n"
 	"  -f, --format FMT       jsonl (default), csv, list\n"
 	"      --db FILE          also record the scan in an SQLite inventory (created if\n"
-	"                         missing; docs/inventory.md); see ringscan export|merge\n"
+	"                         missing; docs/inventory.md); see ringscan export|merge|diff\n"
 	"      --all              report closed/filtered/unreachable/error too (default: open "
 	"only)\n"
 	"  -w, --workers N        worker processes, one per core (default: online cores)\n"
@@ -137,7 +137,8 @@ static const char usage_text[] =
 	"ack\",\n"
 	"   \"rtt_us\":87,\"attempts\":1,\"ts\":\"2026-11-25T16:34:59.123456Z\"}\n"
 	"Inventory: ringscan export --db FILE [--scan N] [-f FMT] [-o OUT]\n"
-	"           ringscan merge OUT.db IN.db...   (each has --help)\n"
+	"           ringscan merge OUT.db IN.db...\n"
+	"           ringscan diff --db FILE [A B] | ringscan diff OLD NEW   (each has --help)\n"
 	"Exit status: 0 done, 1 runtime failure, 2 bad usage or input,\n"
 	"130/143 stopped by SIGINT/SIGTERM: in-flight probes are answered, the output\n"
 	"flushed and the checkpoint written first; a second signal stops at once.\n";

@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "errmsg.h"
 #include "inv_cli.h"
+#include "inv_diff.h"
 #include "ringscan/inventory.h"
 #include "ringscan/sink.h"
 #include "ringscan/svcview.h"
@@ -40,9 +41,21 @@ static const char merge_usage[] =
 	"  -h, --help         this text\n"
 	"Exit status: 0 done, 1 runtime failure, 2 bad usage or input.\n";
 
+static const char diff_usage[] =
+	"Usage: ringscan diff --db FILE [A B]\n"
+	"       ringscan diff OLD.jsonl NEW.jsonl\n"
+	"What changed between two scans: the last two complete scans of an inventory\n"
+	"(--db), scans A and B of it, or two JSON lines outputs. One JSON line per\n"
+	"(address, port) that changed on stdout, change one of newly-open,\n"
+	"no-longer-open, state, service, banner; a summary on stderr.\n"
+	"\n"
+	"  -h, --help         this text\n"
+	"Exit status: 0 no change, 1 changes, 2 trouble.\n";
+
 bool rs_inv_is_cmd(int argc, char **argv)
 {
-	return argc > 1 && (!strcmp(argv[1], "export") || !strcmp(argv[1], "merge"));
+	return argc > 1 && (!strcmp(argv[1], "export") || !strcmp(argv[1], "merge") ||
+			    !strcmp(argv[1], "diff"));
 }
 
 /* getopt_long's complaints as one line naming the option. */
@@ -314,9 +327,147 @@ done:
 	return status;
 }
 
+/* diff's arguments: --db FILE and 0 or 2 scan ids, or two files. */
+static int diff_args(int argc, char **argv, const char **db, int64_t ids[2])
+{
+	static const struct option opts[] = {
+		{"db", required_argument, NULL, 'd'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int opt, n;
+	char *end;
+
+	*db = NULL;
+	opterr = 0;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		if (opt == 'h') {
+			fputs(diff_usage, stdout);
+			return RS_CLI_EXIT_OK;
+		}
+		if (opt != 'd')
+			return bad_option("diff", opt, argv);
+		*db = optarg;
+	}
+	n = argc - optind;
+	if (!*db && n != 2)
+		return rs_cli_refuse("diff: two files to compare, or --db FILE (see ringscan diff "
+				     "--help)");
+	if (*db && n != 0 && n != 2)
+		return rs_cli_refuse("diff: --db takes two scan ids or none, not %d", n);
+	for (int i = 0; *db && i < n; i++) {
+		errno = 0;
+		ids[i] = strtoll(argv[optind + i], &end, 10);
+		if (errno || *end || ids[i] < 1 || *argv[optind + i] == '+')
+			return rs_cli_refuse("diff: '%s': not a scan id", argv[optind + i]);
+	}
+	return RS_CLI_RUN;
+}
+
+/* The last two complete scans of db into ids; -ENOENT if there are not two. */
+static int last_two(struct rs_inv *db, int64_t ids[2])
+{
+	int64_t *all = NULL;
+	size_t n = 0, found = 0;
+	struct rs_inv_scan sc;
+	int ret = rs_inv_scan_ids(db, &all, &n);
+
+	for (size_t i = n; !ret && i-- > 0 && found < 2;) {
+		if ((ret = rs_inv_scan_get(db, all[i], &sc)))
+			break;
+		if (sc.complete)
+			ids[1 - found++] = sc.id;
+		rs_inv_scan_free(&sc);
+	}
+	free(all);
+	return ret ? ret : found == 2 ? 0 : -ENOENT;
+}
+
+/* diff --db: the scans, checked to exist. 0, or the exit status. */
+static int diff_db(const char *path, int64_t ids[2], bool given, struct rs_diff_counts *dc)
+{
+	struct rs_inv *db;
+	struct rs_inv_scan sc;
+	char err[768];
+	int ret, status = 2;
+
+	if (rs_inv_open(path, RS_INV_READ, &db, err, sizeof(err)))
+		return rs_cli_refuse("diff: --db: %s", err);
+	ret = given ? 0 : last_two(db, ids);
+	if (ret == -ENOENT) {
+		rs_cli_refuse("diff: --db: '%s' holds fewer than two complete scans", path);
+		goto out;
+	}
+	for (int i = 0; !ret && i < 2; i++) {
+		if ((ret = rs_inv_scan_get(db, ids[i], &sc)) == -ENOENT) {
+			rs_cli_refuse("diff: '%s' holds no scan %lld", path, (long long)ids[i]);
+			goto out;
+		}
+		if (!ret)
+			rs_inv_scan_free(&sc);
+	}
+	if (!ret)
+		ret = rs_inv_diff_scans(db, ids[0], ids[1], stdout, dc);
+	if (ret) {
+		rs_errorf("diff: --db: '%s': %s", path, rs_inv_errmsg(db));
+		goto out;
+	}
+	status = 0;
+out:
+	rs_inv_close(db);
+	return status;
+}
+
+static int cmd_diff(int argc, char **argv)
+{
+	static const char *const kind[RS_DIFF_KINDS] = {"newly open", "no longer open",
+							"state changed", "service changed",
+							"banner changed"};
+	struct rs_diff_counts dc = {0};
+	const char *db;
+	int64_t ids[2] = {0, 0};
+	char err[768], what[160];
+	int ret = diff_args(argc, argv, &db, ids), status;
+
+	if (ret != RS_CLI_RUN)
+		return ret == RS_CLI_EXIT_OK ? 0 : 2;
+	if (db) {
+		if ((status = diff_db(db, ids, argc - optind == 2, &dc)))
+			return status;
+		snprintf(what, sizeof(what), "scan %lld -> scan %lld", (long long)ids[0],
+			 (long long)ids[1]);
+	} else {
+		ret = rs_inv_diff_files(argv[optind], argv[optind + 1], stdout, &dc, err,
+					sizeof(err));
+		if (ret) {
+			rs_errorf("diff: %s", err);
+			return 2;
+		}
+		snprintf(what, sizeof(what), "'%s' -> '%s'", argv[optind], argv[optind + 1]);
+	}
+	if (fflush(stdout) || ferror(stdout)) {
+		rs_errorf("diff: writing stdout: %s", strerror(errno));
+		return 2;
+	}
+	uint64_t total = 0;
+	char line[512];
+	int at = snprintf(line, sizeof(line), "diff: %s:", what);
+	for (int k = 0; k < RS_DIFF_KINDS; k++) {
+		total += dc.n[k];
+		at += snprintf(line + at, sizeof(line) - (size_t)at, "%s %llu %s", k ? "," : "",
+			       (unsigned long long)dc.n[k], kind[k]);
+	}
+	rs_errorf("%s (%llu answers -> %llu)", line, (unsigned long long)dc.old,
+		  (unsigned long long)dc.new);
+	return total ? 1 : 0;
+}
+
 int rs_inv_cmd(int argc, char **argv)
 {
 	if (!strcmp(argv[1], "export"))
 		return cmd_export(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "diff"))
+		return cmd_diff(argc - 1, argv + 1);
 	return cmd_merge(argc - 1, argv + 1);
 }

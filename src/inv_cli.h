@@ -1,5 +1,5 @@
-/* The inventory's subcommands: ringscan export, ringscan merge
- * (docs/inventory.md). */
+/* The inventory's subcommands: ringscan export, ringscan merge, ringscan
+ * diff (docs/inventory.md). */
 #ifndef RS_INV_CLI_H
 #define RS_INV_CLI_H
 

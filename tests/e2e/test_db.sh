@@ -22,6 +22,10 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 ns_reexec 300 "$0" "$@"
 need_scanner "${1:-}"
+# The subcommands run the binary itself: RS may be a wrapper that puts
+# --engine first (lib.sh need_scanner), and a subcommand must come first.
+RSX=$1/ringscan
+case $RSX in /*) ;; *) RSX=$PWD/$RSX ;; esac
 need_tools
 command -v sqlite3 >/dev/null || rs_skip "sqlite3 (the command-line shell) not found"
 trap world_down EXIT
@@ -56,11 +60,11 @@ q "$T/a.db" "SELECT cmdline FROM scans" | grep -q -- "--db $T/a.db 127.1.0.0/25"
 [ "$(q "$T/a.db" 'PRAGMA user_version')" = 1 ] || rs_fail "schema version: $(q "$T/a.db" 'PRAGMA user_version')"
 rs_say "ok: --all --db: $(wc -l <"$W/truth.txt") rows equal to the ground truth; the scan's row: $row"
 
-"$RS" export --db "$T/a.db" -o "$T/e.jsonl" 2>"$T/e.err" || { cat "$T/e.err" >&2; rs_fail "export"; }
+"$RSX" export --db "$T/a.db" -o "$T/e.jsonl" 2>"$T/e.err" || { cat "$T/e.err" >&2; rs_fail "export"; }
 [ ! -s "$T/e.err" ] || { cat "$T/e.err" >&2; rs_fail "export of a complete scan said something"; }
 same_set "export (jsonl) vs the live output" "$T/a.jsonl" "$T/e.jsonl" || rs_fail "export differs from the live output"
 in_order "$T/e.jsonl" || rs_fail "export is not in (address, port) order"
-"$RS" export --db "$T/a.db" >"$T/e2.jsonl" || rs_fail "export to stdout"
+"$RSX" export --db "$T/a.db" >"$T/e2.jsonl" || rs_fail "export to stdout"
 cmp -s "$T/e.jsonl" "$T/e2.jsonl" || rs_fail "export to stdout differs from -o"
 # The answers view shows ts as the JSON does.
 q -separator ' ' "$T/a.db" "SELECT ip, port, state, reason, rtt_us, attempts, ts FROM answers WHERE scan = 1" >"$T/view.txt"
@@ -70,10 +74,10 @@ same_set "the answers view vs the JSON lines" "$T/json.txt" "$T/view.txt" || rs_
 rs_say "ok: export -f jsonl equals the live output, in (address, port) order; the answers view, its fields"
 
 run_scan 120 "${ARGS[@]}" -f csv -o "$T/c.csv" --db "$T/c.db" || rs_fail "csv scan with --db"
-"$RS" export --db "$T/c.db" -f csv -o "$T/ec.csv" || rs_fail "export -f csv"
+"$RSX" export --db "$T/c.db" -f csv -o "$T/ec.csv" || rs_fail "export -f csv"
 [ "$(head -1 "$T/ec.csv")" = "$(head -1 "$T/c.csv")" ] || rs_fail "export -f csv: header $(head -1 "$T/ec.csv")"
 same_set "export (csv) vs the live csv" "$T/c.csv" "$T/ec.csv" || rs_fail "export -f csv differs"
-"$RS" export --db "$T/c.db" -f list -o "$T/el.txt" || rs_fail "export -f list"
+"$RSX" export --db "$T/c.db" -f list -o "$T/el.txt" || rs_fail "export -f list"
 [ "$(wc -l <"$T/el.txt")" = "$(wc -l <"$W/truth.txt")" ] || rs_fail "export -f list: $(wc -l <"$T/el.txt") lines"
 rs_say "ok: export -f csv equals the live csv; -f list has every pair"
 
@@ -82,9 +86,9 @@ timeout 120 "$RS" "${ARGS[@]:1}" --db "$T/a.db" >"$T/o.jsonl" 2>"$T/o.err" || { 
 grep ' open$' "$W/truth.txt" >"$T/truth.open"
 db_states "$T/a.db" 2 >"$T/o.states"
 compare "$T/truth.open" "$T/o.states" || rs_fail "open-only: the database is not the open pairs"
-"$RS" export --db "$T/a.db" >"$T/o2.jsonl" || rs_fail "export of scan 2"
+"$RSX" export --db "$T/a.db" >"$T/o2.jsonl" || rs_fail "export of scan 2"
 same_set "export (latest scan) vs stdout" "$T/o.jsonl" "$T/o2.jsonl" || rs_fail "export of the latest scan"
-"$RS" export --db "$T/a.db" --scan 1 >"$T/o1.jsonl" || rs_fail "export --scan 1"
+"$RSX" export --db "$T/a.db" --scan 1 >"$T/o1.jsonl" || rs_fail "export --scan 1"
 cmp -s "$T/o1.jsonl" "$T/e.jsonl" || rs_fail "export --scan 1 is not the first scan"
 [ "$(q "$T/a.db" 'SELECT count(*), max(id) FROM scans')" = "2|2" ] || rs_fail "two scans expected"
 [ "$(q "$T/a.db" 'SELECT all_states FROM scans WHERE id = 2')" = 0 ] || rs_fail "scan 2: all_states"
@@ -107,11 +111,11 @@ svcd_up s --bind 0.0.0.0 --spec-file "$T/spec"
 BARGS=(-q -w 2 --banner --read-timeout 1000 --seed 3 127.60.0.0/30 -p 2200-2231,2300,2323,2400-2407)
 run_scan 120 "${BARGS[@]}" -o "$T/b.jsonl" --db "$T/b.db" || rs_fail "--banner scan with --db"
 grep -q '"service":{"name":"ssh"' "$T/b.jsonl" || rs_fail "--banner: no ssh service in the live output"
-"$RS" export --db "$T/b.db" -o "$T/eb.jsonl" || rs_fail "export of a --banner scan"
+"$RSX" export --db "$T/b.db" -o "$T/eb.jsonl" || rs_fail "export of a --banner scan"
 same_set "export (--banner) vs the live output" "$T/b.jsonl" "$T/eb.jsonl" || rs_fail "export --banner differs"
 [ "$(q "$T/b.db" "SELECT count(*) FROM results WHERE service = 'ssh' AND banner IS NOT NULL")" -ge 128 ] ||
 	rs_fail "--banner: the service columns: $(q "$T/b.db" 'SELECT service, count(*) FROM results GROUP BY 1')"
-"$RS" export --db "$T/b.db" -f csv | grep -q ',ssh$' || rs_fail "export -f csv of a --banner scan has no service column"
+"$RSX" export --db "$T/b.db" -f csv | grep -q ',ssh$' || rs_fail "export -f csv of a --banner scan has no service column"
 rs_say "ok: --banner --db: export equals the live output, every service member ($(wc -l <"$T/b.jsonl") lines)"
 svcd_down s
 
@@ -152,22 +156,22 @@ refused "--db" "junk.db" -- "${S[@]}" --db "$T/junk.db"
 refused "--db" "dry-run" -- "${S[@]}" --dry-run --db "$T/x.db"
 refused "--db: missing argument" -- "${S[@]}" --db
 [ ! -e "$T/x.db" ] || rs_fail "a refused command line created its --db"
-refused "export: --db FILE is needed" -- export
-refused "export: --scan: invalid id '0'" -- export --db "$T/a.db" --scan 0
-refused "export: --scan:.*no scan 9" -- export --db "$T/a.db" --scan 9
-refused "export: -f/--format: unknown format 'pdf'" -- export --db "$T/a.db" -f pdf
-refused "export: --bogus: unknown option" -- export --db "$T/a.db" --bogus
-refused "export: 'extra': unexpected argument" -- export --db "$T/a.db" extra
-refused "export: --db: .*none.db" -- export --db "$T/none.db"
-refused "export: --db: .*schema version 99" -- export --db "$T/new.db"
-refused "export: -o/--output: .*is the inventory" -- export --db "$T/a.db" -o "$T/a.db"
-refused "merge: no input database" -- merge "$T/m.db"
-refused "merge: no output database" -- merge
-refused "merge: .*exists" -- merge "$T/a.db" "$T/c.db"
-refused "merge: -x: unknown option" -- merge -x "$T/m.db" "$T/a.db"
+RS=$RSX refused "export: --db FILE is needed" -- export
+RS=$RSX refused "export: --scan: invalid id '0'" -- export --db "$T/a.db" --scan 0
+RS=$RSX refused "export: --scan:.*no scan 9" -- export --db "$T/a.db" --scan 9
+RS=$RSX refused "export: -f/--format: unknown format 'pdf'" -- export --db "$T/a.db" -f pdf
+RS=$RSX refused "export: --bogus: unknown option" -- export --db "$T/a.db" --bogus
+RS=$RSX refused "export: 'extra': unexpected argument" -- export --db "$T/a.db" extra
+RS=$RSX refused "export: --db: .*none.db" -- export --db "$T/none.db"
+RS=$RSX refused "export: --db: .*schema version 99" -- export --db "$T/new.db"
+RS=$RSX refused "export: -o/--output: .*is the inventory" -- export --db "$T/a.db" -o "$T/a.db"
+RS=$RSX refused "merge: no input database" -- merge "$T/m.db"
+RS=$RSX refused "merge: no output database" -- merge
+RS=$RSX refused "merge: .*exists" -- merge "$T/a.db" "$T/c.db"
+RS=$RSX refused "merge: -x: unknown option" -- merge -x "$T/m.db" "$T/a.db"
 [ "$(nft_syns)" = "$syns" ] || rs_fail "refusals sent $(($(nft_syns) - syns)) SYNs"
-"$RS" export --help | grep -q '^Usage: ringscan export --db FILE' || rs_fail "export --help"
-"$RS" merge --help | grep -q '^Usage: ringscan merge OUT.db IN.db' || rs_fail "merge --help"
+"$RSX" export --help | grep -q '^Usage: ringscan export --db FILE' || rs_fail "export --help"
+"$RSX" merge --help | grep -q '^Usage: ringscan merge OUT.db IN.db' || rs_fail "merge --help"
 "$RS" --help | grep -q -- '--db FILE' || rs_fail "--help does not show --db"
 rs_say "ok: refusals: exit 2, one line naming the argument, no packet sent"
 rs_say "test_db: all checks passed"

@@ -19,6 +19,10 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 ns_reexec 480 "$0" "$@"
 need_scanner "${1:-}"
+# The subcommands run the binary itself: RS may be a wrapper that puts
+# --engine first (lib.sh need_scanner), and a subcommand must come first.
+RSX=$1/ringscan
+case $RSX in /*) ;; *) RSX=$PWD/$RSX ;; esac
 need_tools
 command -v sqlite3 >/dev/null || rs_skip "sqlite3 (the command-line shell) not found"
 trap world_down EXIT
@@ -57,9 +61,9 @@ kill_run() {
 	await_start "$pid" "$ck"
 	sleep "$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))"
 	if [ $((k % 2)) = 1 ]; then
-		kill -KILL "$pid" 2>/dev/null || rs_fail "kill $k: the scan had already ended"
+		kill -KILL "$pid" 2>/dev/null || { cat "$T/k$k.err" >&2; rs_fail "kill $k: the scan had already ended"; }
 	else
-		kill -KILL -- "-$pid" 2>/dev/null || rs_fail "kill $k: the scan had already ended"
+		kill -KILL -- "-$pid" 2>/dev/null || { cat "$T/k$k.err" >&2; rs_fail "kill $k: the scan had already ended"; }
 	fi
 	wait "$pid" 2>/dev/null || true
 	for _ in $(seq 1 50); do
@@ -103,7 +107,7 @@ finish "$out" "$ck" "$db" "${ARGS[@]}"
 check_scan "$W/truth.txt" "$out" "the output after 5 kills" || rs_fail "the output is not the truth"
 db_states "$db" >"$T/k.states"
 compare "$W/truth.txt" "$T/k.states" || rs_fail "the database after 5 kills is not the ground truth"
-"$RS" export --db "$db" -o "$T/k.export" || rs_fail "export"
+"$RSX" export --db "$db" -o "$T/k.export" || rs_fail "export"
 same_set "the database (exported) vs the output" "$out" "$T/k.export" ||
 	rs_fail "the database is not the JSON lines output"
 row=$(q "$db" 'SELECT count(*), sum(complete), sum(n_open + n_closed + n_filtered + n_unreachable + n_error), min(interrupted) FROM scans')
@@ -117,7 +121,7 @@ finish "$out" "$ck" "$db" "${ARGS[@]:1}"
 grep ' open$' "$W/truth.txt" >"$T/truth.open"
 db_states "$db" >"$T/o.states"
 compare "$T/truth.open" "$T/o.states" || rs_fail "open only: the database is not the open pairs"
-"$RS" export --db "$db" -o "$T/o.export" || rs_fail "export (open only)"
+"$RSX" export --db "$db" -o "$T/o.export" || rs_fail "export (open only)"
 same_set "open only: export vs output" "$out" "$T/o.export" || rs_fail "open only: the database is not the output"
 rs_say "ok: open only, kill -9 + resume: the $(wc -l <"$T/truth.open") open pairs, once each"
 
