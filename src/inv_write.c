@@ -185,13 +185,21 @@ int rs_inv_put(struct rs_inv *db, const struct rs_result *r, const struct rs_svc
 	if (rec && keep_svc(b, rec, &b->svc_off[b->n]) < 0)
 		return -ENOMEM;
 	b->r[b->n++] = *r;
-	if (b->n == INV_BATCH || b->alen >= INV_ARENA_MAX ||
-	    (!(b->n & 63) && mono_ns() - b->born_ns > INV_AGE_NS)) {
+	if (b->n == INV_BATCH || b->alen >= INV_ARENA_MAX) {
 		pthread_mutex_lock(&db->mu);
 		push_locked(db);
 		pthread_mutex_unlock(&db->mu);
 	}
 	return 0;
+}
+
+void rs_inv_tick(struct rs_inv *db)
+{
+	if (!db->cur || !db->cur->n || mono_ns() - db->cur->born_ns <= INV_AGE_NS)
+		return;
+	pthread_mutex_lock(&db->mu);
+	push_locked(db);
+	pthread_mutex_unlock(&db->mu);
 }
 
 int rs_inv_sync(struct rs_inv *db, const struct rs_inv_progress *p, bool durable)

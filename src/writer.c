@@ -132,6 +132,7 @@ uint64_t rs_writer_drain(struct rs_writer *w, const struct rs_shm *shm, struct r
 			}
 		}
 	}
+	rs_writer_db_tick(w);
 	return got;
 }
 

@@ -120,6 +120,12 @@ void rs_writer_db_put(struct rs_writer *w, const struct rs_result *r, const stru
 		failed(w, ret);
 }
 
+void rs_writer_db_tick(struct rs_writer *w)
+{
+	if (w->cfg->db && !w->db_failed)
+		rs_inv_tick(w->cfg->db);
+}
+
 /* The row's progress: the counts, and once the scan ended, how. */
 static int db_sync(struct rs_writer *w)
 {

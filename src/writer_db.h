@@ -16,6 +16,9 @@ struct rs_writer;
 int rs_writer_db_init(struct rs_writer *w);
 /* One answer written to the output goes to the inventory too. */
 void rs_writer_db_put(struct rs_writer *w, const struct rs_result *r, const struct rs_svcrec *rec);
+/* After a drain: a batch waiting for more than a second goes to the
+ * writer thread (readers see a slow scan's answers soon). */
+void rs_writer_db_tick(struct rs_writer *w);
 /* Everything handed over committed durably, with the counts (a checkpoint
  * is about to record them); fills ck's db fields. 0 or -EIO after one line. */
 int rs_writer_db_sync(struct rs_writer *w, struct rs_checkpoint *ck);

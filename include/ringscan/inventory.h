@@ -94,6 +94,9 @@ int rs_inv_writer_start(struct rs_inv *db, int64_t id);
 /* Hand one answer (and its service record, or NULL) to the writer; waits
  * only when the queue is full. -EIO once the writer has failed. */
 int rs_inv_put(struct rs_inv *db, const struct rs_result *r, const struct rs_svcrec *rec);
+/* Hand the batch being filled to the writer if its first answer is
+ * older than a second: readers see a slow scan's answers soon. */
+void rs_inv_tick(struct rs_inv *db);
 /* Everything handed over so far committed, with the scan row's progress
  * in the same transaction; durable: synced to disk before returning (a
  * checkpoint follows). -EIO when the writer has failed. */
