@@ -239,6 +239,11 @@ int rs_inv_open(const char *path, enum rs_inv_mode mode, struct rs_inv **out, ch
 		goto out;
 	}
 	sqlite3_busy_timeout(db->db, 10000);
+	if (mode != RS_INV_READ && sqlite3_db_readonly(db->db, "main") == 1) {
+		snprintf(db->err, sizeof(db->err), "cannot write it (read-only)");
+		ret = -EACCES;
+		goto out;
+	}
 	ret = schema_version(db, &version);
 	if (!ret && mode == RS_INV_READ && version < RS_INV_SCHEMA) {
 		snprintf(db->err, sizeof(db->err), "%s",
