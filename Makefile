@@ -19,6 +19,13 @@
 #                   make bench-wan: emulated real links (bench/wan.sh)
 #   make fuzz       libFuzzer on the target/port and checkpoint parsers, then
 #                   random command lines (make fuzz-cli); FUZZ_SECONDS=600 each
+#   make install    build/ringscan, its man page, bash completion and docs
+#                   under PREFIX (default /usr/local), staged in DESTDIR if
+#                   set; make uninstall removes them (tests/e2e/test_install.sh)
+#   make deb        the Debian package build/ringscan_VERSION_ARCH.deb
+#                   (scripts/mkdeb.sh; needs scripts/deps.sh deb); make
+#                   test-deb builds it, lints it, installs it in a throwaway
+#                   overlay of this machine and scans with it
 #   make format     clang-format every source file
 #   make lint       cppcheck and clang-format --dry-run (part of make test)
 #   V=1             show full command lines
@@ -56,9 +63,9 @@ UNITS     := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
 TOOLS     := $(TOOL_SRCS:tests/tools/%.c=$(B)/tools/%)
 
-.PHONY: all units asan test test-unit test-e2e demo deps format lint clean bench bench-wan \
+.PHONY: all units asan test test-unit demo deps format lint clean bench bench-wan \
 	bench-service fuzz soak \
-	fresh-check build-deps unit-deps fuzz-deps
+	fresh-check build-deps unit-deps fuzz-deps install uninstall deb test-deb
 # The scanner and the test-world tools; nothing here needs cmocka.
 all: $(B)/ringscan $(TOOLS)
 
@@ -101,7 +108,7 @@ $(B)/libringscan.a: $(LIB_OBJS)
 $(B)/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
-	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(B)/tests/%: tests/unit/%.c $(B)/libringscan.a
 	@mkdir -p $(dir $@)
@@ -165,7 +172,7 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory all units
 	$(Q)$(MAKE) --no-print-directory asan
 	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=30
-	$(Q)tests/run.sh --engines uring,epoll build build/asan
+	$(Q)tests/both.sh --engines uring,epoll build -- --engines uring,epoll build/asan
 
 test-unit: all units
 	$(Q)tests/run.sh --unit-only build
@@ -221,6 +228,49 @@ bench-service: deps all
 bench-wan: deps all
 	$(Q)mkdir -p $(B)/bench
 	$(Q)RS_BENCH_WAN=$(CURDIR)/$(B)/bench/wan.md bench/wan.sh
+
+# Installation, GNU style: PREFIX, DESTDIR and the directories below may be
+# set on the command line (make install PREFIX=/usr DESTDIR=/tmp/stage).
+# The man page's @DOCDIR@ becomes the installed documentation's directory.
+# uninstall removes the files install writes and the documentation's own
+# directories (refusing if something else is in them); the shared
+# directories (bin, man1...) stay.
+PREFIX      ?= /usr/local
+BINDIR      ?= $(PREFIX)/bin
+DATADIR     ?= $(PREFIX)/share
+MANDIR      ?= $(DATADIR)/man
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
+DOCDIR      ?= $(DATADIR)/doc/ringscan
+INSTALL     ?= install
+DOC_FILES   := $(sort $(wildcard docs/*.md))
+
+install: $(B)/ringscan
+	$(Q)$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR) \
+		$(DESTDIR)$(DOCDIR)/docs
+	$(INSTALL) -m 0755 $(B)/ringscan $(DESTDIR)$(BINDIR)/ringscan
+	sed 's|@DOCDIR@|$(DOCDIR)|g' docs/ringscan.1 >$(DESTDIR)$(MANDIR)/man1/ringscan.1
+	$(Q)chmod 0644 $(DESTDIR)$(MANDIR)/man1/ringscan.1
+	$(INSTALL) -m 0644 completions/ringscan.bash $(DESTDIR)$(BASHCOMPDIR)/ringscan
+	$(INSTALL) -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
+	$(INSTALL) -m 0644 $(DOC_FILES) $(DESTDIR)$(DOCDIR)/docs/
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/ringscan $(DESTDIR)$(MANDIR)/man1/ringscan.1 \
+		$(DESTDIR)$(BASHCOMPDIR)/ringscan
+	rm -f $(DESTDIR)$(DOCDIR)/README.md $(DOC_FILES:%=$(DESTDIR)$(DOCDIR)/%)
+	$(Q)for d in $(DESTDIR)$(DOCDIR)/docs $(DESTDIR)$(DOCDIR); do \
+		[ ! -d $$d ] || rmdir $$d || exit 1; done
+
+# The Debian package, built by dpkg-buildpackage in a copy of the tree
+# under build/deb/ (scripts/mkdeb.sh says how), copied to build/.
+deb:
+	$(Q)scripts/mkdeb.sh
+
+# make deb, then lintian, dpkg -i/-r in a throwaway overlay, a scan with
+# the installed /usr/bin/ringscan (tests/e2e/test_deb.sh; about a minute).
+test-deb:
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)bash tests/e2e/test_deb.sh $(B)
 
 format:
 	$(Q)clang-format -i $(FORMAT_SRCS)

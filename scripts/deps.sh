@@ -13,8 +13,19 @@
 #          clang and its fuzzer runtime, and the real daemons of the
 #          service tests (tests/e2e/svcworld.sh): openssh-server,
 #          dropbear-bin, inetutils-telnetd, socat, openssl; nmap for
-#          its service database (nmap-service-probes); sqlite3, the
-#          command-line shell the inventory tests query the database with
+#          its service database (nmap-service-probes) and its DTD
+#          (nmap.dtd, which -f xml's files are validated against);
+#          libxml2-utils (xmllint), ndiff and python3-libnmap, the tools
+#          that read -f xml's files in tests/e2e/test_xml_tools.sh;
+#          mandoc (mandoc -Tlint on the man page: test_manpage.sh), man-db
+#          (man ringscan in test_install.sh, test_deb.sh), bash-completion
+#          (its _init_completion and _filedir drive the completion in
+#          test_completion.sh); sqlite3, the command-line shell the
+#          inventory tests query the database with (test_db*.sh); and
+#          the deb profile (test_deb.sh)
+#   deb    build + what make deb and make test-deb need: dpkg-dev
+#          (dpkg-buildpackage), build-essential (which it checks for),
+#          debhelper (dh, compat 13), lintian
 # Installing never starts a daemon: unless the system has its own
 # /usr/sbin/policy-rc.d, a temporary one that refuses every start (exit
 # 101, see invoke-rc.d(8)) is in place during apt-get install. The tests
@@ -27,19 +38,23 @@ build="gcc libc6-dev make liburing-dev libpcre2-dev libsqlite3-dev"
 demo="$build nftables iproute2 util-linux"
 test="$demo libcmocka-dev procps python3 parallel cppcheck clang-format clang libclang-rt-14-dev"
 test="$test openssh-server dropbear-bin inetutils-telnetd socat openssl nmap"
-test="$test sqlite3"
+test="$test libxml2-utils ndiff python3-libnmap sqlite3"
+# The man page, the completion and the Debian package (see the top).
+deb="$build build-essential dpkg-dev debhelper lintian"
+test="$test mandoc man-db bash-completion build-essential dpkg-dev debhelper lintian"
 
 profile=${1:-test}
 case $profile in
 build) want=$build ;;
 demo) want=$demo ;;
 test) want=$test ;;
+deb) want=$deb ;;
 -h | --help)
 	sed -n '2,/^set /s/^# \{0,1\}//p' "$0"
 	exit 0
 	;;
 *)
-	echo "deps: unknown profile '$profile' (build, demo or test)" >&2
+	echo "deps: unknown profile '$profile' (build, demo, test or deb)" >&2
 	exit 2
 	;;
 esac

@@ -36,13 +36,15 @@
 
 #include "cc.h"
 
-#define MASK	   (RS_CC_EPOCHS - 1)
-#define ROUND_MAX  1024	   /* epochs: a round is judged after ~1 s at most */
-#define FAST_MIN_N 4	   /* sends a fast round needs */
-#define FAST_CUT_N 32	   /* ... and to cut the rate */
-#define FULL_MIN_N 32	   /* resolved first attempts a full round needs */
-#define BASE_MIN_N 256.0   /* first attempts the base is first learnt from */
-#define BASE_CAP   50000.0 /* the base follows the last ~50,000 attempts */
+#define MASK	    (RS_CC_EPOCHS - 1)
+#define ROUND_MAX   1024    /* epochs: a round is judged after ~1 s at most */
+#define FAST_MIN_N  4	    /* sends a fast round needs */
+#define FAST_CUT_N  32	    /* ... and to cut the rate */
+#define FULL_MIN_N  32	    /* resolved first attempts a full round needs */
+#define BASE_MIN_N  256.0   /* first attempts the base is first learnt from */
+#define BASE_CAP    50000.0 /* the base follows the last ~50,000 answers */
+#define SUM_ANS	    400.0   /* answers expected in rounds judged together */
+#define BIN_MIN_ANS 400.0   /* answers at slower rates to judge against */
 
 void rs_cc_init(struct rs_cc *c, double start, double ceiling, uint32_t epoch)
 {
@@ -146,6 +148,69 @@ static double fast_sigma(const struct rs_cc *c, double n)
 	return sqrt(p * (1 - p) * (1 / n + 1 / (c->ref_n + 2)));
 }
 
+/* How many attempts a running share follows: the last BASE_CAP of them,
+ * or more when few are answered (a sparse world's share would otherwise
+ * drift with the loss it is there to show). */
+static double memory(double answered)
+{
+	return BASE_CAP / (answered > 0.02 ? answered : 0.02);
+}
+
+static unsigned rate_bin(double rate)
+{
+	double b = rate > 10 ? log(rate / 10) / log(1.25) : 0;
+
+	return b < RS_CC_RATE_BINS - 1 ? (unsigned)b : RS_CC_RATE_BINS - 1;
+}
+
+/* The answered share to judge n attempts sent at rate against: what
+ * rounds sent at 70% of that rate or less got back, once they hold
+ * BIN_MIN_ANS answers (congestion cannot drag that down as it grows),
+ * else the running reference. Also the standard error of the difference
+ * for n, and how many attempts the share stands on. */
+static double reference(const struct rs_cc *c, double rate, double n, double *sigma, double *known)
+{
+	double ln = 0, la = 0;
+
+	for (unsigned b = 0; b < rate_bin(rate * 0.7); b++)
+		ln += c->by_rate[b].n, la += c->by_rate[b].ans;
+	if (la < BIN_MIN_ANS && (c->ref_n >= BASE_MIN_N || ln < BASE_MIN_N)) {
+		*sigma = fast_sigma(c, n);
+		*known = c->ref_n;
+		return c->ref;
+	}
+	double p = (la + 1) / (ln + 2);
+	*sigma = sqrt(p * (1 - p) * (1 / n + 1 / (ln + 2)));
+	*known = ln;
+	return la / ln;
+}
+
+/* n attempts sent at rate, ans of them answered: clearly fewer than the
+ * reference (by 5% of it and 3 standard errors)? */
+static bool fewer(const struct rs_cc *c, double rate, double n, double ans)
+{
+	double sigma, known, p = reference(c, rate, n, &sigma, &known);
+
+	return known >= BASE_MIN_N && n >= FAST_CUT_N && ans / n < p * 0.95 - 3 * sigma;
+}
+
+/* ... or as many (within 3% and 2 standard errors)? */
+static bool as_good(const struct rs_cc *c, double rate, double n, double ans)
+{
+	double sigma, known, p = reference(c, rate, n, &sigma, &known);
+
+	return n > 0 && ans / n >= p * 0.97 - 2 * sigma;
+}
+
+/* Add n attempts with ans answered to the reference. */
+static void learn_ref(struct rs_cc *c, double n, double ans)
+{
+	double cap = memory(c->ref);
+
+	c->ref = (c->ref * c->ref_n + ans) / (c->ref_n + n);
+	c->ref_n = c->ref_n + n < cap ? c->ref_n + n : cap;
+}
+
 /* The rate round r was sent at, probes/s. */
 static double round_rate(const struct rs_cc_round *r)
 {
@@ -172,6 +237,37 @@ static bool cut(struct rs_cc *c, const struct rs_cc_round *r)
 	return true;
 }
 
+/* Add a judged round to the sum of those sent at the current rate (ours:
+ * it began after the last change; any other starts the sum again). A
+ * round of a sparse world holds too few answers to show a loss; once the
+ * sum holds SUM_ANS expected, it is judged: *lost when clearly fewer
+ * came back than at slower rates, true when as many. */
+static bool add_up(struct rs_cc *c, const struct rs_cc_round *done, bool ours, double rate,
+		   bool *lost)
+{
+	struct rs_cc_round *s = &c->sum;
+
+	if (!ours) {
+		s->sent = 0;
+		return false;
+	}
+	s->sent += done->sent;
+	s->ans += done->ans;
+	s->gone += done->gone;
+	double n = (double)(s->sent - s->gone), ans = (double)s->ans;
+	if (n * (c->ref > 0.01 ? c->ref : 0.01) < SUM_ANS)
+		return false;
+	*s = (struct rs_cc_round){0};
+	if (fewer(c, rate, n, ans)) {
+		*lost = true;
+		return false;
+	}
+	if (!as_good(c, rate, n, ans))
+		return false;
+	learn_ref(c, n, ans);
+	return true;
+}
+
 /* The fast judgment: raise the rate when the last round sent at the
  * current rate is (nearly) all answered already; cut it when clearly
  * fewer answers came back than usual (lost, or late behind a queue). */
@@ -193,27 +289,28 @@ static bool judge_fast(struct rs_cc *c, uint32_t rtt_ep, uint32_t wait_ep)
 	if (!all && c->now - r->end < wait_ep + 1)
 		return false; /* its answers are still on their way */
 	double n = (double)(r->sent - r->gone);
-	double frac = n > 0 ? (double)r->ans / n : 0;
-	bool good = n > 0 &&
-		    (c->ref_n <= 0 ? r->ans > 0 : frac >= c->ref - 0.03 - 2 * fast_sigma(c, n));
-	if (good) {
-		c->ref = (c->ref * c->ref_n + frac * n) / (c->ref_n + n);
-		c->ref_n = c->ref_n + n < BASE_CAP ? c->ref_n + n : BASE_CAP;
-	}
-	bool lost = c->ref_n >= BASE_MIN_N && n >= FAST_CUT_N &&
-		    frac < c->ref - 0.05 - 3 * fast_sigma(c, n);
+	double rate = round_rate(r);
+	bool good = n > 0 && (c->ref_n <= 0 ? r->ans > 0 : as_good(c, rate, n, (double)r->ans));
+	if (good && c->ref_n <= 0)
+		learn_ref(c, n, (double)r->ans); /* the first; then from sums */
+	bool lost = fewer(c, rate, n, (double)r->ans);
+	c->by_rate[rate_bin(rate)].n += n;
+	c->by_rate[rate_bin(rate)].ans += (double)r->ans;
 	bool ours = (int32_t)(r->begin - c->changed) >= 0; /* sent at this rate */
 	struct rs_cc_round done = *r;
 	*r = (struct rs_cc_round){.begin = r->end, .end = r->end};
+	bool proven = add_up(c, &done, ours, rate, &lost);
 	if (lost)
 		return cut(c, &done);
-	/* Big steps wait for a round sent at the rate they step from. */
 	bool far_below = c->loss_rate > 0 && c->rate < 0.8 * c->loss_rate;
 	/* Cut after cut (a burst of lag, say) left it far below what the
 	 * path carried lately: back up as from a slow start (TCP's ssthresh). */
 	bool collapsed = c->rate < 0.5 * c->good_max;
 	double up = c->slow_start || collapsed ? 2.0 : far_below ? 1.25 : 1.03;
-	if (!good || (up > 1.03 && !ours))
+	/* Doubling waits for a good round sent at the rate it steps from;
+	 * the smaller steps for such rounds added up to enough answers to
+	 * show a loss of a few percent. */
+	if (up > 1.25 ? !good || !ours : !proven)
 		return false;
 	if (c->ceiling > 0 && c->rate >= c->ceiling)
 		return false;
@@ -236,17 +333,30 @@ static bool judge_full(struct rs_cc *c, const struct rs_cc_round *r)
 		/* The first rounds, sent at the gentle start. */
 		c->base = (c->base * c->base_n + u * n) / (c->base_n + n);
 		c->base_n += n;
+		if (c->base_n >= BASE_MIN_N && c->ref_n <= 0) {
+			/* No fast round was answered at all: the answered share
+			 * is ~0 (a wholly filtered range), and a round with no
+			 * answer is as good as any. */
+			c->ref = 1 - c->base;
+			c->ref_n = c->base_n;
+		}
 		return false;
 	}
 	/* Both the round's fraction and the base are estimates: three
-	 * standard errors of their difference, and never less than 2%. */
+	 * standard errors of their difference, and never less than 2% of
+	 * the answered share (relative: a sparse world's answers count). */
 	double var = c->base * (1 - c->base) * (1 / n + 1 / c->base_n);
 	double margin = 3 * sqrt(var) + 3 / n;
-	if (u <= c->base + (margin > 0.02 ? margin : 0.02)) {
-		if (round_rate(r) > c->good_max)
-			c->good_max = round_rate(r);
+	double least = 0.02 * (1 - c->base);
+	double rate = round_rate(r);
+	if (fewer(c, rate, n, (double)r->ans))
+		return cut(c, r); /* slower rounds got more answers */
+	if (u <= c->base + (margin > least ? margin : least)) {
+		if (rate > c->good_max)
+			c->good_max = rate;
+		double cap = memory(1 - c->base);
 		c->base = (c->base * c->base_n + u * n) / (c->base_n + n);
-		c->base_n = c->base_n + n < BASE_CAP ? c->base_n + n : BASE_CAP;
+		c->base_n = c->base_n + n < cap ? c->base_n + n : cap;
 		return false;
 	}
 	return cut(c, r);

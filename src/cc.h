@@ -11,6 +11,7 @@
 
 #define RS_CC_EPOCH_SHIFT 20   /* an epoch is 2^20 ns, ~1.05 ms */
 #define RS_CC_EPOCHS	  4096 /* epochs of history (~4.3 s); a power of two */
+#define RS_CC_RATE_BINS	  64   /* 10/s to ~10^7/s, 25% apart */
 
 /* What became of the first attempts that left in one epoch. */
 struct rs_cc_epoch {
@@ -44,7 +45,15 @@ struct rs_cc {
 	uint32_t held;		 /* rounds that began before it cannot cut the rate */
 	struct rs_cc_round fast; /* being filled; judged on answers so far */
 	struct rs_cc_round full; /* being filled; judged once complete */
-	uint64_t cuts, raises;	 /* decisions taken, for the trace */
+	struct rs_cc_round sum;	 /* fast rounds sent at this rate, added up */
+	/* Answered shares of fast rounds by the rate they were sent at (bins
+	 * 25% apart): what slower rounds got back is the reference a
+	 * congested one falls short of, one that congestion cannot drag
+	 * down as it grows. */
+	struct {
+		double n, ans;
+	} by_rate[RS_CC_RATE_BINS];
+	uint64_t cuts, raises; /* decisions taken, for the trace */
 	struct rs_cc_epoch ep[RS_CC_EPOCHS];
 };
 

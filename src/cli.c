@@ -238,6 +238,27 @@ static int refuse_option(int opt, char *const *argv)
 	return refuse("-\\x%02x: unknown option (see --help)", optopt & 0xff);
 }
 
+/* An option that takes one value, given a second time: refused, rather
+ * than one of the two silently dropped ("-w 2 ... -w 4"). The lists
+ * (-i, --exclude, --exclude-file) add up; a flag twice is the flag once.
+ * seen: one byte per option value, zeroed by the caller. */
+static int once(int opt, unsigned char seen[0x200])
+{
+	if (opt == 'i' || opt == OPT_EXCLUDE || opt == OPT_EXCLUDE_FILE || opt == 'p' || opt < 0 ||
+	    opt >= 0x200) /* -p says how to list its ports itself */
+		return RS_CLI_RUN;
+	for (const struct option *p = options; p->name; p++) {
+		if (p->val != opt || p->has_arg == no_argument)
+			continue;
+		if (!seen[opt]++)
+			return RS_CLI_RUN;
+		if (opt < 0x100)
+			return refuse("-%c/--%s: given twice (it takes one value)", opt, p->name);
+		return refuse("--%s: given twice (it takes one value)", p->name);
+	}
+	return RS_CLI_RUN;
+}
+
 /* The numeric options. */
 static int parse_number(int opt, struct rs_config *cfg, struct rs_cli_opts *o)
 {
@@ -429,6 +450,42 @@ void rs_cli_usage(FILE *f)
 	fputs(usage_text, f);
 }
 
+/* The command line as one string, each argument quoted for sh where it
+ * needs to be ('it'\''s'), for the sinks that record it (nmap XML's args).
+ * NULL when out of memory. */
+static char *join_argv(int argc, char **argv)
+{
+	static const char plain[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				    "0123456789@%+=:,./_-";
+	size_t n = 1;
+	char *s, *d;
+
+	for (int i = 0; i < argc; i++)
+		n += 4 * strlen(argv[i]) + 3;
+	s = d = malloc(n);
+	if (!s)
+		return NULL;
+	for (int i = 0; i < argc; i++) {
+		bool q = !argv[i][0] || argv[i][strspn(argv[i], plain)];
+		if (i)
+			*d++ = ' ';
+		if (q)
+			*d++ = '\'';
+		for (const char *c = argv[i]; *c; c++) {
+			if (q && *c == '\'') {
+				memcpy(d, "'\\''", 4);
+				d += 4;
+			} else {
+				*d++ = *c;
+			}
+		}
+		if (q)
+			*d++ = '\'';
+	}
+	*d = 0;
+	return s;
+}
+
 int rs_cli_parse(int argc, char **argv, struct rs_config *cfg, struct rs_cli_opts *o)
 {
 	char err[256];
@@ -449,13 +506,17 @@ int rs_cli_parse(int argc, char **argv, struct rs_config *cfg, struct rs_cli_opt
 	cfg->service_intensity = -1;
 	o->format = "jsonl";
 	o->concurrency = DEFAULT_CONCURRENCY;
-	cfg->argc = argc;
-	cfg->argv = argv;
+	cfg->cmdline = join_argv(argc, argv); /* now: getopt permutes argv */
+	if (!cfg->cmdline)
+		return refuse("out of memory");
 
 	opterr = 0;
 	optind = 1;
+	unsigned char seen[0x200] = {0};
 	while ((opt = getopt_long(argc, argv, SHORT_OPTS, options, NULL)) != -1) {
-		ret = parse_option(opt, argv, cfg, o);
+		ret = once(opt, seen);
+		if (ret == RS_CLI_RUN)
+			ret = parse_option(opt, argv, cfg, o);
 		if (ret != RS_CLI_RUN)
 			return ret;
 	}
@@ -490,4 +551,6 @@ void rs_cli_free(struct rs_config *cfg, struct rs_cli_opts *o)
 	cfg->svc.db = NULL;
 	free(o->inputs);
 	o->inputs = NULL;
+	free(cfg->cmdline);
+	cfg->cmdline = NULL;
 }

@@ -7,46 +7,80 @@
 
 #include "errmsg.h"
 
-/* The escape for byte ch (and, for a C1 control's lead byte 0xc2, the
- * next byte in next) into e; returns its length, 1 when ch stands as is. */
-static size_t escape_one(unsigned char ch, unsigned char next, char *e)
+/* Code points that print as nothing or as a plain space, so that a
+ * refused '127.0.0.1<U+200B>' would look like a good one: no-break and
+ * other spaces, joiners, direction marks, variation selectors, BOM. */
+static int invisible(unsigned c)
+{
+	return c == 0xa0 || c == 0xad || c == 0x34f || c == 0x61c || (c >= 0x115f && c <= 0x1160) ||
+	       (c >= 0x17b4 && c <= 0x17b5) || (c >= 0x180b && c <= 0x180f) ||
+	       (c >= 0x2000 && c <= 0x200f) || (c >= 0x2028 && c <= 0x202f) ||
+	       (c >= 0x205f && c <= 0x206f) || c == 0x3000 || c == 0x3164 ||
+	       (c >= 0xfe00 && c <= 0xfe0f) || c == 0xfeff || c == 0xffa0 ||
+	       (c >= 0xfff9 && c <= 0xfffb);
+}
+
+/* The UTF-8 sequence at p (2 or 3 bytes, well formed), as its code point
+ * in *c; returns its length, 0 for anything else. */
+static size_t utf8_at(const unsigned char *p, unsigned *c)
+{
+	if (p[0] >= 0xc2 && p[0] <= 0xdf && (p[1] & 0xc0) == 0x80) {
+		*c = (p[0] & 0x1fu) << 6 | (p[1] & 0x3fu);
+		return 2;
+	}
+	if ((p[0] & 0xf0) == 0xe0 && (p[1] & 0xc0) == 0x80 && (p[2] & 0xc0) == 0x80) {
+		*c = (p[0] & 0x0fu) << 12 | (p[1] & 0x3fu) << 6 | (p[2] & 0x3fu);
+		return *c >= 0x800 ? 3 : 0;
+	}
+	return 0;
+}
+
+/* The escape of what starts at p into e (up to 7 bytes); *used gets the
+ * bytes of p it stands for. Control characters (C0, DEL, C1) and
+ * invisible ones are escaped, the rest stands as is. */
+static size_t escape_one(const unsigned char *p, size_t *used, char *e)
 {
 	static const char hex[] = "0123456789abcdef";
 	static const char named[] = {['\n'] = 'n', ['\r'] = 'r', ['\t'] = 't', [27] = 'e'};
+	unsigned c;
 
-	if (ch < sizeof(named) && named[ch]) {
+	*used = 1;
+	if (p[0] < sizeof(named) && named[p[0]]) {
 		e[0] = '\\';
-		e[1] = named[ch];
+		e[1] = named[p[0]];
 		return 2;
 	}
-	if (ch < 0x20 || ch == 0x7f) {
+	if (p[0] < 0x20 || p[0] == 0x7f) {
 		memcpy(e, "\\x", 2);
-		e[2] = hex[ch >> 4];
-		e[3] = hex[ch & 15];
+		e[2] = hex[p[0] >> 4];
+		e[3] = hex[p[0] & 15];
 		return 4;
 	}
-	if (ch == 0xc2 && next >= 0x80 && next <= 0x9f) { /* U+0080-U+009F */
-		memcpy(e, "\\u00", 4);
-		e[4] = hex[next >> 4];
-		e[5] = hex[next & 15];
+	size_t n = p[0] >= 0x80 ? utf8_at(p, &c) : 0;
+	if (n && ((c >= 0x80 && c <= 0x9f) || invisible(c))) {
+		*used = n;
+		memcpy(e, "\\u", 2);
+		for (int i = 0; i < 4; i++)
+			e[2 + i] = hex[c >> (12 - 4 * i) & 15];
 		return 6;
 	}
-	e[0] = (char)ch;
+	e[0] = (char)p[0];
 	return 1;
 }
 
 char *rs_escape(const char *in, char *out, size_t size)
 {
-	size_t n = 0;
+	const unsigned char *p = (const unsigned char *)in;
+	size_t n = 0, used;
 	char e[8];
 
-	for (; *in; in++) {
-		size_t k = escape_one((unsigned char)in[0], (unsigned char)in[1], e);
+	while (*p) {
+		size_t k = escape_one(p, &used, e);
 		if (n + k >= size)
 			break;
 		memcpy(out + n, e, k);
 		n += k;
-		in += k == 6; /* a C1 control is two bytes */
+		p += used;
 	}
 	out[n] = 0;
 	return out;

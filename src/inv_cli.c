@@ -3,6 +3,7 @@
  * bad usage is one line naming the argument, exit status 2. */
 #include <errno.h>
 #include <fcntl.h>
+#include <string.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include "inv_cli.h"
 #include "inv_diff.h"
 #include "ringscan/inventory.h"
+#include "ringscan/scan.h"
 #include "ringscan/sink.h"
 #include "ringscan/svcview.h"
 
@@ -25,7 +27,7 @@ static const char export_usage[] =
 	"\n"
 	"      --db FILE      the inventory\n"
 	"      --scan N       the scan's id (default: the latest; see the scans table)\n"
-	"  -f, --format FMT   jsonl (default), csv, list\n"
+	"  -f, --format FMT   jsonl (default), csv, list, xml\n"
 	"  -o, --output OUT   write to OUT (default stdout)\n"
 	"  -h, --help         this text\n"
 	"Exit status: 0 done, 1 runtime failure, 2 bad usage or input.\n";
@@ -86,6 +88,9 @@ static int export_args(int argc, char **argv, struct export_opts *o)
 		{"format", required_argument, NULL, 'f'}, {"output", required_argument, NULL, 'o'},
 		{"help", no_argument, NULL, 'h'},	  {NULL, 0, NULL, 0},
 	};
+	static const char *const names[] = {
+		['d'] = "--db", ['s'] = "--scan", ['f'] = "-f/--format", ['o'] = "-o/--output"};
+	bool seen[128] = {false};
 	int opt;
 	char *end;
 
@@ -93,6 +98,11 @@ static int export_args(int argc, char **argv, struct export_opts *o)
 	opterr = 0;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, ":f:o:h", opts, NULL)) != -1) {
+		if (opt > 0 && opt < 128 && names[opt] && seen[opt])
+			return rs_cli_refuse("export: %s: given twice (it takes one value)",
+					     names[opt]);
+		if (opt > 0 && opt < 128)
+			seen[opt] = true;
 		switch (opt) {
 		case 'd':
 			o->db = optarg;
@@ -143,22 +153,78 @@ static int export_one(void *arg, const struct rs_result *r, const struct rs_svcr
 	return x->out->err ? -x->out->err : 0;
 }
 
-/* The stored scan through the sink: begin, every record, end. (The one
- * place that calls the sink's begin and end.) */
+/* What a sink's begin and end are told of a stored scan, as the live
+ * scan told them: its row's times, command line, ports and counts. */
+struct stored_ctx {
+	struct rs_sink_ctx ctx;
+	struct rs_summary sum;
+	struct rs_set32 ports;
+	char why[64];
+};
+
+static int stored_ctx(struct stored_ctx *c, const struct rs_inv_scan *sc)
+{
+	char err[256];
+	const char *sig = sc->interrupted ? sigabbrev_np(sc->interrupted) : NULL;
+
+	rs_set32_init(&c->ports);
+	if (rs_ports_parse(&c->ports, sc->ports, err, sizeof(err)) || rs_set32_finalize(&c->ports))
+		return -EINVAL;
+	memcpy(c->sum.count, sc->count, sizeof(c->sum.count));
+	c->sum.seed = sc->seed;
+	c->sum.shard_index = sc->shard_index;
+	c->sum.shard_count = sc->shard_count;
+	c->sum.targets = sc->positions;
+	c->sum.interrupted = sc->interrupted;
+	c->sum.engine = sc->engine;
+	if (sc->ended_ns > sc->started_ns)
+		c->sum.elapsed_s = (double)(sc->ended_ns - sc->started_ns) / 1e9;
+	snprintf(c->why, sizeof(c->why), sig ? "interrupted by SIG%s" : "%s",
+		 sig ? sig : "stopped before every probe was answered");
+	c->ctx = (struct rs_sink_ctx){
+		.version = sc->version,
+		.cmdline = sc->cmdline,
+		.start_ns = sc->started_ns,
+		.end_ns = sc->ended_ns,
+		.ports = &c->ports,
+		.scan_type = "connect",
+		.protocol = "tcp",
+		.targets = sc->positions,
+		.addresses = c->ports.count ? sc->space / c->ports.count : 0,
+		.all = sc->all,
+		.sum = &c->sum,
+		.complete = sc->complete,
+		.incomplete = sc->complete ? NULL : c->why,
+	};
+	return 0;
+}
+
+/* The stored scan through the sink: begin, every record (sorted by
+ * address, as a sorted sink needs), end. (The one place that calls the
+ * sink's begin and end.) */
 static int export_sink(struct rs_inv *db, const struct rs_inv_scan *sc,
 		       const struct rs_sink_ops *sink, struct rs_out *out)
 {
 	struct export_ctx x = {.sink = sink, .out = out};
-	int ret;
+	struct stored_ctx *c = calloc(1, sizeof(*c)); /* a summary is large */
+	int ret = c ? stored_ctx(c, sc) : -ENOMEM;
 
 	out->service = sc->service != 0;
-	if (sink->begin && (ret = sink->begin(out)))
-		return ret;
-	if ((ret = rs_inv_each(db, sc->id, export_one, &x)))
-		return ret;
-	if (sink->end && (ret = sink->end(out)))
-		return ret;
-	return rs_out_flush(out);
+	if (!ret && sink->begin)
+		ret = sink->begin(out, &c->ctx);
+	if (!ret)
+		ret = rs_inv_each(db, sc->id, export_one, &x);
+	if (sink->end && c && (!ret || out->sink_state)) { /* a sink's state goes back */
+		int e = sink->end(out, &c->ctx);
+		if (!ret)
+			ret = e;
+	}
+	if (!ret)
+		ret = rs_out_flush(out);
+	if (c)
+		rs_set32_free(&c->ports);
+	free(c);
+	return ret;
 }
 
 /* The output file: created or truncated, but never the inventory itself. */
@@ -348,6 +414,8 @@ static int diff_args(int argc, char **argv, const char **db, int64_t ids[2])
 		}
 		if (opt != 'd')
 			return bad_option("diff", opt, argv);
+		if (*db)
+			return rs_cli_refuse("diff: --db: given twice (it takes one value)");
 		*db = optarg;
 	}
 	n = argc - optind;

@@ -57,8 +57,10 @@ unsigned rs_attempts_needed(const uint64_t ok[RS_ATTEMPTS_MAX + 1], uint64_t pro
 	/* A probe answered at attempt k lost k - 1 attempts (or was slower
 	 * than their timeouts, which needs a retry just the same). */
 	double first = 0, first_lost = 0, retries = 0, retries_lost = 0;
+	unsigned seen = 0; /* the latest attempt anything was answered at */
 	for (unsigned k = 1; k <= RS_ATTEMPTS_MAX; k++) {
 		double n = (double)ok[k];
+		seen = n > 0 ? k : seen;
 		first += n;
 		first_lost += k > 1 ? n : 0;
 		retries += k > 1 ? n * (k - 1) : 0;
@@ -69,8 +71,8 @@ unsigned rs_attempts_needed(const uint64_t ok[RS_ATTEMPTS_MAX + 1], uint64_t pro
 	double p1 = loss_bound(first_lost, first);
 	double pr = retries < 50 ? p1 : loss_bound(retries_lost, retries);
 	double left = (double)(probes < 1 ? 1 : probes) * p1; /* answers a first attempt loses */
-	unsigned k = 1;
-	while (k < RS_ATTEMPTS_MAX && (k < RS_ATTEMPTS_MIN || left > 0.01)) {
+	unsigned k = 1, most = seen + 2 > RS_ATTEMPTS_MIN ? seen + 2 : RS_ATTEMPTS_MIN;
+	while (k < most && k < RS_ATTEMPTS_MAX && (k < RS_ATTEMPTS_MIN || left > 0.01)) {
 		left *= pr;
 		k++;
 	}

@@ -47,7 +47,11 @@ uint32_t rs_rtt_attempt_us(uint32_t rto_us, unsigned k);
  * pessimistic estimates of the loss of a first attempt and of a retry
  * (apart: a burst of losses at the start of a scan or at a rate the
  * controller then cut hits first attempts, not the retries sent later),
- * within [RS_ATTEMPTS_MIN, RS_ATTEMPTS_MAX]. */
+ * within [RS_ATTEMPTS_MIN, RS_ATTEMPTS_MAX]; and never more than two
+ * past the latest attempt any probe was answered at (nmap's rule): where
+ * nothing ever answers late (a wholly filtered range), more attempts
+ * find nothing, and the pessimistic estimates would send each probe ten
+ * times. */
 unsigned rs_attempts_needed(const uint64_t ok[RS_ATTEMPTS_MAX + 1], uint64_t probes);
 
 #endif

@@ -12,12 +12,13 @@
 #include "ringscan/sink.h"
 #include "stopsig.h"
 
-extern const struct rs_sink_ops rs_sink_jsonl, rs_sink_csv, rs_sink_list;
+extern const struct rs_sink_ops rs_sink_jsonl, rs_sink_csv, rs_sink_list, rs_sink_xml;
 
 static const struct rs_sink_ops *const sinks[] = {
 	&rs_sink_jsonl,
 	&rs_sink_csv,
 	&rs_sink_list,
+	&rs_sink_xml,
 };
 
 const struct rs_sink_ops *rs_sink_find(const char *name)
@@ -49,6 +50,7 @@ void rs_out_init(struct rs_out *o, int fd)
 	o->len = 0;
 	o->written = 0;
 	o->sum = 0;
+	o->sink_state = NULL;
 }
 
 void rs_out_signals(struct rs_out *o, int sig_fd, unsigned grace_ms)
@@ -159,7 +161,12 @@ void rs_out_commit(struct rs_out *o, size_t n)
 
 int rs_out_puts(struct rs_out *o, const char *s)
 {
-	size_t n = strlen(s);
+	return rs_out_write(o, s, strlen(s));
+}
+
+int rs_out_write(struct rs_out *o, const void *p, size_t n)
+{
+	const char *s = p;
 
 	while (n) {
 		size_t k = n < sizeof(o->buf) ? n : sizeof(o->buf);

@@ -4,8 +4,9 @@
 #include "ringscan/classify.h"
 #include "ringscan/sink.h"
 
-static int csv_begin(struct rs_out *o)
+static int csv_begin(struct rs_out *o, const struct rs_sink_ctx *ctx)
 {
+	(void)ctx;
 	return rs_out_puts(o, o->service ? "ip,port,proto,state,reason,rtt_us,attempts,ts,service\n"
 					 : "ip,port,proto,state,reason,rtt_us,attempts,ts\n");
 }

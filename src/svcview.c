@@ -50,8 +50,7 @@ static void force_uint(struct jw *w, unsigned v)
 	force(w, tmp + sizeof(tmp) - n, (size_t)n);
 }
 
-/* Length of the valid UTF-8 sequence at s (n bytes left), or 0. */
-static size_t utf8_len(const uint8_t *s, size_t n)
+size_t rs_utf8_len(const uint8_t *s, size_t n)
 {
 	uint8_t c = s[0];
 	size_t k;
@@ -92,7 +91,7 @@ static void put_str(struct jw *w, const uint8_t *s, size_t n)
 	force(w, "\"", 1);
 	for (size_t i = 0; i < n && !w->full;) {
 		uint8_t c = s[i];
-		size_t k = utf8_len(s + i, n - i);
+		size_t k = rs_utf8_len(s + i, n - i);
 		char esc[7] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15], 0};
 		if (k > 1) {
 			put(w, (const char *)s + i, k);

@@ -1,8 +1,10 @@
 /* The writer: result rings → output sink, and checkpoints (see writer.h). */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -10,11 +12,36 @@
 #include "writer.h"
 #include "writer_db.h"
 
+/* CLOCK_REALTIME in ns: the scan's wall-clock times for the sinks. */
+static uint64_t wall_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* What the sink's begin is told of the scan. */
+static void ctx_init(struct rs_writer *w, const struct rs_config *cfg, const struct rs_summary *sum)
+{
+	w->ctx = (struct rs_sink_ctx){
+		.version = RS_VERSION,
+		.cmdline = cfg->cmdline ? cfg->cmdline : "",
+		.start_ns = wall_ns(),
+		.ports = &cfg->space.ports,
+		.scan_type = "connect",
+		.protocol = "tcp",
+		.targets = sum->targets,
+		.addresses = cfg->space.addrs.count,
+		.all = cfg->all,
+	};
+}
+
 int rs_writer_init(struct rs_writer *w, const struct rs_config *cfg, struct rs_summary *sum)
 {
 	memset(w, 0, offsetof(struct rs_writer, buf));
 	w->cfg = cfg;
 	w->sum = sum;
+	ctx_init(w, cfg, sum);
 	w->out = malloc(sizeof(*w->out)); /* a 64 KiB buffer */
 	if (!w->out)
 		return -ENOMEM;
@@ -34,7 +61,7 @@ int rs_writer_init(struct rs_writer *w, const struct rs_config *cfg, struct rs_s
 		sum->resumed = w->received;
 	}
 	if (cfg->sink->begin && !cfg->out_length)
-		cfg->sink->begin(w->out); /* a resumed output has its header */
+		cfg->sink->begin(w->out, &w->ctx); /* a resumed output has its header */
 	return rs_writer_db_init(w);
 }
 
@@ -185,8 +212,20 @@ int rs_writer_checkpoint(struct rs_writer *w, const struct rs_producer *p, uint6
 
 int rs_writer_finish(struct rs_writer *w, bool complete)
 {
+	/* The scan's end for the sink: the summary's counts are final (the
+	 * engine and the interrupting signal known). */
+	w->ctx.end_ns = wall_ns();
+	w->ctx.sum = w->sum;
+	w->ctx.complete = complete;
+	const char *sig = w->sum->interrupted ? sigabbrev_np(w->sum->interrupted) : NULL;
+	if (sig)
+		snprintf(w->why, sizeof(w->why), "interrupted by SIG%s", sig);
+	else
+		snprintf(w->why, sizeof(w->why), "stopped before every probe was answered");
+	w->ctx.incomplete = complete ? NULL : w->why;
+	/* A trailer only when complete: resumes append. */
 	if (w->cfg->sink->end && complete)
-		w->cfg->sink->end(w->out); /* a trailer only when complete: resumes append */
+		w->cfg->sink->end(w->out, &w->ctx);
 	int ret = rs_out_flush(w->out);
 	if (ret < 0)
 		w->ck_stale = true;

@@ -17,10 +17,12 @@ struct rs_writer {
 	const struct rs_config *cfg;
 	struct rs_summary *sum;
 	struct rs_out *out;
-	uint64_t received;   /* positions answered, earlier runs' included */
-	uint64_t duplicates; /* answers dropped as repeats */
-	uint64_t ck_due;     /* next periodic checkpoint (CLOCK_MONOTONIC) */
-	bool ck_stale;	     /* the output failed: the last checkpoint stays */
+	uint64_t received;	/* positions answered, earlier runs' included */
+	uint64_t duplicates;	/* answers dropped as repeats */
+	uint64_t ck_due;	/* next periodic checkpoint (CLOCK_MONOTONIC) */
+	bool ck_stale;		/* the output failed: the last checkpoint stays */
+	struct rs_sink_ctx ctx; /* the scan, for the sink's begin and end */
+	char why[64];		/* ctx.incomplete's text */
 	/* --db (writer_db.c): the scan's row, and how the scan ended. */
 	int64_t db_scan;
 	uint64_t db_token, db_end_ns;

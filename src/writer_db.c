@@ -65,10 +65,9 @@ static int create_row(struct rs_writer *w)
 	sc.targets_hash = fp.targets;
 	sc.ports_hash = fp.ports;
 	sc.exclude_hash = fp.exclude;
-	sc.cmdline = rs_inv_cmdline(cfg->argc, cfg->argv);
+	sc.cmdline = cfg->cmdline; /* joined before getopt permuted argv */
 	sc.ports = ports(&cfg->space.ports);
-	ret = sc.cmdline && sc.ports ? rs_inv_scan_create(cfg->db, &sc) : -ENOMEM;
-	free(sc.cmdline);
+	ret = sc.ports ? rs_inv_scan_create(cfg->db, &sc) : -ENOMEM;
 	free(sc.ports);
 	if (ret < 0)
 		return ret;

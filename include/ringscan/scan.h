@@ -42,6 +42,7 @@ struct rs_config {
 	enum rs_engine_mode engine;
 	char engine_reason[160]; /* why auto chose epoll, or "" */
 	const char *output;	 /* NULL = stdout */
+	char *cmdline;		 /* the command line as one string (sink.h's rs_sink_ctx) */
 	int out_fd;		 /* opened by the CLI before anything is sent */
 	int signal_fd;		 /* signalfd for SIGINT/SIGTERM, or -1 */
 	const char *stats_path;
@@ -64,8 +65,6 @@ struct rs_config {
 	 * the checkpoint) by config.c, closed by rs_cli_free. */
 	const char *db_path;
 	struct rs_inv *db;
-	int argc; /* the command line, for the inventory's scans row */
-	char *const *argv;
 };
 
 struct rs_inv;

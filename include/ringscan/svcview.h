@@ -34,6 +34,10 @@ struct rs_svcview {
 	struct rs_telnet tn;
 };
 
+/* Length of the valid UTF-8 sequence at s (n >= 1 bytes left), or 0:
+ * overlong forms, surrogates and code points beyond U+10FFFF are not. */
+size_t rs_utf8_len(const uint8_t *s, size_t n);
+
 /* Fill v from r. */
 void rs_svc_describe(const struct rs_svcrec *r, struct rs_svcview *v);
 

@@ -45,17 +45,26 @@ bad() {
 TGT="(expected an address, address/len, first-last or hostname)"
 bad "target: invalid prefix length in '127.0.0.0/33' (0-32, no leading zeros)" -- -p 22 127.0.0.0/33
 bad "target: invalid target '127.0.0.300' $TGT" -- -p 22 127.0.0.300
+# Invisible characters are shown, or the refused target would look right.
+bad "target: invalid target '127.0.0.1\\u200b' $TGT" -- -p 22 $'127.0.0.1\xe2\x80\x8b'
+bad "target: invalid target '\\ufeff127.0.0.1\\u00a0' $TGT" -- -p 22 $'\xef\xbb\xbf127.0.0.1\xc2\xa0'
 bad "-p/--ports: invalid port '70000' in '70000': out of range 1-65535" -- -p 70000 127.0.0.1
 bad "-p/--ports: invalid port '0' in '0': port 0 is not scannable" -- -p 0 127.0.0.1
 bad "-p/--ports: invalid port '90-80' in '90-80': reversed range" -- -p 90-80 127.0.0.1
 bad "-p/--ports: empty port list" -- -p '' 127.0.0.1
 bad "-p/--ports: invalid port '' in '22,,23': not a port or range" -- -p 22,,23 127.0.0.1
 bad "-p/--ports: given twice; list every port in one -p" -- -p 22 -p 23 127.0.0.1
+bad "-w/--workers: given twice (it takes one value)" -- -w 2 -q --workers 3 127.0.0.1
+bad "--seed: given twice (it takes one value)" -- --seed 1 --seed 1 127.0.0.1
+bad "-o/--output: given twice (it takes one value)" -- -o /dev/null -o /dev/null 127.0.0.1
 bad "--bogus: unknown option (see --help)" -- --bogus 127.0.0.1
 bad "-w/--workers: invalid value '0' (expected 1-256)" -- -w 0 127.0.0.1
 bad "-c/--concurrency: invalid value '0' (expected 1-1000000)" -- -c 0 127.0.0.1
 bad "-t/--timeout: invalid value '0' (expected 1-3600000)" -- -t 0 127.0.0.1
 bad "-f/--format: unknown format 'nosuch' (jsonl, csv, list)" -- -f nosuch 127.0.0.1
+# nmap XML needs its records sorted by host: not for a scan (yet), nor a dry run.
+bad "-f/--format xml: not yet available for scans (it needs the answers sorted by host); use jsonl, csv or list" -- -f xml 127.0.0.1
+bad "-f/--format xml: not yet available for scans (it needs the answers sorted by host); use jsonl, csv or list" -- --dry-run -f xml 127.0.0.1
 bad "no targets given (see --help)" -- -p 22
 bad "--retries: invalid value 'x' (expected 0-20)" -- --retries x 127.0.0.1
 bad "--seed: invalid value 'abc' (expected 0-18446744073709551615)" -- --seed abc 127.0.0.1

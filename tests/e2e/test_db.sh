@@ -5,7 +5,8 @@
 #     complete, and names the command line; `ringscan export` (jsonl) is
 #     the live output line for line (after sorting), in (address, port)
 #     order; -f csv likewise, against a live -f csv scan; the answers view
-#     has the JSON's fields (ts as JSON writes it).
+#     has the JSON's fields (ts as JSON writes it); -f xml (export only)
+#     is valid against nmap's DTD.
 #  2. An open-only scan to stdout: only the open pairs are stored; a second
 #     scan into the same database is scan 2, the default of export, and
 #     --scan 1 still gives the first.
@@ -55,7 +56,7 @@ compare "$W/truth.txt" "$T/a.db.states" || rs_fail "the database is not the grou
 row=$(q "$T/a.db" "SELECT n_open, n_closed, n_filtered, n_unreachable, n_error, complete, interrupted, positions, seed, shard_index, shard_count, all_states, ports FROM scans")
 want="$(grep -c ' open$' "$W/truth.txt")|$(grep -c ' closed$' "$W/truth.txt")|$(grep -c ' filtered$' "$W/truth.txt")|$(grep -c ' unreachable$' "$W/truth.txt")|0|1|0|1024|11|0|1|1|1000-1007"
 [ "$row" = "$want" ] || rs_fail "scans row: '$row', want '$want'"
-q "$T/a.db" "SELECT cmdline FROM scans" | grep -q -- "--db $T/a.db 127.1.0.0/25" ||
+q "$T/a.db" "SELECT cmdline FROM scans" | grep -q -- "--seed 11 127.1.0.0/25 -p 1000-1007 -o $T/a.jsonl --db $T/a.db$" ||
 	rs_fail "scans row: the command line is not recorded: $(q "$T/a.db" 'SELECT cmdline FROM scans')"
 [ "$(q "$T/a.db" 'PRAGMA user_version')" = 1 ] || rs_fail "schema version: $(q "$T/a.db" 'PRAGMA user_version')"
 rs_say "ok: --all --db: $(wc -l <"$W/truth.txt") rows equal to the ground truth; the scan's row: $row"
@@ -80,6 +81,18 @@ same_set "export (csv) vs the live csv" "$T/c.csv" "$T/ec.csv" || rs_fail "expor
 "$RSX" export --db "$T/c.db" -f list -o "$T/el.txt" || rs_fail "export -f list"
 [ "$(wc -l <"$T/el.txt")" = "$(wc -l <"$W/truth.txt")" ] || rs_fail "export -f list: $(wc -l <"$T/el.txt") lines"
 rs_say "ok: export -f csv equals the live csv; -f list has every pair"
+# -f xml, which a scan cannot write (its answers are not sorted by host):
+# valid against nmap's DTD, every answer a <port>.
+if command -v xmllint >/dev/null && [ -e /usr/share/nmap/nmap.dtd ]; then
+	"$RSX" export --db "$T/a.db" --scan 1 -f xml -o "$T/e.xml" || rs_fail "export -f xml"
+	xmllint --noout --dtdvalid /usr/share/nmap/nmap.dtd "$T/e.xml" 2>"$T/xml.err" ||
+		{ head -5 "$T/xml.err" >&2; rs_fail "export -f xml is not valid against nmap.dtd"; }
+	[ "$(grep -c '<port protocol="tcp"' "$T/e.xml")" = "$(wc -l <"$W/truth.txt")" ] ||
+		rs_fail "export -f xml: $(grep -c '<port protocol="tcp"' "$T/e.xml") ports"
+	rs_say "ok: export -f xml: valid against nmap.dtd, every answer a port"
+else
+	rs_say "note: no xmllint or nmap.dtd: export -f xml not checked here"
+fi
 
 # 2. Open only, to stdout; a second scan in the same database.
 timeout 120 "$RS" "${ARGS[@]:1}" --db "$T/a.db" >"$T/o.jsonl" 2>"$T/o.err" || { cat "$T/o.err" >&2; rs_fail "open-only scan"; }
@@ -116,6 +129,12 @@ same_set "export (--banner) vs the live output" "$T/b.jsonl" "$T/eb.jsonl" || rs
 [ "$(q "$T/b.db" "SELECT count(*) FROM results WHERE service = 'ssh' AND banner IS NOT NULL")" -ge 128 ] ||
 	rs_fail "--banner: the service columns: $(q "$T/b.db" 'SELECT service, count(*) FROM results GROUP BY 1')"
 "$RSX" export --db "$T/b.db" -f csv | grep -q ',ssh$' || rs_fail "export -f csv of a --banner scan has no service column"
+if command -v xmllint >/dev/null && [ -e /usr/share/nmap/nmap.dtd ]; then
+	"$RSX" export --db "$T/b.db" -f xml -o "$T/eb.xml" || rs_fail "export -f xml of a --banner scan"
+	xmllint --noout --dtdvalid /usr/share/nmap/nmap.dtd "$T/eb.xml" 2>"$T/xml.err" ||
+		{ head -5 "$T/xml.err" >&2; rs_fail "export -f xml (--banner) is not valid against nmap.dtd"; }
+	grep -q '<service name="ssh"' "$T/eb.xml" || rs_fail "export -f xml (--banner): no ssh service"
+fi
 rs_say "ok: --banner --db: export equals the live output, every service member ($(wc -l <"$T/b.jsonl") lines)"
 svcd_down s
 
@@ -158,6 +177,8 @@ refused "--db" "dry-run" -- "${S[@]}" --dry-run --db "$T/x.db"
 refused "--db: missing argument" -- "${S[@]}" --db
 [ ! -e "$T/x.db" ] || rs_fail "a refused command line created its --db"
 RS=$RSX refused "export: --db FILE is needed" -- export
+RS=$RSX refused "export: --db: given twice" -- export --db "$T/a.db" --db "$T/c.db"
+RS=$RSX refused "--db: given twice" -- "${S[@]}" --db "$T/x.db" --db "$T/y.db"
 RS=$RSX refused "export: --scan: invalid id '0'" -- export --db "$T/a.db" --scan 0
 RS=$RSX refused "export: --scan:.*no scan 9" -- export --db "$T/a.db" --scan 9
 RS=$RSX refused "export: -f/--format: unknown format 'pdf'" -- export --db "$T/a.db" -f pdf

@@ -371,11 +371,12 @@ static int tmpfd(void)
 static int emit(const struct rs_sink_ops *ops, struct rs_out *o, const struct rs_result *r,
 		size_t n)
 {
-	int rc = ops->begin ? ops->begin(o) : 0;
+	struct rs_sink_ctx ctx = {.version = "test", .cmdline = "ringscan", .complete = true};
+	int rc = ops->begin ? ops->begin(o, &ctx) : 0;
 	for (size_t i = 0; i < n && !rc; i++)
 		rc = ops->record(o, &r[i], NULL);
 	if (!rc && ops->end)
-		rc = ops->end(o);
+		rc = ops->end(o, &ctx);
 	if (!rc)
 		rc = rs_out_flush(o);
 	return rc;
