@@ -449,9 +449,9 @@ int rs_config_build(struct rs_config *cfg, struct rs_cli_opts *o, uint64_t nofil
 	/* nmap XML groups the answers by host: the scan's answers, which come
 	 * in permuted order, must go through a sorted store first (issue 14). */
 	if (cfg->sink->sorted)
-		return refuse("-f/--format %s: not yet available for scans (it needs the answers "
-			      "sorted by host); use jsonl, csv or list",
-			      o->format);
+		return refuse("-f/--format %s: a scan cannot write it (it needs the answers sorted "
+			      "by host); scan with --db FILE, then ringscan export --db FILE -f %s",
+			      o->format, o->format);
 	if (cfg->dry_run && cfg->stats_path)
 		return refuse("--stats: a --dry-run sends nothing, so there is no scan summary to "
 			      "write");
