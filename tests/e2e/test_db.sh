@@ -121,7 +121,7 @@ cat >"$T/spec" <<'SPEC'
 2407=banner:SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n
 SPEC
 svcd_up s --bind 0.0.0.0 --spec-file "$T/spec"
-BARGS=(-q -w 2 --banner --read-timeout 1000 --seed 3 127.60.0.0/30 -p 2200-2231,2300,2323,2400-2407)
+BARGS=(-q -w 2 --banner --read-timeout 1000 --seed 3 127.60.0.0/30 -p "2200-2231,2300,2323,2400-2407")
 run_scan 120 "${BARGS[@]}" -o "$T/b.jsonl" --db "$T/b.db" || rs_fail "--banner scan with --db"
 grep -q '"service":{"name":"ssh"' "$T/b.jsonl" || rs_fail "--banner: no ssh service in the live output"
 "$RSX" export --db "$T/b.db" -o "$T/eb.jsonl" || rs_fail "export of a --banner scan"
@@ -151,7 +151,7 @@ while kill -0 $pid 2>/dev/null; do
 		grep -q "no such table" "$T/q.err" || { cat "$T/q.err" >&2; rs_fail "a reader got an error"; }
 		n=0 # the schema is not there yet
 	fi
-	[ -n "$n" ] && [ "$n" -ge "$prev" ] || rs_fail "a reader saw $n rows after $prev"
+	if [ -z "$n" ] || [ "$n" -lt "$prev" ]; then rs_fail "a reader saw '$n' rows after $prev"; fi
 	[ "$n" -gt 0 ] && [ "$n" -lt 1024 ] && mid=$((mid + 1))
 	prev=$n reads=$((reads + 1))
 	sleep 0.2
