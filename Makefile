@@ -1,7 +1,8 @@
 # ringscan — build, test, demo.
 #
 #   make            build/ringscan (optimised) and the test tools build/tools/*
-#                   (needs a C compiler, liburing and libpcre2: scripts/deps.sh build)
+#                   (needs a C compiler, liburing, libpcre2 and libsqlite3:
+#                   scripts/deps.sh build)
 #   make deps       install what make test needs (scripts/deps.sh test; root)
 #   make test       deps, unit + end-to-end tests, plain and under ASan+UBSan,
 #                   the end-to-end ones on both engines (io_uring, epoll)
@@ -51,7 +52,7 @@ override CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=undefined
 override LDFLAGS += -fsanitize=address,undefined
 endif
-LDLIBS  := -luring -lpcre2-8 -lm
+LDLIBS  := -luring -lpcre2-8 -lsqlite3 -lpthread -lm
 
 ifeq ($(V),1)
 Q :=
@@ -86,6 +87,8 @@ build-deps:
 	$(Q)printf '#define PCRE2_CODE_UNIT_WIDTH 8\n#include <pcre2.h>\n' | $(CC) -E -x c - >/dev/null \
 		2>&1 || { echo "make: no <pcre2.h>: run 'scripts/deps.sh build' as root (or 'make \
 	deps' for everything)" >&2; exit 1; }
+	$(Q)echo '#include <sqlite3.h>' | $(CC) -E -x c - >/dev/null 2>&1 || { echo "make: no \
+	<sqlite3.h>: run 'scripts/deps.sh build' as root (or 'make deps' for everything)" >&2; exit 1; }
 
 unit-deps: build-deps
 	$(Q)printf '#include <%s>\n' stdarg.h stddef.h setjmp.h cmocka.h | $(CC) -E -x c - \

@@ -59,7 +59,8 @@ _ringscan()
             COMPREPLY=($(compgen -W '0 1 2 3 4 5 6 7 8 9' -- "$cur"))
             return
             ;;
-        -i | --input | -o | --output | --stats | --resume | --exclude-file | --service-db)
+        -i | --input | -o | --output | --stats | --resume | --exclude-file | --service-db | \
+            --db)
             _ringscan_files
             return
             ;;
@@ -81,7 +82,7 @@ _ringscan()
             -c --concurrency -r --rate --fixed-rate -t --timeout --retries
             --seed --shard --dry-run --resume --checkpoint-interval -q --quiet
             --stats --engine --banner --service --service-intensity
-            --service-db --read-timeout -h --help -V --version' -- "$cur"))
+            --service-db --read-timeout --db -h --help -V --version' -- "$cur"))
         return
     fi
 } &&

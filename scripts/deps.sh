@@ -5,7 +5,8 @@
 # missing ones with apt-get (saying which first); otherwise names them and
 # how to install them, and exits 1. PROFILE:
 #   build  build/ringscan and build/tools (make): a C compiler, make, liburing,
-#          libpcre2 (nmap's service probe regexes)
+#          libpcre2 (nmap's service probe regexes), libsqlite3 (the --db
+#          inventory)
 #   demo   build + the test world of make demo: nftables, iproute2, util-linux
 #   test   demo + everything make test uses (the default; make deps):
 #          cmocka, procps, python3, GNU parallel, cppcheck, clang-format,
@@ -19,10 +20,12 @@
 #          mandoc (mandoc -Tlint on the man page: test_manpage.sh), man-db
 #          (man ringscan in test_install.sh, test_deb.sh), bash-completion
 #          (its _init_completion and _filedir drive the completion in
-#          test_completion.sh); and the deb profile (test_deb.sh);
-#          python3-pytest, python3-pip, python3-setuptools, python3-wheel
-#          for the Python package's tests (tests/e2e/test_python.sh:
-#          pytest, and pip installing python/ offline)
+#          test_completion.sh); sqlite3, the command-line shell the
+#          inventory tests query the database with (test_db*.sh); the
+#          deb profile (test_deb.sh); python3-pytest, python3-pip,
+#          python3-setuptools, python3-wheel for the Python package's
+#          tests (tests/e2e/test_python.sh: pytest, and pip installing
+#          python/ offline)
 #   slurm  build + demo's world + Debian's Slurm (slurm-wlm: slurmctld,
 #          slurmd, the client commands) and munge, used only by make
 #          test-slurm (tests/slurm/test_slurm.sh: a one-node cluster in a
@@ -38,11 +41,11 @@
 # boot, as its package does; deps.sh says so.)
 set -eu
 
-build="gcc libc6-dev make liburing-dev libpcre2-dev"
+build="gcc libc6-dev make liburing-dev libpcre2-dev libsqlite3-dev"
 demo="$build nftables iproute2 util-linux"
 test="$demo libcmocka-dev procps python3 parallel cppcheck clang-format clang libclang-rt-14-dev"
 test="$test openssh-server dropbear-bin inetutils-telnetd socat openssl nmap"
-test="$test libxml2-utils ndiff python3-libnmap"
+test="$test libxml2-utils ndiff python3-libnmap sqlite3"
 # The man page, the completion and the Debian package (see the top).
 deb="$build build-essential dpkg-dev debhelper lintian"
 test="$test mandoc man-db bash-completion build-essential dpkg-dev debhelper lintian"

@@ -15,7 +15,8 @@
 
 #include "ringscan/checkpoint.h"
 
-#define CK_MAGIC    "ringscan-checkpoint 2"
+#define CK_MAGIC    "ringscan-checkpoint 3"
+#define CK_MAGIC_V2 "ringscan-checkpoint 2" /* before --db: read as "db 0" */
 #define CK_MAGIC_V1 "ringscan-checkpoint 1" /* before the output's checksum */
 #define CK_LINE_MAX 256
 #define CK_FILE_MAX (1u << 30) /* a checkpoint is far smaller; refuse junk */
@@ -213,6 +214,26 @@ static int pair(struct reader *r, const char *key, char sep, uint64_t max, uint6
 	return 0;
 }
 
+/* Version 3's "db 0", or "db ID TOKEN": the scan's row in --db. */
+static int read_db(struct reader *r, struct rs_checkpoint *ck)
+{
+	char val[64];
+	const char *p = val;
+	uint64_t id;
+	int ret;
+
+	if ((ret = next_line(r)) || (ret = keyed(r, "db", val, sizeof(val))))
+		return ret;
+	if (!strcmp(val, "0"))
+		return 0;
+	if (!decimal(&p, INT64_MAX, &id) || !id || *p++ != ' ' || strlen(p) != 16 ||
+	    strspn(p, "0123456789abcdef") != 16)
+		return fail(r, "bad value for 'db' (0, or a scan id and 16 hex digits)");
+	ck->db_scan = (int64_t)id;
+	ck->db_token = strtoull(p, NULL, 16);
+	return 0;
+}
+
 static int read_header(struct reader *r, struct rs_checkpoint *ck)
 {
 	uint64_t a, b;
@@ -222,10 +243,12 @@ static int read_header(struct reader *r, struct rs_checkpoint *ck)
 	if ((ret = next_line(r)))
 		return ret;
 	if (r->len == strlen(CK_MAGIC_V1) && !memcmp(r->line, CK_MAGIC_V1, r->len))
-		return fail(r, "checkpoint format version 1, from an older ringscan that did not "
-			       "record the output's checksum; this one reads version 2 only: "
-			       "remove the file to scan again from the start");
-	if (r->len != strlen(CK_MAGIC) || memcmp(r->line, CK_MAGIC, r->len))
+		return fail(r,
+			    "checkpoint format version 1, from an older ringscan that did not "
+			    "record the output's checksum; this one reads versions 2 and 3 only: "
+			    "remove the file to scan again from the start");
+	bool v2 = r->len == strlen(CK_MAGIC_V2) && !memcmp(r->line, CK_MAGIC_V2, r->len);
+	if (!v2 && (r->len != strlen(CK_MAGIC) || memcmp(r->line, CK_MAGIC, r->len)))
 		return fail(r, "not a ringscan checkpoint (expected '%s')", CK_MAGIC);
 	if ((ret = next_line(r)) || (ret = number(r, "seed", UINT64_MAX, &ck->fp.seed)))
 		return ret;
@@ -270,7 +293,7 @@ static int read_header(struct reader *r, struct rs_checkpoint *ck)
 	    (ret = next_line(r)) ||
 	    (ret = number(r, "local_errors", UINT64_MAX, &ck->local_errors)))
 		return ret;
-	return 0;
+	return v2 ? 0 : read_db(r, ck);
 }
 
 static int add_run(struct rs_checkpoint *ck, size_t *cap, uint64_t b, uint64_t e)
@@ -462,6 +485,11 @@ static void w_header(struct writer *w, const struct rs_checkpoint *ck, uint64_t 
 		w_line(w, true, "%s %llu\n", state_key[s], (unsigned long long)ck->count[s]);
 	w_line(w, true, "retries %llu\n", (unsigned long long)ck->retries);
 	w_line(w, true, "local_errors %llu\n", (unsigned long long)ck->local_errors);
+	if (ck->db_scan > 0)
+		w_line(w, true, "db %lld %016llx\n", (long long)ck->db_scan,
+		       (unsigned long long)ck->db_token);
+	else
+		w_line(w, true, "db 0\n");
 }
 
 struct array_iter {

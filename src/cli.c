@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "config.h"
 #include "errmsg.h"
+#include "ringscan/inventory.h"
 #include "worker.h"
 
 #define DEFAULT_CONCURRENCY 16384
@@ -39,6 +40,7 @@ enum {
 	OPT_READ_TIMEOUT,
 	OPT_SERVICE_INTENSITY,
 	OPT_SERVICE_DB,
+	OPT_DB,
 };
 
 static const struct option options[] = {
@@ -64,6 +66,7 @@ static const struct option options[] = {
 	{"read-timeout", required_argument, NULL, OPT_READ_TIMEOUT},
 	{"service-intensity", required_argument, NULL, OPT_SERVICE_INTENSITY},
 	{"service-db", required_argument, NULL, OPT_SERVICE_DB},
+	{"db", required_argument, NULL, OPT_DB},
 	{"dry-run", no_argument, NULL, OPT_DRY_RUN},
 	{"allow-reserved", no_argument, NULL, OPT_ALLOW_RESERVED},
 	{"quiet", no_argument, NULL, 'q'},
@@ -87,6 +90,8 @@ static const char usage_text[] =
 	"      --allow-reserved   allow 0.0.0.0/8, 224.0.0.0/4, 255.255.255.255, ::, ff00::/8\n"
 	"  -o, --output FILE      write results to FILE (default stdout)\n"
 	"  -f, --format FMT       jsonl (default), csv, list\n"
+	"      --db FILE          also record the scan in an SQLite inventory (created if\n"
+	"                         missing; docs/inventory.md); see ringscan export|merge|diff\n"
 	"      --all              report closed/filtered/unreachable/error too (default: open "
 	"only)\n"
 	"  -w, --workers N        worker processes, one per core (default: online cores)\n"
@@ -131,6 +136,9 @@ static const char usage_text[] =
 	"{\"ip\":\"127.0.0.1\",\"port\":22,\"proto\":\"tcp\",\"state\":\"open\",\"reason\":\"syn-"
 	"ack\",\n"
 	"   \"rtt_us\":87,\"attempts\":1,\"ts\":\"2026-11-25T16:34:59.123456Z\"}\n"
+	"Inventory: ringscan export --db FILE [--scan N] [-f FMT] [-o OUT]\n"
+	"           ringscan merge OUT.db IN.db...\n"
+	"           ringscan diff --db FILE [A B] | ringscan diff OLD NEW   (each has --help)\n"
 	"Exit status: 0 done, 1 runtime failure, 2 bad usage or input,\n"
 	"130/143 stopped by SIGINT/SIGTERM: in-flight probes are answered, the output\n"
 	"flushed and the checkpoint written first; a second signal stops at once.\n";
@@ -368,6 +376,9 @@ static int parse_option(int opt, char *const *argv, struct rs_config *cfg, struc
 	case OPT_RESUME:
 		o->resume = optarg;
 		return RS_CLI_RUN;
+	case OPT_DB:
+		cfg->db_path = optarg;
+		return RS_CLI_RUN;
 	case OPT_ENGINE:
 		if (!strcmp(optarg, "auto"))
 			cfg->engine = RS_ENGINE_AUTO;
@@ -510,6 +521,8 @@ void rs_cli_free(struct rs_config *cfg, struct rs_cli_opts *o)
 		rs_checkpoint_free(cfg->resume);
 		free(cfg->resume);
 	}
+	rs_inv_close(cfg->db); /* after the scan: its writer thread finishes */
+	cfg->db = NULL;
 	rs_svcdb_free((struct rs_svcdb *)cfg->svc.db);
 	cfg->svc.db = NULL;
 	free(o->inputs);

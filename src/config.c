@@ -20,6 +20,7 @@
 #include "config.h"
 #include "rtt.h"
 #include "errmsg.h"
+#include "ringscan/inventory.h"
 #include "ringscan/outsum.h"
 #include "ringscan/shard.h"
 
@@ -204,10 +205,10 @@ static int open_resumed_output(struct rs_config *cfg)
  * before any file is created or truncated (DESIGN.md invariant 7). */
 static int check_outputs(const struct rs_config *cfg, const struct rs_cli_opts *o)
 {
-	char tmp[PATH_MAX + 8] = "";
+	char tmp[PATH_MAX + 8] = "", wal[PATH_MAX + 8] = "", shm[PATH_MAX + 8] = "";
 	struct {
 		const char *opt, *path;
-	} out[4];
+	} out[7];
 	unsigned n = 0;
 
 	if (cfg->output)
@@ -219,6 +220,14 @@ static int check_outputs(const struct rs_config *cfg, const struct rs_cli_opts *
 			return refuse("--resume: path too long");
 		out[n++] = (typeof(out[0])){"--resume", o->resume};
 		out[n++] = (typeof(out[0])){"--resume (its temporary file)", tmp};
+	}
+	if (cfg->db_path) { /* SQLite's write-ahead log and shared memory beside it */
+		if (snprintf(wal, sizeof(wal), "%s-wal", cfg->db_path) >= (int)sizeof(wal) ||
+		    snprintf(shm, sizeof(shm), "%s-shm", cfg->db_path) >= (int)sizeof(shm))
+			return refuse("--db: path too long");
+		out[n++] = (typeof(out[0])){"--db", cfg->db_path};
+		out[n++] = (typeof(out[0])){"--db (its write-ahead log)", wal};
+		out[n++] = (typeof(out[0])){"--db (its shared-memory file)", shm};
 	}
 	for (unsigned i = 0; i < n; i++) {
 		for (unsigned j = i + 1; j < n; j++)
@@ -239,6 +248,41 @@ static int check_outputs(const struct rs_config *cfg, const struct rs_cli_opts *
 		return refuse("--stats: '%s' is the standard output, where the results go "
 			      "without -o; each output needs a file of its own",
 			      cfg->stats_path);
+	return RS_CLI_RUN;
+}
+
+/* --db FILE, after every other check and before the output is touched:
+ * the inventory opened (created, or migrated forward), and for --resume
+ * made to hold exactly what the checkpoint counts. A checkpoint and the
+ * command line must agree on whether there is an inventory. */
+static int open_db(struct rs_config *cfg)
+{
+	const struct rs_checkpoint *ck = cfg->resume;
+	char err[768];
+	int ret;
+
+	if (ck && ck->db_scan && !cfg->db_path)
+		return refuse("--resume: '%s' records a scan kept in an inventory (--db); give "
+			      "the same --db FILE",
+			      cfg->resume_path);
+	if (!cfg->db_path)
+		return RS_CLI_RUN;
+	if (cfg->dry_run)
+		return refuse("--db: a --dry-run sends nothing, so there is no scan to record");
+	if (ck && !ck->db_scan)
+		return refuse("--db: '%s' records a scan begun without --db, whose earlier "
+			      "answers the inventory would lack; resume it without --db",
+			      cfg->resume_path);
+	struct stat st;
+	if (ck && stat(cfg->db_path, &st) < 0 && errno == ENOENT)
+		return refuse("--db: '%s' does not exist, but '%s' records a scan kept in one",
+			      cfg->db_path, cfg->resume_path);
+	ret = rs_inv_open(cfg->db_path, RS_INV_WRITE, &cfg->db, err, sizeof(err));
+	if (ret)
+		return refuse("--db: %s", err);
+	if (ck && !rs_checkpoint_finished(ck) &&
+	    rs_inv_resume(cfg->db, ck, cfg->all, err, sizeof(err)))
+		return refuse("--db: '%s' %s", cfg->db_path, err);
 	return RS_CLI_RUN;
 }
 
@@ -405,9 +449,9 @@ int rs_config_build(struct rs_config *cfg, struct rs_cli_opts *o, uint64_t nofil
 	/* nmap XML groups the answers by host: the scan's answers, which come
 	 * in permuted order, must go through a sorted store first (issue 14). */
 	if (cfg->sink->sorted)
-		return refuse("-f/--format %s: not yet available for scans (it needs the answers "
-			      "sorted by host); use jsonl, csv or list",
-			      o->format);
+		return refuse("-f/--format %s: a scan cannot write it (it needs the answers sorted "
+			      "by host); scan with --db FILE, then ringscan export --db FILE -f %s",
+			      o->format, o->format);
 	if (cfg->dry_run && cfg->stats_path)
 		return refuse("--stats: a --dry-run sends nothing, so there is no scan summary to "
 			      "write");
@@ -428,6 +472,8 @@ int rs_config_build(struct rs_config *cfg, struct rs_cli_opts *o, uint64_t nofil
 		return ret;
 	cfg->concurrency = clamp_concurrency(cfg, o->concurrency, nofile);
 	if (o->resume && (ret = check_resumed_output(cfg)) != RS_CLI_RUN)
+		return ret;
+	if ((ret = open_db(cfg)) != RS_CLI_RUN)
 		return ret;
 	return open_files(cfg, o->resume != NULL);
 }

@@ -13,6 +13,7 @@
 #include "config.h"
 #include "dryrun.h"
 #include "errmsg.h"
+#include "inv_cli.h"
 #include "stopsig.h"
 #include "uring_probe.h"
 #include "worker.h"
@@ -122,6 +123,8 @@ int main(int argc, char **argv)
 
 	if (std_fds_open() < 0)
 		return 1; /* not even /dev/null: nowhere to say so */
+	if (rs_inv_is_cmd(argc, argv))
+		return rs_inv_cmd(argc, argv); /* export, merge: their own options */
 	ret = rs_cli_parse(argc, argv, &cfg, &opts);
 	if (ret == RS_CLI_RUN)
 		ret = rs_config_build(&cfg, &opts, rs_nofile_raise());

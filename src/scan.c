@@ -173,6 +173,8 @@ static int run(struct scan *s)
 			s->wr.ck_stale = true;
 			return -out->err;
 		}
+		if (s->wr.db_failed) /* said once by writer_db.c */
+			return -EIO;
 		if (s->wr.received == total(s))
 			return 0;
 		/* A steady flow must not hide a dead worker or a signal. */

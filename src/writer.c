@@ -10,6 +10,7 @@
 #include "config.h"
 #include "errmsg.h"
 #include "writer.h"
+#include "writer_db.h"
 
 /* CLOCK_REALTIME in ns: the scan's wall-clock times for the sinks. */
 static uint64_t wall_ns(void)
@@ -61,7 +62,7 @@ int rs_writer_init(struct rs_writer *w, const struct rs_config *cfg, struct rs_s
 	}
 	if (cfg->sink->begin && !cfg->out_length)
 		cfg->sink->begin(w->out, &w->ctx); /* a resumed output has its header */
-	return 0;
+	return rs_writer_db_init(w);
 }
 
 void rs_writer_free(struct rs_writer *w)
@@ -119,8 +120,11 @@ static void write_one(struct rs_writer *w, const struct rs_result *r, const stru
 		rs_svc_describe(rec, &sv);
 		count_service(w->sum, sv.name);
 	}
-	if (w->cfg->all || r->state == RS_OPEN)
+	if (w->cfg->all || r->state == RS_OPEN) {
 		w->cfg->sink->record(w->out, r, rec ? &sv : NULL);
+		if (w->cfg->db)
+			rs_writer_db_put(w, r, rec);
+	}
 }
 
 uint64_t rs_writer_drain(struct rs_writer *w, const struct rs_shm *shm, struct rs_producer *p)
@@ -155,6 +159,7 @@ uint64_t rs_writer_drain(struct rs_writer *w, const struct rs_shm *shm, struct r
 			}
 		}
 	}
+	rs_writer_db_tick(w);
 	return got;
 }
 
@@ -187,6 +192,11 @@ int rs_writer_checkpoint(struct rs_writer *w, const struct rs_producer *p, uint6
 		.local_errors = local_errors,
 	};
 	memcpy(ck.count, w->sum->count, sizeof(ck.count));
+	/* The inventory first: every answer the checkpoint counts is in it. */
+	if (rs_writer_db_sync(w, &ck) < 0) {
+		w->ck_stale = true;
+		return -EIO;
+	}
 	it = malloc(sizeof(*it));
 	if (!it)
 		return -ENOMEM;
@@ -219,5 +229,7 @@ int rs_writer_finish(struct rs_writer *w, bool complete)
 	int ret = rs_out_flush(w->out);
 	if (ret < 0)
 		w->ck_stale = true;
+	/* The inventory's row says how the scan ended (a failure is said). */
+	rs_writer_db_finish(w, complete);
 	return ret;
 }

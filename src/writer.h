@@ -23,6 +23,10 @@ struct rs_writer {
 	bool ck_stale;		/* the output failed: the last checkpoint stays */
 	struct rs_sink_ctx ctx; /* the scan, for the sink's begin and end */
 	char why[64];		/* ctx.incomplete's text */
+	/* --db (writer_db.c): the scan's row, and how the scan ended. */
+	int64_t db_scan;
+	uint64_t db_token, db_end_ns;
+	bool db_complete, db_failed;
 	struct rs_result buf[RS_DRAIN_BATCH];
 };
 

@@ -42,6 +42,10 @@ struct rs_checkpoint {
 	uint64_t outsum;     /* rs_outsum() of those bytes */
 	uint64_t count[RS_NSTATES];
 	uint64_t retries, local_errors;
+	/* --db: the scan's row in the inventory (id and token), or 0: none.
+	 * The inventory holds every answer the checkpoint counts. */
+	int64_t db_scan;
+	uint64_t db_token;
 	struct rs_ckrun *runs; /* answered runs above low: sorted, apart */
 	size_t nruns;
 };

@@ -61,7 +61,13 @@ struct rs_config {
 	int service_intensity;	/* --service-intensity, or -1 */
 	const char *service_db; /* --service-db, or NULL: nmap's, if installed */
 	struct rs_svc_cfg svc;	/* svc.db: loaded here, freed by rs_cli_free */
+	/* --db FILE: the inventory, opened (and for --resume made to match
+	 * the checkpoint) by config.c, closed by rs_cli_free. */
+	const char *db_path;
+	struct rs_inv *db;
 };
+
+struct rs_inv;
 
 struct rs_worker_summary {
 	int pid;

@@ -82,6 +82,7 @@ LONGOPTS = {
     "read-timeout": (True, None),
     "service-intensity": (True, None),
     "service-db": (True, None),
+    "db": (True, None),
     "dry-run": (False, None),
     "allow-reserved": (False, None),
     "quiet": (False, "q"),
@@ -105,7 +106,7 @@ WEIGHTS = {
     "all": 2, "workers": 3, "concurrency": 3, "rate": 3, "fixed-rate": 1, "timeout": 3, "retries": 3,
     "seed": 4, "shard": 5, "resume": 1, "checkpoint-interval": 1, "banner": 1,
     "service": 1, "read-timeout": 1, "service-intensity": 1, "service-db": 1,
-    "dry-run": 1, "allow-reserved": 1, "quiet": 3, "stats": 3, "engine": 3,
+    "db": 1, "dry-run": 1, "allow-reserved": 1, "quiet": 3, "stats": 3, "engine": 3,
     "help": 1, "version": 1,
 }
 
@@ -449,6 +450,8 @@ class Gen:
         if opt in NUMERIC:
             t, v, val = self.number(*NUMERIC[opt])
             return t, v, {"value": val}
+        if opt == "db":  # never with --dry-run (and never created then)
+            return r.choice(["inv.db", "out", "", "nodir/x.db", os.path.join(self.casedir, "d.db")]), BAD, {}
         if opt == "resume":  # never with --dry-run
             return r.choice(["ck", "out", "", "nodir/ck", os.path.join(self.casedir, "ck")]), BAD, {}
         if opt == "read-timeout":  # only with --banner or --service: maybe here

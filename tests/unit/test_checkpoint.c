@@ -182,7 +182,7 @@ struct bad {
 
 static const struct bad bads[] = {
 	{"", 1, "line 1: the file ends early"},
-	{"ringscan-checkpoint 3\n", 0, "line 1: not a ringscan checkpoint"},
+	{"ringscan-checkpoint 4\n", 0, "line 1: not a ringscan checkpoint"},
 	/* the format before the output's checksum: refused, naming the version */
 	{"ringscan-checkpoint 1\nseed 1\n", 0, "line 1: checkpoint format version 1"},
 	{"ringscan-checkpoint 1\nseed x\n", 1, "line 1: checkpoint format version 1"},
@@ -227,6 +227,59 @@ static const struct bad bads[] = {
 	{HEAD "low 1100\n" LEN COUNTS TAIL, 1, "line 20: the file ends early"},
 	{HEAD "low 1100\n" LEN COUNTS TAIL "bogus\n", 0, "line 20: expected 'run'"},
 };
+
+/* Version 3: the inventory's scan (--db) after local_errors; version 2,
+ * which has no such line, reads as "db 0". */
+#define HEAD_REST (HEAD + sizeof("ringscan-checkpoint 2") - 1) /* after the magic */
+
+static void test_db_line(void **state)
+{
+	(void)state;
+	char body[1024], buf[1200], err[256], path[128];
+	struct rs_checkpoint ck;
+	static const struct {
+		const char *line;
+		int ret;
+		int64_t scan;
+		uint64_t token;
+		const char *want;
+	} cases[] = {
+		{"db 0\n", 0, 0, 0, NULL},
+		{"db 12 00000000000000ff\n", 0, 12, 0xff, NULL},
+		{"db 12\n", -EINVAL, 0, 0, "line 20: bad value for 'db'"},
+		{"db 0 00000000000000ff\n", -EINVAL, 0, 0, "line 20: bad value for 'db'"},
+		{"db 12 00000000000000FF\n", -EINVAL, 0, 0, "line 20: bad value for 'db'"},
+		{"", -EINVAL, 0, 0, "line 20: expected 'db'"},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(body, sizeof(body), "ringscan-checkpoint 3%s%s%s", HEAD_REST,
+			 "low 1100\n" LEN COUNTS TAIL, cases[i].line);
+		int n = snprintf(buf, sizeof(buf), "%schecksum %016llx\n", body,
+				 (unsigned long long)fnv(body, strlen(body)));
+		int ret = rs_checkpoint_parse(buf, (size_t)n, &ck, err, sizeof(err));
+		if (ret != cases[i].ret || (cases[i].want && !strstr(err, cases[i].want)))
+			fail_msg("case %zu: ret %d, err '%s'", i, ret, err);
+		if (!ret) {
+			assert_int_equal(ck.db_scan, cases[i].scan);
+			assert_int_equal(ck.db_token, cases[i].token);
+			rs_checkpoint_free(&ck);
+		}
+	}
+	/* Version 2: no inventory. */
+	assert_int_equal(parse_signed(HEAD "low 1100\n" LEN COUNTS TAIL, err, sizeof(err)), 0);
+	/* Saved and read back. */
+	ck = sample();
+	ck.db_scan = 3;
+	ck.db_token = 0x0123456789abcdefULL;
+	snprintf(path, sizeof(path), "%s/db", dir);
+	assert_int_equal(rs_checkpoint_save(path, &ck, NULL, NULL), 0);
+	struct rs_checkpoint back;
+	assert_int_equal(rs_checkpoint_load(path, &back, err, sizeof(err)), 0);
+	assert_int_equal(back.db_scan, 3);
+	assert_int_equal(back.db_token, 0x0123456789abcdefULL);
+	rs_checkpoint_free(&back);
+}
 
 static void test_damage_refused(void **state)
 {
@@ -339,6 +392,7 @@ int main(void)
 		cmocka_unit_test(test_missing_and_unwritable),
 		cmocka_unit_test(test_save_keeps_old_on_failure),
 		cmocka_unit_test(test_damage_refused),
+		cmocka_unit_test(test_db_line),
 		cmocka_unit_test(test_load_names_file_and_line),
 		cmocka_unit_test(test_fingerprint),
 	};
