@@ -377,6 +377,9 @@ static int parse_option(int opt, char *const *argv, struct rs_config *cfg, struc
 		o->resume = optarg;
 		return RS_CLI_RUN;
 	case OPT_DB:
+		/* Two inventories cannot both be kept: say so, as -p does. */
+		if (cfg->db_path)
+			return refuse("--db: given twice; a scan keeps one inventory");
 		cfg->db_path = optarg;
 		return RS_CLI_RUN;
 	case OPT_ENGINE:
