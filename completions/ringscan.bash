@@ -48,7 +48,7 @@ _ringscan()
 
     case $prev in
         -f | --format)
-            COMPREPLY=($(compgen -W 'jsonl csv list' -- "$cur"))
+            COMPREPLY=($(compgen -W 'jsonl csv list xml' -- "$cur"))
             return
             ;;
         --engine)

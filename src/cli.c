@@ -89,7 +89,7 @@ static const char usage_text[] =
 	"      --exclude-file FILE  likewise, one per line, '#' comments\n"
 	"      --allow-reserved   allow 0.0.0.0/8, 224.0.0.0/4, 255.255.255.255, ::, ff00::/8\n"
 	"  -o, --output FILE      write results to FILE (default stdout)\n"
-	"  -f, --format FMT       jsonl (default), csv, list\n"
+	"  -f, --format FMT       jsonl (default), csv, list, xml (nmap's; written at the end)\n"
 	"      --db FILE          also record the scan in an SQLite inventory (created if\n"
 	"                         missing; docs/inventory.md); see ringscan export|merge|diff\n"
 	"      --all              report closed/filtered/unreachable/error too (default: open "
@@ -526,6 +526,17 @@ void rs_cli_free(struct rs_config *cfg, struct rs_cli_opts *o)
 	}
 	rs_inv_close(cfg->db); /* after the scan: its writer thread finishes */
 	cfg->db = NULL;
+	if (cfg->db_tmp[0]) { /* -f xml's private store, and SQLite's files beside it */
+		char side[sizeof(cfg->db_tmp) + 8];
+		unlink(cfg->db_tmp);
+		snprintf(side, sizeof(side), "%s-wal", cfg->db_tmp);
+		unlink(side);
+		snprintf(side, sizeof(side), "%s-shm", cfg->db_tmp);
+		unlink(side);
+		snprintf(side, sizeof(side), "%s-journal", cfg->db_tmp);
+		unlink(side);
+		cfg->db_tmp[0] = 0;
+	}
 	rs_svcdb_free((struct rs_svcdb *)cfg->svc.db);
 	cfg->svc.db = NULL;
 	free(o->inputs);

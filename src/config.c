@@ -173,6 +173,8 @@ static int check_resumed_output(const struct rs_config *cfg)
 	if (exists && !S_ISREG(st.st_mode))
 		return refuse("-o/--output: '%s' is not a regular file, which --resume needs",
 			      cfg->output);
+	if (cfg->sink->sorted)
+		return RS_CLI_RUN; /* written whole from the inventory at the end */
 	if (ck && (uint64_t)(exists ? st.st_size : 0) < ck->length)
 		return refuse("--resume: '%s' holds %lld bytes, fewer than the %llu that '%s' "
 			      "records: it was truncated or replaced, so the scan cannot be "
@@ -190,8 +192,8 @@ static int open_resumed_output(struct rs_config *cfg)
 	const struct rs_checkpoint *ck = cfg->resume;
 	off_t len = ck ? (off_t)ck->length : 0;
 
-	if (ck && rs_checkpoint_finished(ck))
-		return RS_CLI_RUN; /* nothing to do: leave the output as it is */
+	if ((ck && rs_checkpoint_finished(ck)) || cfg->sink->sorted)
+		return RS_CLI_RUN; /* leave the output as it is (a sorted one: until the end) */
 	if (ftruncate(cfg->out_fd, len) < 0 || lseek(cfg->out_fd, len, SEEK_SET) < 0)
 		return refuse("-o/--output: cannot truncate '%s': %s", cfg->output,
 			      strerror(errno));
@@ -283,6 +285,38 @@ static int open_db(struct rs_config *cfg)
 	if (ck && !rs_checkpoint_finished(ck) &&
 	    rs_inv_resume(cfg->db, ck, cfg->all, err, sizeof(err)))
 		return refuse("--db: '%s' %s", cfg->db_path, err);
+	return RS_CLI_RUN;
+}
+
+/* nmap XML groups the answers by host, and they come in permuted order:
+ * they go to the inventory (--db, or a private one in $TMPDIR), which
+ * hands them back sorted at the end. A resumed scan needs them kept, so
+ * it needs --db. */
+static int sorted_store(struct rs_config *cfg, const struct rs_cli_opts *o)
+{
+	const char *dir = getenv("TMPDIR");
+
+	if (cfg->dry_run)
+		return refuse("-f/--format %s: not for --dry-run (use jsonl, csv or list)",
+			      o->format);
+	if (cfg->db_path)
+		return RS_CLI_RUN;
+	if (o->resume)
+		return refuse("-f/--format %s with --resume: give --db FILE too (the answers wait "
+			      "there between runs; the file is written from it at the end)",
+			      o->format);
+	if (snprintf(cfg->db_tmp, sizeof(cfg->db_tmp), "%s/ringscan-%s.XXXXXX",
+		     dir && *dir ? dir : "/tmp", o->format) >= (int)sizeof(cfg->db_tmp))
+		return refuse("TMPDIR: '%s' is too long", dir);
+	int fd = mkstemp(cfg->db_tmp);
+	if (fd < 0) {
+		int err = errno;
+		cfg->db_tmp[0] = 0;
+		return refuse("-f/--format %s: cannot create its sorting store in '%s': %s",
+			      o->format, dir && *dir ? dir : "/tmp", strerror(err));
+	}
+	close(fd);
+	cfg->db_path = cfg->db_tmp;
 	return RS_CLI_RUN;
 }
 
@@ -446,12 +480,8 @@ int rs_config_build(struct rs_config *cfg, struct rs_cli_opts *o, uint64_t nofil
 	cfg->sink = rs_sink_find(o->format);
 	if (!cfg->sink)
 		return refuse("-f/--format: unknown format '%s' (%s)", o->format, rs_sink_names());
-	/* nmap XML groups the answers by host: the scan's answers, which come
-	 * in permuted order, must go through a sorted store first (issue 14). */
-	if (cfg->sink->sorted)
-		return refuse("-f/--format %s: a scan cannot write it (it needs the answers sorted "
-			      "by host); scan with --db FILE, then ringscan export --db FILE -f %s",
-			      o->format, o->format);
+	if (cfg->sink->sorted && (ret = sorted_store(cfg, o)) != RS_CLI_RUN)
+		return ret;
 	if (cfg->dry_run && cfg->stats_path)
 		return refuse("--stats: a --dry-run sends nothing, so there is no scan summary to "
 			      "write");

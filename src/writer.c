@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "errmsg.h"
+#include "ringscan/inventory.h"
 #include "writer.h"
 #include "writer_db.h"
 
@@ -60,7 +61,7 @@ int rs_writer_init(struct rs_writer *w, const struct rs_config *cfg, struct rs_s
 		}
 		sum->resumed = w->received;
 	}
-	if (cfg->sink->begin && !cfg->out_length)
+	if (cfg->sink->begin && !cfg->out_length && !cfg->sink->sorted)
 		cfg->sink->begin(w->out, &w->ctx); /* a resumed output has its header */
 	return rs_writer_db_init(w);
 }
@@ -121,7 +122,8 @@ static void write_one(struct rs_writer *w, const struct rs_result *r, const stru
 		count_service(w->sum, sv.name);
 	}
 	if (w->cfg->all || r->state == RS_OPEN) {
-		w->cfg->sink->record(w->out, r, rec ? &sv : NULL);
+		if (!w->cfg->sink->sorted) /* else written from the inventory at the end */
+			w->cfg->sink->record(w->out, r, rec ? &sv : NULL);
 		if (w->cfg->db)
 			rs_writer_db_put(w, r, rec);
 	}
@@ -210,6 +212,45 @@ int rs_writer_checkpoint(struct rs_writer *w, const struct rs_producer *p, uint6
 	return ret;
 }
 
+/* A sorted sink (nmap XML): the whole output, every answer of this scan
+ * so far (earlier runs' too), read back from the inventory in (address,
+ * port) order through a second, read-only connection (the writer thread
+ * owns the first); written over whatever the output held, so that an
+ * interrupted scan leaves a complete file that says so, and a resumed one
+ * replaces it. Returns 0 or -errno (after one line). */
+static int write_sorted(struct rs_writer *w)
+{
+	const struct rs_config *cfg = w->cfg;
+	struct rs_inv *db = NULL;
+	struct rs_inv_scan sc = {0};
+	char err[768];
+	int ret = rs_inv_open(cfg->db_path, RS_INV_READ, &db, err, sizeof(err));
+
+	if (ret) {
+		rs_errorf("-f %s: %s", cfg->sink->name, err);
+		goto out;
+	}
+	ret = rs_inv_scan_get(db, w->db_scan, &sc);
+	if (!ret && cfg->output &&
+	    (ftruncate(cfg->out_fd, 0) < 0 || lseek(cfg->out_fd, 0, SEEK_SET) < 0))
+		ret = -errno;
+	if (!ret) {
+		rs_out_init(w->out, cfg->out_fd);
+		rs_out_signals(w->out, cfg->signal_fd, rs_config_answer_max_ms(cfg) + 2000);
+		ret = rs_inv_export(db, &sc, cfg->sink, w->out);
+	}
+	if (ret == -EIO && !w->out->err)
+		rs_errorf("-f %s: '%s': %s", cfg->sink->name, cfg->db_path, rs_inv_errmsg(db));
+	else if (ret)
+		rs_errorf("writing output: %s", strerror(-ret));
+	rs_inv_scan_free(&sc);
+out:
+	rs_inv_close(db);
+	if (ret < 0)
+		w->ck_stale = true;
+	return ret < 0 ? ret : 0;
+}
+
 int rs_writer_finish(struct rs_writer *w, bool complete)
 {
 	/* The scan's end for the sink: the summary's counts are final (the
@@ -224,12 +265,14 @@ int rs_writer_finish(struct rs_writer *w, bool complete)
 		snprintf(w->why, sizeof(w->why), "stopped before every probe was answered");
 	w->ctx.incomplete = complete ? NULL : w->why;
 	/* A trailer only when complete: resumes append. */
-	if (w->cfg->sink->end && complete)
+	if (w->cfg->sink->end && complete && !w->cfg->sink->sorted)
 		w->cfg->sink->end(w->out, &w->ctx);
 	int ret = rs_out_flush(w->out);
 	if (ret < 0)
 		w->ck_stale = true;
 	/* The inventory's row says how the scan ended (a failure is said). */
-	rs_writer_db_finish(w, complete);
+	int dret = rs_writer_db_finish(w, complete);
+	if (w->cfg->sink->sorted && !ret)
+		ret = dret < 0 ? dret : write_sorted(w);
 	return ret;
 }

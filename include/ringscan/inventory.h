@@ -108,6 +108,15 @@ int rs_inv_sync(struct rs_inv *db, const struct rs_inv_progress *p, bool durable
 typedef int (*rs_inv_fn)(void *arg, const struct rs_result *r, const struct rs_svcrec *rec);
 int rs_inv_each(struct rs_inv *db, int64_t id, rs_inv_fn fn, void *arg);
 
+/* Scan sc of db through sink into out: begin (told of the stored scan as
+ * the live one told it), every answer in (address, port) order (what a
+ * sorted sink needs: nmap XML), end, flush. 0 or -errno (-EIO: db's; an
+ * output error is out's). */
+struct rs_out;
+struct rs_sink_ops;
+int rs_inv_export(struct rs_inv *db, const struct rs_inv_scan *sc, const struct rs_sink_ops *sink,
+		  struct rs_out *out);
+
 /* Merge: the shard scans ids[n] (of the databases ins[n]) into one new scan
  * of out. Refused (-EINVAL, a line in err) unless they are shards of one
  * scan (seed, targets, ports, exclusions, --all, service stage) with

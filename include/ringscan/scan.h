@@ -65,6 +65,9 @@ struct rs_config {
 	 * the checkpoint) by config.c, closed by rs_cli_free. */
 	const char *db_path;
 	struct rs_inv *db;
+	/* -f xml without --db: a private inventory in $TMPDIR holds the
+	 * answers until the end sorts them by host; removed by rs_cli_free. */
+	char db_tmp[256];
 };
 
 struct rs_inv;

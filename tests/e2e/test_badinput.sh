@@ -61,8 +61,8 @@ bad "-t/--timeout: invalid value '0' (expected 1-3600000)" -- -t 0 127.0.0.1
 bad "-f/--format: unknown format 'nosuch' (jsonl, csv, list)" -- -f nosuch 127.0.0.1
 # nmap XML needs its records sorted by host: not for a scan, nor a dry run
 # (ringscan export writes it from the inventory).
-bad "-f/--format xml: a scan cannot write it (it needs the answers sorted by host); scan with --db FILE, then ringscan export --db FILE -f xml" -- -f xml 127.0.0.1
-bad "-f/--format xml: a scan cannot write it (it needs the answers sorted by host); scan with --db FILE, then ringscan export --db FILE -f xml" -- --dry-run -f xml 127.0.0.1
+bad "-f/--format xml with --resume: give --db FILE too (the answers wait there between runs; the file is written from it at the end)" -- -f xml --resume "$T/xml.ck" 127.0.0.1
+bad "-f/--format xml: not for --dry-run (use jsonl, csv or list)" -- --dry-run -f xml 127.0.0.1
 bad "no targets given (see --help)" -- -p 22
 bad "--retries: invalid value 'x' (expected 0-20)" -- --retries x 127.0.0.1
 bad "--seed: invalid value 'abc' (expected 0-18446744073709551615)" -- --seed abc 127.0.0.1

@@ -109,7 +109,7 @@ has() { # WHAT SECTION-OR-ALL REGEX
 for f in $(help_formats "$RS") xml; do
 	has "format $f" "OUTPUT FORMATS" "^\.It Cm $f\$"
 done
-has "xml refused for scans" "OUTPUT FORMATS" "refuses it"
+has "xml written from the inventory at the end" "OUTPUT FORMATS" "written from it when the scan ends"
 has "pointer to docs/output-schema.md" "OUTPUT FORMATS" "docs/output-schema\.md"
 for s in 0 1 2 130 143; do
 	has "exit status $s" "EXIT STATUS" "^\.It ([0-9]+ , )?$s( |\$)"

@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# test_xml_scan: -f xml from real scans (issue 14). The answers come in
+# permuted order; they are kept in the inventory (--db, or a private one
+# in $TMPDIR) and written sorted by host at the end.
+#   1. --all on a mixed world: valid against nmap's DTD, one <host> per
+#      address, every pair once, each state as the same scan's JSON lines
+#      say (unreachable: filtered, reason host-unreach); python-libnmap
+#      reads the same set. No private store is left behind.
+#   2. Open only: exactly the open pairs.
+#   3. Interrupted (SIGINT) with --db and --resume: exit 130, a closed,
+#      valid file that says it is incomplete; resumed to the end: one valid
+#      file, every pair once, exit="success".
+#   4. The world changed (one open pair now refuses, another is now
+#      dropped): ndiff between the two scans names exactly those two
+#      ports on those two hosts.
+# Usage: test_xml_scan.sh BUILD_DIR
+set -eu
+. "$(dirname "$0")/lib.sh"
+ns_reexec 300 "$0" "$@"
+need_scanner "${1:-}"
+need_tools
+trap world_down EXIT
+PY=/usr/bin/python3
+DTD=/usr/share/nmap/nmap.dtd
+command -v xmllint >/dev/null || rs_skip "xmllint not found (apt-get install libxml2-utils)"
+[ -r $DTD ] || rs_skip "$DTD not found (apt-get install nmap)"
+command -v ndiff >/dev/null || rs_skip "ndiff not found (apt-get install ndiff)"
+"$PY" -c 'import libnmap.parser' 2>/dev/null ||
+	rs_skip "python-libnmap not importable by $PY (apt-get install python3-libnmap)"
+RS_NPASS=0 RS_NFAIL=0
+export TMPDIR=$RS_TMP/tmp
+mkdir -p "$TMPDIR"
+
+NET=127.62.0.0/26
+W=$RS_TMP/w
+world_gen "$W" --seed 8 --addrs $NET --ports 7300-7303 --open 20 --filtered 3 --unreachable 5 \
+	--closed-port 7303
+world_is_mixed "$W"
+world_up "$W"
+S=(-q -w 2 -t 1000 --retries 1 --seed 8 $NET -p 7300-7303)
+
+# pairs XML: "ip port state reason" lines, sorted; fails unless every host
+# element holds a distinct address.
+pairs() {
+	"$PY" - "$1" <<'EOF'
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+addrs = [h.find("address").get("addr") for h in root.findall("host")]
+if len(addrs) != len(set(addrs)):
+    sys.exit("a host element repeats an address")
+out = []
+for h in root.findall("host"):
+    a = h.find("address").get("addr")
+    for p in h.iter("port"):
+        st = p.find("state")
+        out.append("%s %s %s %s" % (a, p.get("portid"), st.get("state"), st.get("reason")))
+print("\n".join(sorted(out)))
+EOF
+}
+# want JSONL: what the XML should hold for a JSON lines output.
+want() {
+	sed -n 's/.*"ip":"\([^"]*\)","port":\([0-9]*\),.*"state":"\([a-z]*\)".*/\1 \2 \3/p' "$1" |
+		awk 'BEGIN { r["open"] = "syn-ack"; r["closed"] = "conn-refused"
+		             r["filtered"] = "no-response"; r["unreachable"] = "host-unreach" }
+		     { print $1, $2, ($3 == "unreachable" ? "filtered" : $3), r[$3] }' | sort
+}
+valid() { xmllint --noout --dtdvalid $DTD "$1" 2>&1 | head -3 >&2; [ "${PIPESTATUS[0]}" = 0 ]; }
+# finished FILE: the exit attribute of <finished>.
+finished() { sed -n 's/.*<finished [^>]*exit="\([a-z]*\)".*/\1/p' "$1"; }
+between() { [ "$1" -gt "$2" ] && [ "$1" -lt "$3" ]; } # N LO HI: LO < N < HI
+same() { # LABEL A B
+	if cmp -s "$2" "$3"; then rs_pass; else
+		rs_nok "$1: $(diff "$2" "$3" | head -5 | tr '\n' ' ')"
+	fi
+}
+
+rs_say "1. --all"
+run_scan 120 "${S[@]}" --all -o "$RS_TMP/a.jsonl" || rs_fail "jsonl scan"
+check_scan "$W/truth.txt" "$RS_TMP/a.jsonl" "jsonl" || rs_fail "the JSON lines scan is not exact"
+run_scan 120 "${S[@]}" --all -f xml -o "$RS_TMP/a.xml" || rs_fail "xml scan"
+rs_check "valid against nmap's DTD" valid "$RS_TMP/a.xml"
+want "$RS_TMP/a.jsonl" >"$RS_TMP/a.want"
+pairs "$RS_TMP/a.xml" >"$RS_TMP/a.got" || rs_nok "the XML's hosts"
+same "every pair once, as the JSON lines say" "$RS_TMP/a.want" "$RS_TMP/a.got"
+rs_check "exit=success" [ "$(finished "$RS_TMP/a.xml")" = success ]
+n=$("$PY" -c 'import sys; from libnmap.parser import NmapParser as P
+r = P.parse_fromfile(sys.argv[1]); print(sum(len(h.get_ports()) for h in r.hosts))' "$RS_TMP/a.xml")
+rs_check "libnmap reads $n ports, want $(wc -l <"$W/truth.txt")" [ "$n" = "$(wc -l <"$W/truth.txt")" ]
+rs_check "no private store left in TMPDIR ($(ls "$TMPDIR"))" [ -z "$(ls -A "$TMPDIR")" ]
+
+rs_say "2. open only"
+run_scan 120 "${S[@]}" -f xml -o "$RS_TMP/o.xml" || rs_fail "open-only xml scan"
+rs_check "valid (open only)" valid "$RS_TMP/o.xml"
+grep ' open$' "$W/truth.txt" | awk '{print $1, $2, "open syn-ack"}' | sort >"$RS_TMP/o.want"
+pairs "$RS_TMP/o.xml" >"$RS_TMP/o.got" || rs_nok "the open-only XML's hosts"
+same "exactly the open pairs" "$RS_TMP/o.want" "$RS_TMP/o.got"
+
+rs_say "3. interrupted, then resumed"
+out=$RS_TMP/r.xml ck=$RS_TMP/r.ck db=$RS_TMP/r.db
+R=("${S[@]}" --all -f xml -r 100 --resume "$ck" --db "$db" -o "$out")
+"$RS" "${R[@]}" 2>"$RS_TMP/r1.err" &
+pid=$!
+for _ in $(seq 1 50); do [ -s "$ck" ] && break; sleep 0.1; done
+sleep 1
+kill -INT "$pid"
+rc=0
+wait "$pid" || rc=$?
+rs_check "SIGINT: exit $rc, want 130" [ $rc = 130 ]
+rs_check "interrupted: valid" valid "$out"
+rs_check "interrupted: exit=error" [ "$(finished "$out")" = error ]
+grep -q 'errormsg="[^"]*incomplete[^"]*interrupted by SIGINT' "$out" ||
+	rs_nok "interrupted: no errormsg saying so: $(grep -o '<finished[^>]*>' "$out")"
+k=$(pairs "$out" | wc -l)
+rs_check "interrupted: part of the pairs ($k)" between "$k" 0 "$(wc -l <"$W/truth.txt")"
+run_scan 120 "${R[@]}" -r 0 || rs_fail "resume"
+rs_check "resumed: valid" valid "$out"
+rs_check "resumed: exit=success" [ "$(finished "$out")" = success ]
+pairs "$out" >"$RS_TMP/r.got" || rs_nok "the resumed XML's hosts"
+same "resumed: every pair once" "$RS_TMP/a.want" "$RS_TMP/r.got"
+
+rs_say "4. what changed: ndiff"
+grep ' open$' "$W/truth.txt" | sort -u -k1,1 | head -2 >"$RS_TMP/chg"
+read -r oip oport _ < <(sed -n 1p "$RS_TMP/chg")
+read -r qip qport _ < <(sed -n 2p "$RS_TMP/chg")
+nft add table inet xmlchg
+nft add chain inet xmlchg in '{ type filter hook input priority -20; }'
+nft add rule inet xmlchg in ip daddr "$oip" tcp dport "$oport" reject with tcp reset
+nft add rule inet xmlchg in ip daddr "$qip" tcp dport "$qport" drop
+run_scan 120 "${S[@]}" --all -f xml -o "$RS_TMP/b.xml" || rs_fail "second xml scan"
+nft delete table inet xmlchg
+rc=0
+ndiff "$RS_TMP/a.xml" "$RS_TMP/b.xml" >"$RS_TMP/nd.txt" || rc=$?
+rs_check "ndiff: exit $rc, want 1 (differences)" [ $rc = 1 ]
+# Its port lines ("-PORT/tcp  STATE ...", "+PORT/tcp  STATE ...") and hosts.
+sed -nE 's|^([-+])([0-9]+)/tcp +([a-z]+).*|\1 \2 \3|p' "$RS_TMP/nd.txt" | sort >"$RS_TMP/nd.got"
+printf '%s\n' "- $oport open" "+ $oport closed" "- $qport open" "+ $qport filtered" |
+	sort >"$RS_TMP/nd.want"
+same "ndiff names exactly the two changed ports" "$RS_TMP/nd.want" "$RS_TMP/nd.got"
+grep -oE '^[ +-]?127\.[0-9.]+:' "$RS_TMP/nd.txt" | tr -d ' +:-' | sort -u >"$RS_TMP/ndh.got"
+printf '%s\n' "$oip" "$qip" | sort -u >"$RS_TMP/ndh.want"
+same "ndiff names exactly the two hosts" "$RS_TMP/ndh.want" "$RS_TMP/ndh.got"
+rs_summary xml_scan
