@@ -3,11 +3,11 @@
     import ringscan
 
     # the drop-in for a pool of threads around socket.create_connection
-    for host, port, is_open in ringscan.check_ports([("10.0.0.1", 22), ("10.0.0.2", 23)]):
+    for host, port, is_open in ringscan.check_ports([("127.0.0.1", 22), ("127.0.0.2", 23)]):
         ...
 
     # every field of every answer, as dicts
-    for rec in ringscan.scan(["10.0.0.0/24"], [22, 23], all=True, banner=True):
+    for rec in ringscan.scan(["127.0.0.0/24"], [22, 23], all=True, banner=True):
         print(rec["ip"], rec["port"], rec["state"], rec.get("service"))
 
 Both run the ringscan binary (binary=PATH, else $RINGSCAN, else the one
