@@ -349,8 +349,6 @@ static bool judge_full(struct rs_cc *c, const struct rs_cc_round *r)
 	double margin = 3 * sqrt(var) + 3 / n;
 	double least = 0.02 * (1 - c->base);
 	double rate = round_rate(r);
-	if (fewer(c, rate, n, (double)r->ans))
-		return cut(c, r); /* slower rounds got more answers */
 	if (u <= c->base + (margin > least ? margin : least)) {
 		if (rate > c->good_max)
 			c->good_max = rate;
