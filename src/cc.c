@@ -14,11 +14,18 @@
  * Two judgments run over the epochs:
  * - fast: a round, about one round trip of sends, is looked at the
  *   largest recent round trip after it ended; if as much of it is
- *   answered already as of the rounds before (the same argument as for the
+ *   answered already as of the reference (the same argument as for the
  *   base: the answered share is the same all through an uncongested
- *   scan), the rate goes up. On loopback this doubles the rate every
- *   millisecond or two; it never waits for a timeout, so a world of many
- *   filtered ports ramps up as fast as one of none.
+ *   scan), the rate goes up; if clearly less, it is cut. The reference is
+ *   what rounds sent at 70% of the rate or less got back (by_rate), which
+ *   a growing loss cannot drag down with it, and thresholds are relative
+ *   to it, so that a world where few targets answer is judged too; rounds
+ *   at one rate are also added up until they hold SUM_ANS expected
+ *   answers, and the small steps up wait for such a sum. On loopback this
+ *   doubles the rate every millisecond or two; it never waits for a
+ *   timeout, so a world of many filtered ports ramps up as fast as one of
+ *   none. Where nothing answers at all, the reference is 0 once the base
+ *   is learnt, and the rate goes up likewise.
  * - full: a round is looked at once every first attempt in it is answered
  *   or timed out; its timeout fraction updates the base, or, when clearly
  *   above it, cuts the rate (once per round trip of sends: rounds that

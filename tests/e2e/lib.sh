@@ -100,6 +100,7 @@ need_scanner() {
 	RS=${1:?build dir expected as \$1}/ringscan
 	case $RS in /*) ;; *) RS=$PWD/$RS ;; esac
 	[ -x "$RS" ] || rs_fail "no scanner at $RS (run make)"
+	RS_BIN=$RS # the binary itself: subcommands (export...) must come first
 	[ -n "${RS_ENGINE:-}" ] || return 0
 	case $RS_ENGINE in
 	*[!a-z]*) rs_fail "RS_ENGINE='$RS_ENGINE': want an engine name such as uring or epoll" ;;

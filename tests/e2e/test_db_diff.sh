@@ -19,8 +19,7 @@ set -eu
 ns_reexec 120 "$0" "$@"
 need_scanner "${1:-}"
 need_tools
-RSX=$1/ringscan
-case $RSX in /*) ;; *) RSX=$PWD/$RSX ;; esac
+RSX=$RS_BIN # subcommands must come first; RS may be the engine wrapper
 T=$RS_TMP
 net_up
 : >"$T/empty.db" # no nmap rules: ringscan's own recognisers

@@ -16,10 +16,7 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 ns_reexec 300 "$0" "$@"
 need_scanner "${1:-}"
-# The subcommands run the binary itself: RS may be a wrapper that puts
-# --engine first (lib.sh need_scanner), and a subcommand must come first.
-RSX=$1/ringscan
-case $RSX in /*) ;; *) RSX=$PWD/$RSX ;; esac
+RSX=$RS_BIN # subcommands must come first; RS may be the engine wrapper
 need_tools
 command -v sqlite3 >/dev/null || rs_skip "sqlite3 (the command-line shell) not found"
 trap world_down EXIT
