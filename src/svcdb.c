@@ -211,7 +211,9 @@ int rs__svcdb_load_opts(const char *path, struct rs_svcdb **out, char *err, size
 			unsigned flags)
 {
 	struct rs_svcdb *db = calloc(1, sizeof(*db));
-	int rc;
+	struct svc_compile *job = NULL;
+	char cerr[512];
+	int rc, crc;
 
 	*out = NULL;
 	if (err && errlen)
@@ -220,6 +222,8 @@ int rs__svcdb_load_opts(const char *path, struct rs_svcdb **out, char *err, size
 		return -ENOMEM;
 	db->null_idx = -1;
 	rc = rs__svcdb_parse(db, path, err, errlen);
+	/* the rules parsed so far (all, or those before a syntax error) */
+	crc = rs__svcdb_compile_start(db, &job);
 	if (rc == 0)
 		rc = order_probes(db, path, err, errlen);
 	if (rc == 0)
@@ -232,10 +236,20 @@ int rs__svcdb_load_opts(const char *path, struct rs_svcdb **out, char *err, size
 		for (unsigned i = 0; i < db->nprobes; i++)
 			sort_ranges(db->probes[i].ports, &db->probes[i].nports);
 		sort_ranges(db->excl, &db->nexcl);
-		compile_jit(db, !(flags & SVC_LOAD_NOJIT));
 		db->rulewords = (db->nrules + 63) / 64;
 		rc = rs__svc_prefilter_build(db);
 	}
+	if (crc == 0)
+		crc = rs__svcdb_compile_finish(job, path, cerr, sizeof(cerr));
+	if (crc == -EINVAL) { /* a bad regex precedes whatever else failed */
+		rc = crc;
+		if (err && errlen)
+			snprintf(err, errlen, "%s", cerr);
+	} else if (crc && rc == 0) {
+		rc = crc;
+	}
+	if (rc == 0)
+		compile_jit(db, !(flags & SVC_LOAD_NOJIT));
 	if (rc == -ENOMEM && err && errlen)
 		snprintf(err, errlen, "%s: out of memory", path);
 	if (rc) {

@@ -136,8 +136,9 @@ int rs__svc_unescape(char *s, size_t *len);
 /* Bytes of a port list "21-25,53,80" (nmap's setPortVector) as ranges. */
 int rs__svc_ports(const char *s, struct svc_range **r, unsigned *n, const char **why);
 
-/* src/svcdb_rule.c: a match/softmatch line into r (templates, regex
- * compiled, not JIT). -EINVAL with *why set on a syntax error. */
+/* src/svcdb_rule.c: a match/softmatch line into r (templates, the
+ * regex's text and options: svcdb_compile.c compiles it). -EINVAL with
+ * *why set on a syntax error. */
 int rs__svc_rule_parse(struct svc_rule *r, const char *line, char *why, size_t whylen);
 void rs__svc_rule_free(struct svc_rule *r);
 
@@ -160,6 +161,16 @@ int rs__svc_literals(const char *pat, bool caseless, struct svc_litset *out);
 /* Does pattern start with '^' and have no top-level '|' (so that every
  * match starts at offset 0)? */
 bool rs__svc_anchored(const char *pat);
+
+/* src/svcdb_compile.c: compile every rule's regex (code, minimum length,
+ * first bytes) on threads of their own, while the caller goes on (the
+ * prefilter reads only the rules' text). finish() helps, joins, frees
+ * the job and reports the first rule in file order that did not compile
+ * ("FILE:LINE: illegal regexp ...", -EINVAL); -ENOMEM if start could not
+ * allocate. Rules left uncompiled have re NULL. */
+struct svc_compile;
+int rs__svcdb_compile_start(struct rs_svcdb *db, struct svc_compile **c);
+int rs__svcdb_compile_finish(struct svc_compile *c, const char *path, char *err, size_t errlen);
 
 /* src/svcdb_prefilter.c: build the tables from every rule's literals, and
  * find the keys in a response, ASCII-folded (bits in present). */

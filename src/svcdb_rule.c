@@ -55,11 +55,10 @@ static int next_item(const char **pp, struct item *it)
 	return 1;
 }
 
-static int compile(struct svc_rule *r, const struct item *it, char *why, size_t whylen)
+/* The pattern's text and options; svcdb_compile.c compiles it. */
+static int pattern(struct svc_rule *r, const struct item *it, char *why, size_t whylen)
 {
 	uint32_t opts = PCRE2_NEVER_UTF | PCRE2_NEVER_UCP;
-	int code;
-	PCRE2_SIZE off;
 
 	for (const char *f = it->flags; *f; f++) {
 		if (*f == 'i')
@@ -72,17 +71,7 @@ static int compile(struct svc_rule *r, const struct item *it, char *why, size_t 
 	r->caseless = (opts & PCRE2_CASELESS) != 0;
 	r->opts = opts;
 	r->pat = strndup(it->txt, it->len);
-	if (!r->pat)
-		return -ENOMEM;
-	r->re = pcre2_compile((PCRE2_SPTR)r->pat, PCRE2_ZERO_TERMINATED, opts, &code, &off, NULL);
-	if (!r->re) {
-		char msg[160];
-		pcre2_get_error_message(code, (PCRE2_UCHAR *)msg, sizeof(msg));
-		snprintf(why, whylen, "illegal regexp (at offset %zu): %s", (size_t)off, msg);
-		return -EINVAL;
-	}
-	pcre2_pattern_info(r->re, PCRE2_INFO_MINLENGTH, &r->minlen);
-	return 0;
+	return r->pat ? 0 : -ENOMEM;
 }
 
 /* A version template: p v i h o d, or cpe: (kept as "cpe:/..."). */
@@ -136,7 +125,7 @@ int rs__svc_rule_parse(struct svc_rule *r, const char *line, char *why, size_t w
 	rc = next_item(&line, &it);
 	if (rc <= 0 || strcmp(it.mode, "m"))
 		return snprintf(why, whylen, "the pattern must be m<d>regex<d>"), -EINVAL;
-	rc = compile(r, &it, why, whylen);
+	rc = pattern(r, &it, why, whylen);
 	while (rc == 0 && (rc = next_item(&line, &it)) > 0)
 		rc = add_template(r, &it, why, whylen);
 	if (rc < 0 && rc != -EINVAL && rc != -ENOMEM) {

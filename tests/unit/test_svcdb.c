@@ -429,6 +429,12 @@ static void test_errors(void **state)
 		{"Probe TCP X q|a\\|\n", ":1: bad probe string escaping"},
 		{"# c\nmatch ssh m|x|\n", ":2: line was expected to begin with \"Probe \""},
 		{"Probe TCP X q||\nmatch ssh m|(x|\n", ":2: illegal regexp (at offset 2)"},
+		/* regexes compile after the parse, on threads: still the first
+		 * error in file order, whatever follows it, and the first of
+		 * several bad regexes wherever a thread's chunk begins */
+		{"Probe TCP X q||\nmatch ssh m|(x|\nfoo bar\n", ":2: illegal regexp (at offset 2)"},
+		{"Probe TCP X q||\nmatch ssh m|x|\nmatch a m|[|\nfallback Nope\n",
+		 ":3: illegal regexp (at offset 1)"},
 		{"Probe TCP X q||\n\nmatch ssh m|x|q\n", ":3: illegal regexp option 'q'"},
 		{"Probe TCP X q||\nmatch ssh m|x| z/y/\n", ":2: unknown template specifier 'z'"},
 		{"Probe TCP X q||\nmatch ssh m|x| p/y\n", ":2: bad version info"},
@@ -485,6 +491,32 @@ static void test_errors(void **state)
 	assert_int_equal(rs_svcdb_load(path, &db, err, sizeof(err)), -ENOENT);
 	assert_non_null(strstr(err, "No such file"));
 	assert_int_equal(rs_svcdb_load(path, &db, NULL, 0), -ENOENT);
+}
+
+/* Many rules, two bad ones in different threads' chunks: the earlier in
+ * the file is named, every time, whichever thread finds its error first. */
+static void test_errors_many(void **state)
+{
+	(void)state;
+	char path[128], err[256], want[64], *text = malloc(200 * 40);
+	size_t n = (size_t)sprintf(text, "Probe TCP X q||\n");
+
+	assert_non_null(text);
+	for (int i = 0; i < 200; i++) /* rule i is on line i + 2 */
+		n += (size_t)sprintf(text + n, "match s%d m|%s|\n", i,
+				     i == 97	? "(a"
+				     : i == 170 ? "[b"
+						: "a+b");
+	put_file("many", text, path, sizeof(path));
+	snprintf(want, sizeof(want), ":%d: illegal regexp (at offset 2)", 97 + 2);
+	for (int k = 0; k < 20; k++) {
+		struct rs_svcdb *db = NULL;
+		assert_int_equal(rs_svcdb_load(path, &db, err, sizeof(err)), -EINVAL);
+		assert_null(db);
+		if (strncmp(err + strlen(path), want, strlen(want)))
+			fail_msg("run %d: '%s', want '%s%s'", k, err, path, want);
+	}
+	free(text);
 }
 
 struct lit_case {
@@ -676,6 +708,7 @@ int main(void)
 		cmocka_unit_test(test_match_order_and_fallback),
 		cmocka_unit_test(test_substitutions),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_errors_many),
 		cmocka_unit_test(test_literals),
 		cmocka_unit_test(test_real_db),
 	};
