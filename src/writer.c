@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "errmsg.h"
+#include "replace.h"
 #include "ringscan/inventory.h"
 #include "writer.h"
 #include "writer_db.h"
@@ -215,14 +216,17 @@ int rs_writer_checkpoint(struct rs_writer *w, const struct rs_producer *p, uint6
 /* A sorted sink (nmap XML): the whole output, every answer of this scan
  * so far (earlier runs' too), read back from the inventory in (address,
  * port) order through a second, read-only connection (the writer thread
- * owns the first); written over whatever the output held, so that an
+ * owns the first); it replaces whatever the output held, so that an
  * interrupted scan leaves a complete file that says so, and a resumed one
- * replaces it. Returns 0 or -errno (after one line). */
+ * replaces it. A regular file is replaced whole once written (replace.c):
+ * killed meanwhile, the scan leaves the file as it was, never cut short.
+ * Returns 0 or -errno (after one line). */
 static int write_sorted(struct rs_writer *w)
 {
 	const struct rs_config *cfg = w->cfg;
 	struct rs_inv *db = NULL;
 	struct rs_inv_scan sc = {0};
+	struct rs_replace rep = {cfg->out_fd, NULL};
 	char err[768];
 	int ret = rs_inv_open(cfg->db_path, RS_INV_READ, &db, err, sizeof(err));
 
@@ -231,18 +235,24 @@ static int write_sorted(struct rs_writer *w)
 		goto out;
 	}
 	ret = rs_inv_scan_get(db, w->db_scan, &sc);
-	if (!ret && cfg->output &&
+	if (!ret && cfg->output)
+		rs_replace_open(&rep, cfg->output, cfg->out_fd);
+	if (!ret && cfg->output && !rep.path &&
 	    (ftruncate(cfg->out_fd, 0) < 0 || lseek(cfg->out_fd, 0, SEEK_SET) < 0))
 		ret = -errno;
 	if (!ret) {
-		rs_out_init(w->out, cfg->out_fd);
+		rs_out_init(w->out, rep.fd);
 		rs_out_signals(w->out, cfg->signal_fd, rs_config_answer_max_ms(cfg) + 2000);
 		ret = rs_inv_export(db, &sc, cfg->sink, w->out);
 	}
+	if (!ret)
+		ret = rs_replace_commit(&rep);
+	rs_replace_abort(&rep);
 	if (ret == -EIO && !w->out->err)
 		rs_errorf("-f %s: '%s': %s", cfg->sink->name, cfg->db_path, rs_inv_errmsg(db));
 	else if (ret)
 		rs_errorf("writing output: %s", strerror(-ret));
+	w->out->fd = cfg->out_fd; /* rep.fd is closed */
 	rs_inv_scan_free(&sc);
 out:
 	rs_inv_close(db);

@@ -13,6 +13,10 @@
 #   4. The world changed (one open pair now refuses, another is now
 #      dropped): ndiff between the two scans names exactly those two
 #      ports on those two hosts.
+#   5. Killed (-9) while the XML is being written (131,072 closed pairs,
+#      --all: the write takes a while): the file is as the scan left it
+#      (empty), never cut short, and nothing is left beside it; a whole
+#      run then replaces it, valid, keeping its mode.
 # Usage: test_xml_scan.sh BUILD_DIR
 set -eu
 . "$(dirname "$0")/lib.sh"
@@ -139,4 +143,32 @@ same "ndiff names exactly the two changed ports" "$RS_TMP/nd.want" "$RS_TMP/nd.g
 grep -oE '^[ +-]?127\.[0-9.]+:' "$RS_TMP/nd.txt" | tr -d ' +:-' | sort -u >"$RS_TMP/ndh.got"
 printf '%s\n' "$oip" "$qip" | sort -u >"$RS_TMP/ndh.want"
 same "ndiff names exactly the two hosts" "$RS_TMP/ndh.want" "$RS_TMP/ndh.got"
+rs_say "5. kill -9 while the XML is written"
+K=$RS_TMP/kill
+mkdir -p "$K"
+printf 'before\n' >"$K/k.xml"
+chmod 600 "$K/k.xml"
+BIG=(-q --all -f xml --seed 9 127.61.0.0/16 -p 1-2 -o "$K/k.xml")
+"$RS_BIN" "${BIG[@]}" 2>"$RS_TMP/k.err" &
+pid=$!
+# The nameless file the XML goes to (O_TMPFILE) shows in /proc as
+# "DIR/#INODE (deleted)": it is opened once the scan has ended.
+seen=0
+for _ in $(seq 1 6000); do
+	if ls -l /proc/$pid/fd 2>/dev/null | grep -q "$K/#[0-9]* (deleted)"; then
+		seen=1
+		break
+	fi
+	kill -0 $pid 2>/dev/null || break
+	sleep 0.02
+done
+kill -KILL $pid 2>/dev/null || true
+wait $pid 2>/dev/null || true
+rs_check "killed while writing the XML (the window was seen)" [ $seen = 1 ]
+rs_check "the file is as the scan left it: empty, not cut short" [ ! -s "$K/k.xml" ]
+rs_check "nothing left beside it" [ "$(ls -A "$K")" = k.xml ]
+run_scan 300 "${BIG[@]}" || rs_fail "the big xml scan"
+rs_check "a whole run replaces it: valid" valid "$K/k.xml"
+rs_check "and keeps its mode" [ "$(stat -c %a "$K/k.xml")" = 600 ]
+rs_check "with every pair" [ "$(grep -c '<port ' "$K/k.xml")" = 131072 ]
 rs_summary xml_scan
