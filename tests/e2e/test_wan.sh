@@ -95,16 +95,34 @@ EOF
 # A run in which the emulator itself fell behind (its lag p99, both ways,
 # over 5 ms: the machine was busy with something else) is judged with the
 # lag added and, if still out of bounds, measured again, at most 3 times:
-# a late emulator's clock cannot show a wrong rtt_us. A run on a timely
-# link is judged once.
+# a late emulator's clock cannot show a wrong rtt_us. So is a run in which
+# tasks waited for a CPU more than a quarter of the time (the kernel's
+# pressure stall information, /proc/pressure/cpu "some"): the bound is for
+# a worker that gets a core when its answer arrives (docs/output-schema.md),
+# and a fresh Debian root's make test, with other jobs beside it, once saw
+# 1% of the far answers reaped 600 ms late on a timely link. If all three
+# runs were so starved, the check says so and is not judged; a run on a
+# timely link and an uncontended machine is judged once.
+# cpu_some: microseconds some task has waited for a CPU since boot (0: no PSI).
+cpu_some() { sed -n 's/^some .*total=\([0-9]*\)$/\1/p' /proc/pressure/cpu 2>/dev/null || echo 0; }
 for try in 1 2 3; do
 	link_up --seed 5 --delay 10ms --delay 127.60.8.0/21=150ms --jitter 1ms
+	p0=$(cpu_some) t0=$(date +%s%N)
 	run_scan 60 --all -q -r 2000 $NET -p 7000 -o "$RS_TMP/rtt.jsonl" || rs_fail "rtt scan failed"
+	p1=$(cpu_some) t1=$(date +%s%N)
 	link_down
 	lag=$(($(link_ctr a2b lag_p99_us) + $(link_ctr b2a lag_p99_us)))
+	busy=$(((${p1:-0} - ${p0:-0}) * 100000 / (t1 - t0 + 1))) # percent of the run
 	rtt_check "$RS_TMP/rtt.jsonl" "$lag" && break
-	[ "$lag" -gt 5000 ] && [ "$try" -lt 3 ] || rs_fail "rtt_us is not each probe's round trip"
-	rs_say "  (the emulator lagged $lag us at p99: measured again)"
+	if [ "$lag" -le 5000 ] && [ "$busy" -le 25 ]; then
+		rs_fail "rtt_us is not each probe's round trip"
+	elif [ "$try" = 3 ] && [ "$lag" -le 5000 ]; then
+		rs_say "  (not judged: tasks waited for a CPU $busy% of each of 3 runs)"
+	elif [ "$try" = 3 ]; then
+		rs_fail "rtt_us is not each probe's round trip (the emulator lagged $lag us)"
+	else
+		rs_say "  (the emulator lagged $lag us at p99, tasks waited for a CPU $busy% of the run: measured again)"
+	fi
 done
 
 rs_say "4. one /24 limited to 300 SYNs/s, RTT 40 ms"
