@@ -42,7 +42,10 @@
 
 /* Events reaped per epoll_wait at most. */
 #define EPOLL_BATCH 256
-#define EV_INPUT    (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)
+/* A timer handled this long after it was due was late: the worker waited
+ * for a core (connect_timed_out). */
+#define LATE_NS	 2000000ULL
+#define EV_INPUT (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)
 
 static uint32_t idx(const struct engine *e, const struct slot *s)
 {
@@ -262,11 +265,12 @@ static int connect_outcome(struct slot *s)
 	return -errno;
 }
 
-/* An event for a slot whose connect is in progress. */
-static void on_connect_event(struct engine *e, struct slot *s, uint32_t events)
+/* What connect_outcome() said (res) of a slot whose connect is in
+ * progress, on an event (or a late timer's question: connect_timed_out). */
+static void connect_answer(struct engine *e, struct slot *s, uint32_t events, int res)
 {
 	enum rs_state st = RS_ERROR;
-	int errv = 0, res = connect_outcome(s), err = -res;
+	int errv = 0, err = -res;
 
 	if (res == -EALREADY) {
 		/* Still in SYN_SENT. An ICMP error that came while our connect
@@ -322,10 +326,28 @@ static void on_connect_event(struct engine *e, struct slot *s, uint32_t events)
 	eng_publish(e, s, st, errv);
 }
 
-/* The attempt of slot s timed out: what SO_ERROR holds decides (a soft
- * ICMP error is an answer), after the disconnect that stops the SYNs. */
-static void connect_timed_out(struct engine *e, struct slot *s)
+/* An event for a slot whose connect is in progress. */
+static void on_connect_event(struct engine *e, struct slot *s, uint32_t events)
 {
+	connect_answer(e, s, events, connect_outcome(s));
+}
+
+/* The attempt of slot s timed out: what SO_ERROR holds decides (a soft
+ * ICMP error is an answer), after the disconnect that stops the SYNs.
+ * A late timer (the worker woke well after it was due, or the turn's
+ * events filled the batch: some are still unread) first asks the socket
+ * itself, as an event would: the answer may be there, unread, and a
+ * worker that waited long for a core must not time out answered probes
+ * (an open one's SO_ERROR is clear: it would read as a timeout). */
+static void connect_timed_out(struct engine *e, struct slot *s, bool late)
+{
+	if (late) {
+		int res = connect_outcome(s);
+		if (res != -EALREADY) {
+			connect_answer(e, s, EPOLLOUT, res);
+			return;
+		}
+	}
 	int err = so_error(s->fd);
 
 	e->inflight--;
@@ -431,8 +453,8 @@ static void on_event(struct engine *e, uint32_t i, uint32_t events)
 	}
 }
 
-/* Every timer that is due. */
-static void expire(struct engine *e)
+/* Every timer that is due; full: the turn's events filled the batch. */
+static void expire(struct engine *e, bool full)
 {
 	uint32_t i;
 	uint64_t due;
@@ -442,7 +464,7 @@ static void expire(struct engine *e)
 		rs_timerheap_clear(&e->ep.timers, i);
 		switch (s->st) {
 		case S_CONNECT:
-			connect_timed_out(e, s);
+			connect_timed_out(e, s, full || e->now_ns - due > LATE_NS);
 			break;
 		case S_SVC:
 			e->inflight--;
@@ -493,7 +515,7 @@ static int epoll_turn(struct engine *e, uint64_t wait_ns)
 	e->wall_ns = eng_clock_ns(CLOCK_REALTIME);
 	for (int k = 0; k < n; k++)
 		on_event(e, e->ep.ev[k].data.u32, e->ep.ev[k].events);
-	expire(e);
+	expire(e, n == EPOLL_BATCH);
 	return 0;
 }
 
