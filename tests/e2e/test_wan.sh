@@ -101,8 +101,9 @@ EOF
 # a worker that gets a core when its answer arrives (docs/output-schema.md),
 # and a fresh Debian root's make test, with other jobs beside it, once saw
 # 1% of the far answers reaped 600 ms late on a timely link. If all three
-# runs were so starved, the check says so and is not judged; a run on a
-# timely link and an uncontended machine is judged once.
+# runs were so disturbed (a late emulator or a starved scanner), the check
+# says so and is not judged; a run on a timely link and an uncontended
+# machine is judged once, and fails at once.
 # cpu_some: microseconds some task has waited for a CPU since boot (0: no PSI).
 cpu_some() { sed -n 's/^some .*total=\([0-9]*\)$/\1/p' /proc/pressure/cpu 2>/dev/null || echo 0; }
 for try in 1 2 3; do
@@ -116,10 +117,8 @@ for try in 1 2 3; do
 	rtt_check "$RS_TMP/rtt.jsonl" "$lag" && break
 	if [ "$lag" -le 5000 ] && [ "$busy" -le 25 ]; then
 		rs_fail "rtt_us is not each probe's round trip"
-	elif [ "$try" = 3 ] && [ "$lag" -le 5000 ]; then
-		rs_say "  (not judged: tasks waited for a CPU $busy% of each of 3 runs)"
 	elif [ "$try" = 3 ]; then
-		rs_fail "rtt_us is not each probe's round trip (the emulator lagged $lag us)"
+		rs_say "  (not judged: in each of 3 runs the emulator lagged over 5 ms or tasks waited for a CPU over 25% of it; last: $lag us, $busy%)"
 	else
 		rs_say "  (the emulator lagged $lag us at p99, tasks waited for a CPU $busy% of the run: measured again)"
 	fi
