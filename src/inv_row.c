@@ -85,9 +85,9 @@ static void bind_answer(sqlite3_stmt *st, int at, const struct rs_result *r, cha
 
 	/* Every column is bound again, from buffers that live until the
 	 * step: no copies. */
-	rs_fmt_ip(ip, &r->ep);
+	int iplen = (int)rs_fmt_ip(ip, &r->ep);
 	sqlite3_bind_int64(st, at, (int64_t)r->pos);
-	sqlite3_bind_text(st, at + 1, ip, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, at + 1, ip, iplen, SQLITE_STATIC);
 	sqlite3_bind_int(st, at + 2, fam);
 	sqlite3_bind_blob(st, at + 3, r->ep.addr, fam == 6 ? 16 : 4, SQLITE_STATIC);
 	sqlite3_bind_int(st, at + 4, r->ep.port);

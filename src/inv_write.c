@@ -21,18 +21,26 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-/* The batch's answers inserted (a duplicate position is ignored by the
- * key), and the scan row's progress. Answers without a service record go
- * INV_ROWS to a statement, the rest (and the last few) one by one; their
- * order within the transaction does not matter. */
+/* The answers run[0 .. n) inserted one by one (without service records). */
+static int write_singly(struct rs_inv *db, const struct rs_result *const *run, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (inv_insert_result(db->ins, db->scan, run[i], NULL, 0))
+			return inv_fail(db, "writing an answer");
+	return 0;
+}
+
+/* The batch's answers inserted in the batch's order (of two answers for
+ * one position the first is kept, the key ignores the second), and the
+ * scan row's progress. Answers without a service record go INV_ROWS to a
+ * statement; those held back when one with a record comes, and the last
+ * few, one by one. */
 static int write_rows(struct rs_inv *db, const struct inv_batch *b)
 {
 	const struct rs_result *run[INV_ROWS];
 	size_t nrun = 0;
 
 	for (size_t i = 0; i < b->n; i++) {
-		const struct rs_svcrec *rec = NULL;
-		size_t len = 0;
 		if (b->svc_off[i] == UINT32_MAX) {
 			run[nrun++] = &b->r[i];
 			if (nrun < INV_ROWS)
@@ -42,16 +50,17 @@ static int write_rows(struct rs_inv *db, const struct inv_batch *b)
 				return inv_fail(db, "writing answers");
 			continue;
 		}
+		if (write_singly(db, run, nrun))
+			return -EIO;
+		nrun = 0;
 		const struct rs_svcrec *cut = (const void *)(b->arena + b->svc_off[i]);
-		len = inv_svcrec_len(cut);
+		size_t len = inv_svcrec_len(cut);
 		memcpy(db->scratch, cut, len); /* whole again: aligned, tail zero */
-		rec = db->scratch;
-		if (inv_insert_result(db->ins, db->scan, &b->r[i], rec, len))
+		if (inv_insert_result(db->ins, db->scan, &b->r[i], db->scratch, len))
 			return inv_fail(db, "writing an answer");
 	}
-	for (size_t i = 0; i < nrun; i++)
-		if (inv_insert_result(db->ins, db->scan, run[i], NULL, 0))
-			return inv_fail(db, "writing an answer");
+	if (write_singly(db, run, nrun))
+		return -EIO;
 	return b->progress ? inv_progress(db, &b->prog) : 0;
 }
 
