@@ -203,7 +203,8 @@ static int check_file(const char *path, enum rs_inv_mode mode, char *err, size_t
 
 /* Settings of a writing connection: WAL (readers never block the scan,
  * and see only committed batches), commits not synced except where a
- * checkpoint needs them (rs_inv_sync), foreign keys checked. Pages of 16
+ * checkpoint needs them (rs_inv_sync), foreign keys checked (but not by
+ * the writer thread, for its own rows: inv_write.c). Pages of 16
  * KiB for a new database (a quarter of the writes of 4 KiB pages, the
  * same bytes). synchronous=NORMAL comes before journal_mode=WAL: turning
  * a new file into a WAL database is a rollback-journal transaction, and
