@@ -13,6 +13,7 @@
 
 #define INV_APP_ID    0x72736376    /* PRAGMA application_id: "rscv" */
 #define INV_BATCH     4096	    /* answers per transaction, at most */
+#define INV_ROWS      32	    /* answers per INSERT statement (inv_insert_rows) */
 #define INV_BATCHES   8		    /* the queue's bound, the batch being filled included */
 #define INV_ARENA_MAX (1u << 20)    /* service bytes per batch before it is handed over */
 #define INV_AGE_NS    1000000000ULL /* a batch waits at most this long to be handed over */
@@ -47,6 +48,7 @@ struct rs_inv {
 	bool stop, failed;
 	int64_t scan;
 	sqlite3_stmt *ins[2];	   /* without, with the service columns */
+	sqlite3_stmt *rows;	   /* INV_ROWS answers without service columns */
 	struct rs_svcrec *scratch; /* the thread's: a record made whole again */
 };
 
@@ -66,6 +68,15 @@ int inv_insert_result(sqlite3_stmt *const st[2], int64_t scan, const struct rs_r
 		      const struct rs_svcrec *rec, size_t reclen);
 /* The INSERT of a result row, and of one without service columns. */
 extern const char inv_insert_sql[], inv_insert_plain_sql[];
+/* The INSERT of INV_ROWS rows without service columns, the scan ?1 (bound
+ * once), the rows' columns after it; malloc'd, NULL without memory.
+ * One statement for many rows: SQLite's per-statement work (opening the
+ * table's cursor, seeking to the key from its root, halting) is paid
+ * once for all of them. */
+char *inv_insert_rows_sql(void);
+/* Insert the INV_ROWS answers r[] with st (inv_insert_rows_sql, ?1
+ * bound): 0 or SQLite's error code (the statement is reset). */
+int inv_insert_rows(sqlite3_stmt *st, const struct rs_result *const *r);
 
 /* The scan row (db->scan) brought to p, in the caller's transaction. */
 int inv_progress(struct rs_inv *db, const struct rs_inv_progress *p);

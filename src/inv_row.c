@@ -5,6 +5,8 @@
  * its description, for queries. */
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -74,31 +76,72 @@ static void bind_service(sqlite3_stmt *st, const struct rs_svcrec *rec, size_t r
 	sqlite3_bind_blob(st, 24, rec, (int)reclen, SQLITE_TRANSIENT);
 }
 
+/* r's answer columns, parameters at .. at + 10 (pos .. ts_ns), ip the
+ * buffer its address is formatted into (it and r live until the step). */
+static void bind_answer(sqlite3_stmt *st, int at, const struct rs_result *r, char *ip)
+{
+	enum rs_state s = r->state < RS_NSTATES ? (enum rs_state)r->state : RS_ERROR;
+	int fam = r->ep.family == AF_INET6 ? 6 : 4;
+
+	/* Every column is bound again, from buffers that live until the
+	 * step: no copies. */
+	int iplen = (int)rs_fmt_ip(ip, &r->ep);
+	sqlite3_bind_int64(st, at, (int64_t)r->pos);
+	sqlite3_bind_text(st, at + 1, ip, iplen, SQLITE_STATIC);
+	sqlite3_bind_int(st, at + 2, fam);
+	sqlite3_bind_blob(st, at + 3, r->ep.addr, fam == 6 ? 16 : 4, SQLITE_STATIC);
+	sqlite3_bind_int(st, at + 4, r->ep.port);
+	sqlite3_bind_text(st, at + 5, rs_state_name(s), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, at + 6, rs_reason(s, r->err), -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, at + 7, r->err);
+	sqlite3_bind_int64(st, at + 8, r->rtt_us);
+	sqlite3_bind_int(st, at + 9, r->attempts);
+	sqlite3_bind_int64(st, at + 10, (int64_t)r->ts_ns);
+}
+
 int inv_insert_result(sqlite3_stmt *const st2[2], int64_t scan, const struct rs_result *r,
 		      const struct rs_svcrec *rec, size_t reclen)
 {
 	sqlite3_stmt *st = st2[rec != NULL];
 	char ip[64];
-	enum rs_state s = r->state < RS_NSTATES ? (enum rs_state)r->state : RS_ERROR;
-	int fam = r->ep.family == AF_INET6 ? 6 : 4, rc;
+	int rc;
 
-	/* Every column is bound again, from buffers that live until the
-	 * step: no copies. */
-	rs_fmt_ip(ip, &r->ep);
 	sqlite3_bind_int64(st, 1, scan);
-	sqlite3_bind_int64(st, 2, (int64_t)r->pos);
-	sqlite3_bind_text(st, 3, ip, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 4, fam);
-	sqlite3_bind_blob(st, 5, r->ep.addr, fam == 6 ? 16 : 4, SQLITE_STATIC);
-	sqlite3_bind_int(st, 6, r->ep.port);
-	sqlite3_bind_text(st, 7, rs_state_name(s), -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 8, rs_reason(s, r->err), -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 9, r->err);
-	sqlite3_bind_int64(st, 10, r->rtt_us);
-	sqlite3_bind_int(st, 11, r->attempts);
-	sqlite3_bind_int64(st, 12, (int64_t)r->ts_ns);
+	bind_answer(st, 2, r, ip);
 	if (rec)
 		bind_service(st, rec, reclen);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : rc;
+}
+
+char *inv_insert_rows_sql(void)
+{
+	static const char head[] = "INSERT OR IGNORE INTO results (scan, pos, ip, family, addr, "
+				   "port, state, reason, err, rtt_us, attempts, ts_ns) VALUES ";
+	size_t cap = sizeof(head) + INV_ROWS * 64, at;
+	char *sql = malloc(cap);
+
+	if (!sql)
+		return NULL;
+	at = (size_t)snprintf(sql, cap, "%s", head);
+	for (int i = 0; i < INV_ROWS; i++) {
+		int p = 2 + 11 * i;
+		at += (size_t)snprintf(sql + at, cap - at,
+				       "%s(?1,?%d,?%d,?%d,?%d,?%d,?%d,?%d,?%d,?%d,?%d,?%d)",
+				       i ? "," : "", p, p + 1, p + 2, p + 3, p + 4, p + 5, p + 6,
+				       p + 7, p + 8, p + 9, p + 10);
+	}
+	return sql;
+}
+
+int inv_insert_rows(sqlite3_stmt *st, const struct rs_result *const *r)
+{
+	char ip[INV_ROWS][64];
+	int rc;
+
+	for (int i = 0; i < INV_ROWS; i++)
+		bind_answer(st, 2 + 11 * i, r[i], ip[i]);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? 0 : rc;

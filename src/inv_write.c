@@ -21,22 +21,46 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-/* The batch's answers inserted (a duplicate position is ignored by the
- * key), and the scan row's progress. */
+/* The answers run[0 .. n) inserted one by one (without service records). */
+static int write_singly(struct rs_inv *db, const struct rs_result *const *run, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (inv_insert_result(db->ins, db->scan, run[i], NULL, 0))
+			return inv_fail(db, "writing an answer");
+	return 0;
+}
+
+/* The batch's answers inserted in the batch's order (of two answers for
+ * one position the first is kept, the key ignores the second), and the
+ * scan row's progress. Answers without a service record go INV_ROWS to a
+ * statement; those held back when one with a record comes, and the last
+ * few, one by one. */
 static int write_rows(struct rs_inv *db, const struct inv_batch *b)
 {
+	const struct rs_result *run[INV_ROWS];
+	size_t nrun = 0;
+
 	for (size_t i = 0; i < b->n; i++) {
-		const struct rs_svcrec *rec = NULL;
-		size_t len = 0;
-		if (b->svc_off[i] != UINT32_MAX) {
-			const struct rs_svcrec *cut = (const void *)(b->arena + b->svc_off[i]);
-			len = inv_svcrec_len(cut);
-			memcpy(db->scratch, cut, len); /* whole again: aligned, tail zero */
-			rec = db->scratch;
+		if (b->svc_off[i] == UINT32_MAX) {
+			run[nrun++] = &b->r[i];
+			if (nrun < INV_ROWS)
+				continue;
+			nrun = 0;
+			if (inv_insert_rows(db->rows, run))
+				return inv_fail(db, "writing answers");
+			continue;
 		}
-		if (inv_insert_result(db->ins, db->scan, &b->r[i], rec, len))
+		if (write_singly(db, run, nrun))
+			return -EIO;
+		nrun = 0;
+		const struct rs_svcrec *cut = (const void *)(b->arena + b->svc_off[i]);
+		size_t len = inv_svcrec_len(cut);
+		memcpy(db->scratch, cut, len); /* whole again: aligned, tail zero */
+		if (inv_insert_result(db->ins, db->scan, &b->r[i], db->scratch, len))
 			return inv_fail(db, "writing an answer");
 	}
+	if (write_singly(db, run, nrun))
+		return -EIO;
 	return b->progress ? inv_progress(db, &b->prog) : 0;
 }
 
@@ -65,6 +89,7 @@ static void *writer_main(void *arg)
 {
 	struct rs_inv *db = arg;
 
+	pthread_setname_np(pthread_self(), "ringscan-db"); /* for top -H, perf */
 	pthread_mutex_lock(&db->mu);
 	for (;;) {
 		while (!db->head && !db->stop)
@@ -107,9 +132,21 @@ int rs_inv_writer_start(struct rs_inv *db, int64_t id)
 		b->next = db->free;
 		db->free = b;
 	}
-	if ((ret = inv_prepare(db, inv_insert_plain_sql, &db->ins[0])) ||
+	/* The rows' scan is this scan, whose row exists (just created, or
+	 * found by the resume's checks): checking the reference for every row
+	 * (a lookup in scans, and a statement journal for every statement
+	 * that could fail on it) was a third of the thread's work. */
+	if ((ret = inv_exec(db, "PRAGMA foreign_keys=OFF")))
+		return ret;
+	char *rows = inv_insert_rows_sql();
+	if (!rows)
+		return -ENOMEM;
+	ret = inv_prepare(db, rows, &db->rows);
+	free(rows);
+	if (ret || (ret = inv_prepare(db, inv_insert_plain_sql, &db->ins[0])) ||
 	    (ret = inv_prepare(db, inv_insert_sql, &db->ins[1])))
 		return ret;
+	sqlite3_bind_int64(db->rows, 1, id);
 	pthread_mutex_init(&db->mu, NULL);
 	pthread_cond_init(&db->cv, NULL);
 	ret = -pthread_create(&db->thread, NULL, writer_main, db);
@@ -255,6 +292,8 @@ static void writer_stop(struct rs_inv *db)
 		sqlite3_finalize(db->ins[i]);
 		db->ins[i] = NULL;
 	}
+	sqlite3_finalize(db->rows);
+	db->rows = NULL;
 	free(db->scratch);
 	db->scratch = NULL;
 }

@@ -1,7 +1,8 @@
 /* Unit tests for the inventory (src/inv_*.c): the schema made and its
  * version refused when newer, a database of the first schema (written
  * out here as that version's SQL) used as it is, answers through the
- * writer thread with repeated positions stored once, export order
+ * writer thread with repeated positions stored once (also many of them,
+ * 32 to a statement, the first answer kept), export order
  * (family, address, port), a service record back byte for byte, --resume
  * cutting the rows back to what a checkpoint counts (and refusing a
  * database that is not the checkpoint's), and merging shards. */
@@ -185,6 +186,63 @@ static void test_service_record(void **state)
 	sqlite3_finalize(st);
 	sqlite3_close(q);
 	free(s);
+	free(rec);
+}
+
+/* Many answers through the writer: 32 to an INSERT and the rest one by
+ * one, a service record now and then, every position twice (the second
+ * answer differs and must be ignored, whichever path each took): each
+ * position once, with its first answer's columns. */
+static void test_many_rows(void **state)
+{
+	(void)state;
+	enum { N = 300 };
+	struct rs_svcrec *rec = calloc(1, sizeof(*rec));
+	struct rs_inv *db = open_db("m.db", RS_INV_WRITE);
+	struct rs_inv_scan sc = scan_of(3, 0, 1);
+	char ip[64];
+
+	rec->len = rec->total = rec->banner.len = 4;
+	memcpy(rec->data, "HELO", 4);
+	assert_int_equal(rs_inv_scan_create(db, &sc), 0);
+	assert_int_equal(rs_inv_writer_start(db, sc.id), 0);
+	for (int pass = 0; pass < 2; pass++)
+		for (unsigned i = 0; i < N; i++) {
+			unsigned pos = (i * 7) % N; /* out of order */
+			snprintf(ip, sizeof(ip), pos % 5 ? "127.1.%u.%u" : "fd00::%x:%x",
+				 pos / 256 + 1, pos % 256);
+			struct rs_result r =
+				mk(ip, (uint16_t)(1000 + pos), pos, pass ? RS_CLOSED : RS_OPEN);
+			bool svc = pos % 37 == (pass ? 1u : 0u);
+			r.svc = svc;
+			assert_int_equal(rs_inv_put(db, &r, svc ? rec : NULL), 0);
+		}
+	assert_int_equal(rs_inv_sync(db, NULL, true), 0);
+	rs_inv_close(db);
+	sqlite3 *q;
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_open(path("m.db"), &q), SQLITE_OK);
+	assert_int_equal(
+		sqlite3_prepare_v2(q,
+				   "SELECT pos, ip, port, state, rtt_us, svc_rec IS NOT NULL "
+				   "FROM results WHERE scan = ?1 ORDER BY pos",
+				   -1, &st, NULL),
+		SQLITE_OK);
+	sqlite3_bind_int64(st, 1, sc.id);
+	for (unsigned pos = 0; pos < N; pos++) {
+		assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+		assert_int_equal(sqlite3_column_int64(st, 0), pos);
+		snprintf(ip, sizeof(ip), pos % 5 ? "127.1.%u.%u" : "fd00::%x:%x", pos / 256 + 1,
+			 pos % 256);
+		assert_string_equal((const char *)sqlite3_column_text(st, 1), ip);
+		assert_int_equal(sqlite3_column_int(st, 2), 1000 + pos);
+		assert_string_equal((const char *)sqlite3_column_text(st, 3), "open");
+		assert_int_equal(sqlite3_column_int64(st, 4), 100 + pos);
+		assert_int_equal(sqlite3_column_int(st, 5), pos % 37 == 0);
+	}
+	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+	sqlite3_finalize(st);
+	sqlite3_close(q);
 	free(rec);
 }
 
@@ -375,6 +433,7 @@ int main(void)
 		cmocka_unit_test(test_create_and_order), cmocka_unit_test(test_service_record),
 		cmocka_unit_test(test_refusals),	 cmocka_unit_test(test_first_schema),
 		cmocka_unit_test(test_resume),		 cmocka_unit_test(test_merge),
+		cmocka_unit_test(test_many_rows),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
