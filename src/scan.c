@@ -133,6 +133,7 @@ static int look_around(struct scan *s, uint64_t now)
 	rs_producer_sweep(&s->prod, s->shm.jobs, busy, s->wr.received == total(s), now);
 	rs_supervisor_watchdog(&s->sv, now);
 	sample_sending(s, now, false);
+	rs_supervisor_say_fallback(&s->sv);
 	ret = rs_supervisor_reap(&s->sv, false, hand_over, s);
 	if (ret == -EINTR)
 		s->sum->interrupted = s->sv.signo;
@@ -244,12 +245,12 @@ static int finish(struct scan *s, int ret)
 	sample_sending(s, mono_ns(), true);
 	rs_supervisor_kill(&s->sv);
 	rs_supervisor_wait(&s->sv, sum);
+	rs_supervisor_say_fallback(&s->sv); /* a scan too short to have said it */
 	sum->retries = retries(s, &sum->local_errors);
-	if (!sum->engine) /* no worker said so (none started?): what was asked */
-		sum->engine = s->cfg->engine == RS_ENGINE_COMPAT  ? "compat"
-			      : s->cfg->engine == RS_ENGINE_EPOLL ? "epoll"
-								  : "direct";
-	sum->engine_reason = s->cfg->engine_reason[0] ? s->cfg->engine_reason : NULL;
+	/* The coordinator's check chose epoll for all, or what the workers
+	 * said (rs_supervisor_wait: what they ran, "none" if none started). */
+	if (s->cfg->engine_reason[0])
+		sum->engine_reason = s->cfg->engine_reason;
 	int werr = rs_writer_finish(&s->wr, s->wr.received == total(s));
 	if (werr < 0 && ret != werr && !s->wr.out->signo) {
 		rs_errorf("writing output: %s", strerror(-werr));
