@@ -216,33 +216,35 @@ static void sum_engines(const struct rs_supervisor *sv, struct rs_summary *sum)
 {
 	unsigned ran = 0, fell = 0;
 	int worst = 0, others = 0;
-	const char *why = NULL;
+	const char *fell_why = NULL, *fail_why = NULL;
 
 	for (unsigned w = 0; w < sv->cfg->workers; w++) {
-		const struct rs_wshared *ws = &sv->shm->w[w];
-		int used = atomic_load(&ws->engine), r = rank(used);
+		const char *why = sv->shm->w[w].engine_reason;
+		int used = atomic_load(&sv->shm->w[w].engine), r = rank(used);
 		sum->worker[w].engine = engine_name(used);
 		if (!r) {
-			why = why ? why : (ws->engine_reason[0] ? ws->engine_reason : NULL);
+			fail_why = fail_why || !why[0] ? fail_why : why;
 			continue;
 		}
 		ran++;
 		worst = r > worst ? r : worst;
-		if (used == RS_ENGINE_EPOLL && ws->engine_reason[0]) {
+		if (used == RS_ENGINE_EPOLL && why[0]) {
 			fell++;
-			why = ws->engine_reason;
+			fell_why = fell_why ? fell_why : why;
 		} else if (!others || r < others) {
 			others = r;
 		}
 	}
 	sum->engine = engine_name(by_rank[worst]);
 	sum->engine_why[0] = 0;
-	if (why && (!ran || fell == ran))
-		snprintf(sum->engine_why, sizeof(sum->engine_why), "%s", why);
+	if (fell && fell == ran)
+		snprintf(sum->engine_why, sizeof(sum->engine_why), "%s", fell_why);
 	else if (fell)
 		snprintf(sum->engine_why, sizeof(sum->engine_why),
-			 "%s, in %u of %u workers (the others %s)", why, fell, ran,
+			 "%s, in %u of %u workers (the others %s)", fell_why, fell, ran,
 			 engine_name(by_rank[others]));
+	else if (!ran && fail_why)
+		snprintf(sum->engine_why, sizeof(sum->engine_why), "%s", fail_why);
 	sum->engine_reason = sum->engine_why[0] ? sum->engine_why : NULL;
 }
 
