@@ -404,8 +404,11 @@ static void fill(struct engine *e)
 	while (e->nfree && budget) {
 		uint64_t pos;
 		uint32_t lease;
-		if (!next_pos(e, &pos, &lease))
+		if (!next_pos(e, &pos, &lease)) {
+			e->no_pos = true;
 			break;
+		}
+		e->no_pos = false;
 		struct slot *s = &e->slot[e->free_stack[--e->nfree]];
 		s->pos = pos;
 		s->lease = lease;
@@ -420,6 +423,12 @@ static void fill(struct engine *e)
 
 /* The coordinator says when the scan is over: until then a worker with
  * nothing to do waits, since work of a worker that died may come back. */
+bool eng_no_more_work(const struct engine *e)
+{
+	return e->no_pos && !e->wait.n && !e->retry.n &&
+	       atomic_load_explicit(&e->p->shm->ctl->handed_all, memory_order_relaxed);
+}
+
 bool eng_all_done(const struct engine *e)
 {
 	return atomic_load_explicit(&e->p->shm->ctl->done, memory_order_acquire) != 0;

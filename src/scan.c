@@ -37,6 +37,7 @@ struct scan {
 	struct rs_writer wr;
 	struct rs_progress prog;
 	uint64_t t0, last_check;
+	bool handed_all; /* said in ctl->handed_all */
 };
 
 static uint64_t mono_ns(void)
@@ -156,6 +157,11 @@ static int run(struct scan *s)
 
 	for (;;) {
 		rs_producer_fill(&s->prod, s->shm.jobs, mono_ns());
+		if (!s->handed_all && s->prod.next == s->prod.end &&
+		    !rs_jobring_count(s->shm.jobs)) {
+			s->handed_all = true; /* once: workers read it every turn */
+			atomic_store_explicit(&s->shm.ctl->handed_all, 1, memory_order_relaxed);
+		}
 		uint64_t got = drain(s);
 		uint64_t now = mono_ns();
 		uint64_t inflight = rs_supervisor_inflight(&s->sv);

@@ -51,6 +51,10 @@ struct rs_ctl {
 	alignas(64) _Atomic uint32_t done; /* every position is answered: leave */
 	_Atomic uint32_t stop;		   /* abandon work and exit */
 	_Atomic uint32_t drain;		   /* start nothing new; exit once idle */
+	/* Every position has been handed out and taken from the job ring
+	 * (a dead worker's may still come back): what a worker has not
+	 * started is all it will get. */
+	_Atomic uint32_t handed_all;
 };
 
 struct rs_shm {
