@@ -404,8 +404,11 @@ static void fill(struct engine *e)
 	while (e->nfree && budget) {
 		uint64_t pos;
 		uint32_t lease;
-		if (!next_pos(e, &pos, &lease))
+		if (!next_pos(e, &pos, &lease)) {
+			e->no_pos = true;
 			break;
+		}
+		e->no_pos = false;
 		struct slot *s = &e->slot[e->free_stack[--e->nfree]];
 		s->pos = pos;
 		s->lease = lease;
@@ -420,6 +423,12 @@ static void fill(struct engine *e)
 
 /* The coordinator says when the scan is over: until then a worker with
  * nothing to do waits, since work of a worker that died may come back. */
+bool eng_no_more_work(const struct engine *e)
+{
+	return e->no_pos && !e->wait.n && !e->retry.n &&
+	       atomic_load_explicit(&e->p->shm->ctl->handed_all, memory_order_relaxed);
+}
+
 bool eng_all_done(const struct engine *e)
 {
 	return atomic_load_explicit(&e->p->shm->ctl->done, memory_order_acquire) != 0;
@@ -595,6 +604,23 @@ static int engine_init(struct engine *e)
 	return 0;
 }
 
+/* The backend p->mode asks for; under --engine auto, epoll when this
+ * worker's io_uring fails although the coordinator's check passed (a
+ * filter or a limit applied since, or memory that never came back: the
+ * uring backend put the reason in the worker's shared block, which the
+ * coordinator says and reports). 0, 1 or -errno as eng_backend.setup. */
+static int setup_backend(struct engine *e)
+{
+	e->be = e->p->mode == RS_ENGINE_EPOLL ? &eng_epoll : &eng_uring;
+	int ret = e->be->setup(e);
+
+	if (ret >= 0 || e->be == &eng_epoll || e->p->mode != RS_ENGINE_AUTO)
+		return ret;
+	e->be->free(e);
+	e->be = &eng_epoll;
+	return e->be->setup(e);
+}
+
 int rs_engine_run(const struct rs_engine_params *p)
 {
 	struct engine e = {.p = p, .cur = -1};
@@ -602,8 +628,7 @@ int rs_engine_run(const struct rs_engine_params *p)
 
 	if (ret < 0)
 		goto out;
-	e.be = p->mode == RS_ENGINE_EPOLL ? &eng_epoll : &eng_uring;
-	ret = e.be->setup(&e);
+	ret = setup_backend(&e);
 	if (ret != 0) {
 		if (ret > 0)
 			ret = 0; /* done or stopping before it could start */

@@ -160,6 +160,7 @@ struct eng_epoll {
 	struct rs_timerheap timers; /* by slot: the pending step's deadline */
 	uint8_t *ready;		    /* by slot: input may be waiting (ET) */
 	bool no_pwait2;		    /* epoll_pwait2 is missing or refused (seccomp) */
+	bool released;		    /* free slots' sockets closed: no more work */
 };
 
 struct engine {
@@ -186,6 +187,7 @@ struct engine {
 	uint32_t *lease_free; /* stack of free leases */
 	uint32_t nlease_free;
 	int64_t cur; /* lease being started from, or -1 */
+	bool no_pos; /* the last fill found no position to start */
 	struct rs_bucket bucket;
 	struct __kernel_timespec timeout;
 	struct linger linger;	/* compat mode */
@@ -244,6 +246,10 @@ static inline bool sq_room(struct engine *e, unsigned need)
 
 /* What the core does for the backends (engine_core.c). */
 uint64_t eng_clock_ns(clockid_t id);
+/* Has this worker started everything it will get (its leases used up,
+ * nothing waiting to be retried, the job ring drained for good)? A
+ * dead worker's positions may still come back. */
+bool eng_no_more_work(const struct engine *e);
 /* The attempt in slot s is on its way (the backend has queued it). */
 void eng_launched(struct engine *e, struct slot *s);
 /* The timeout of the attempt slot s is about to start, in µs: -t's, or the

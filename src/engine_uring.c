@@ -479,23 +479,39 @@ static bool setup_keep_on(void *arg)
 }
 
 /* The ring, sized and set up as rs_uring_check() checked it could be (see
- * uring_probe.c: shrunk to fit RLIMIT_MEMLOCK where it must be). ENOMEM
- * below the limit is memory other rings of this user are still releasing
- * (a scan that just ended, the coordinator's probe): local trouble, waited
- * out up to 5 s like any other. Returns 0, 1 when the scan no longer needs
- * this worker, or -errno. */
+ * uring_probe.c: shrunk to fit RLIMIT_MEMLOCK where it must be), and a
+ * no-op through it, as that check did. ENOMEM below the limit is memory
+ * other rings of this user are still releasing (a scan that just ended,
+ * the coordinator's probe): local trouble, waited out up to 5 s like any
+ * other. What fails for good although the check passed (a seccomp filter
+ * or a lower limit applied since) is said in the worker's shared block
+ * (engine_reason) for the core's fallback and the coordinator. Returns 0,
+ * 1 when the scan no longer needs this worker, or -errno. */
 static int setup_ring(struct engine *e)
 {
 	unsigned conc = e->p->concurrency, features = 0;
-	struct rs_ring_size sz = rs_ring_want(conc);
+	struct rs_ring_size sz = rs_ring_want(conc), least = sz;
+	char *why = e->w->engine_reason;
 	int ret;
 
+	if (rs_ring_fit(&least, 1) < 0) { /* not one ring: never waited for */
+		rs_uring_worker_reason(ENOMEM, false, true, why, sizeof(e->w->engine_reason));
+		return -ENOMEM;
+	}
 	rs_ring_fit(&sz, e->p->nworkers); /* at worst the smallest: try it */
 	ret = rs_ring_setup_wait(&e->ring, &sz, &features, 5000, setup_keep_on, e);
 	if (ret == -ECANCELED)
 		return 1;
-	if (ret < 0)
+	if (ret < 0) {
+		rs_uring_worker_reason(-ret, false, false, why, sizeof(e->w->engine_reason));
 		return ret;
+	}
+	ret = rs_ring_try_enter(&e->ring);
+	if (ret < 0) {
+		io_uring_queue_exit(&e->ring);
+		rs_uring_worker_reason(-ret, true, false, why, sizeof(e->w->engine_reason));
+		return ret;
+	}
 	e->ring_ok = 1;
 	e->min_wait = (features & RS_FEAT_MIN_TIMEOUT) != 0;
 	e->direct = e->p->mode != RS_ENGINE_COMPAT && probe_direct(e);

@@ -93,6 +93,10 @@ static int scan(struct rs_config *cfg)
 			rs_errorf("'%s' records a finished scan; nothing to do, '%s' is complete",
 				  cfg->resume_path, cfg->output);
 		rs_summary_from_checkpoint(sum, cfg->resume);
+		/* No engine ran in this run (a checkpoint does not record
+		 * which ones its runs used, and --engine may change between them). */
+		sum->engine = "none";
+		sum->engine_reason = "finished checkpoint: no probe to send";
 		sum->workers = cfg->workers;
 		sum->concurrency = cfg->concurrency;
 		ret = 0;

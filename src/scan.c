@@ -37,6 +37,7 @@ struct scan {
 	struct rs_writer wr;
 	struct rs_progress prog;
 	uint64_t t0, last_check;
+	bool handed_all; /* said in ctl->handed_all */
 };
 
 static uint64_t mono_ns(void)
@@ -133,6 +134,7 @@ static int look_around(struct scan *s, uint64_t now)
 	rs_producer_sweep(&s->prod, s->shm.jobs, busy, s->wr.received == total(s), now);
 	rs_supervisor_watchdog(&s->sv, now);
 	sample_sending(s, now, false);
+	rs_supervisor_say_fallback(&s->sv);
 	ret = rs_supervisor_reap(&s->sv, false, hand_over, s);
 	if (ret == -EINTR)
 		s->sum->interrupted = s->sv.signo;
@@ -155,6 +157,11 @@ static int run(struct scan *s)
 
 	for (;;) {
 		rs_producer_fill(&s->prod, s->shm.jobs, mono_ns());
+		if (!s->handed_all && s->prod.next == s->prod.end &&
+		    !rs_jobring_count(s->shm.jobs)) {
+			s->handed_all = true; /* once: workers read it every turn */
+			atomic_store_explicit(&s->shm.ctl->handed_all, 1, memory_order_relaxed);
+		}
 		uint64_t got = drain(s);
 		uint64_t now = mono_ns();
 		uint64_t inflight = rs_supervisor_inflight(&s->sv);
@@ -244,12 +251,12 @@ static int finish(struct scan *s, int ret)
 	sample_sending(s, mono_ns(), true);
 	rs_supervisor_kill(&s->sv);
 	rs_supervisor_wait(&s->sv, sum);
+	rs_supervisor_say_fallback(&s->sv); /* a scan too short to have said it */
 	sum->retries = retries(s, &sum->local_errors);
-	if (!sum->engine) /* no worker said so (none started?): what was asked */
-		sum->engine = s->cfg->engine == RS_ENGINE_COMPAT  ? "compat"
-			      : s->cfg->engine == RS_ENGINE_EPOLL ? "epoll"
-								  : "direct";
-	sum->engine_reason = s->cfg->engine_reason[0] ? s->cfg->engine_reason : NULL;
+	/* The coordinator's check chose epoll for all, or what the workers
+	 * said (rs_supervisor_wait: what they ran, "none" if none started). */
+	if (s->cfg->engine_reason[0])
+		sum->engine_reason = s->cfg->engine_reason;
 	int werr = rs_writer_finish(&s->wr, s->wr.received == total(s));
 	if (werr < 0 && ret != werr && !s->wr.out->signo) {
 		rs_errorf("writing output: %s", strerror(-werr));

@@ -32,6 +32,10 @@ struct rs_wshared {
 	_Atomic uint64_t heartbeat_ns; /* CLOCK_MONOTONIC */
 	_Atomic int32_t status;	       /* 0 running, 1 finished, < 0 -errno of a failure */
 	_Atomic int32_t engine;	       /* enum rs_engine_mode actually in use */
+	/* Why this worker's io_uring failed although the coordinator's check
+	 * had passed ("" if it did not): written before engine (epoll under
+	 * --engine auto) or status (a failure) is stored. */
+	char engine_reason[160];
 	/* Sending (see cc.h, rtt.h): what the controller decided and saw. */
 	_Atomic uint64_t rate;			  /* probes/s this worker may start; 0 = unpaced */
 	_Atomic uint64_t sent1;			  /* first attempts launched */
@@ -47,6 +51,10 @@ struct rs_ctl {
 	alignas(64) _Atomic uint32_t done; /* every position is answered: leave */
 	_Atomic uint32_t stop;		   /* abandon work and exit */
 	_Atomic uint32_t drain;		   /* start nothing new; exit once idle */
+	/* Every position has been handed out and taken from the job ring
+	 * (a dead worker's may still come back): what a worker has not
+	 * started is all it will get. */
+	_Atomic uint32_t handed_all;
 };
 
 struct rs_shm {

@@ -133,7 +133,7 @@ void rs_summary_print(const struct rs_summary *s, int fd)
 		"ringscan: retries %llu, local-error backoffs %llu, %u workers x %u in flight "
 		"(%s%s%s)\n",
 		(unsigned long long)s->retries, (unsigned long long)s->local_errors, s->workers,
-		s->concurrency, s->engine ? s->engine : "direct", s->engine_reason ? ": " : "",
+		s->concurrency, s->engine ? s->engine : "none", s->engine_reason ? ": " : "",
 		s->engine_reason ? s->engine_reason : "");
 	print_sending(s, fd);
 	print_services(s, fd);
@@ -224,12 +224,13 @@ int rs_summary_write_json(const struct rs_summary *s, const char *path)
 		(unsigned long long)s->count[RS_UNREACHABLE],
 		(unsigned long long)s->count[RS_ERROR], (unsigned long long)s->retries,
 		(unsigned long long)s->local_errors, s->elapsed_s, rate(s),
-		s->engine ? s->engine : "direct", s->concurrency, s->restarts,
+		s->engine ? s->engine : "none", s->concurrency, s->restarts,
 		(unsigned long long)s->requeued, (unsigned long long)s->duplicates,
 		(unsigned long long)s->resumed, (unsigned long long)s->inflight_peak);
 	for (unsigned w = 0; w < s->workers; w++)
-		fprintf(f, "%s{\"id\":%u,\"pid\":%d,\"probes\":%llu}", w ? "," : "", w,
-			s->worker[w].pid, (unsigned long long)s->worker[w].probes);
+		fprintf(f, "%s{\"id\":%u,\"pid\":%d,\"probes\":%llu,\"engine\":\"%s\"}",
+			w ? "," : "", w, s->worker[w].pid, (unsigned long long)s->worker[w].probes,
+			s->worker[w].engine ? s->worker[w].engine : "none");
 	fprintf(f, "],\"engine_reason\":");
 	write_json_string(f, s->engine_reason);
 	fprintf(f, ",");

@@ -3,6 +3,7 @@
  * hangs is found by its heartbeat. */
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -49,6 +50,8 @@ static int spawn_one(struct rs_supervisor *sv, unsigned w)
 		.svc = cfg->banner ? &cfg->svc : NULL,
 	};
 	atomic_store(&sv->shm->w[w].status, 0);
+	atomic_store(&sv->shm->w[w].engine, RS_ENGINE_AUTO); /* none yet */
+	sv->shm->w[w].engine_reason[0] = 0;
 	pid_t pid = rs_worker_spawn(&p);
 	if (pid < 0) {
 		rs_errorf("fork: %s", strerror((int)-pid));
@@ -96,6 +99,10 @@ static void report_death(const struct rs_supervisor *sv, unsigned w, int status,
 	if (WIFSIGNALED(status))
 		rs_errorf("worker %u (pid %d) killed by signal %d", w, (int)sv->pid[w],
 			  WTERMSIG(status));
+	else if (st < 0 && sv->shm->w[w].engine_reason[0])
+		rs_errorf("worker %u: io_uring unavailable (%s), and --engine %s needs it", w,
+			  sv->shm->w[w].engine_reason,
+			  sv->cfg->engine == RS_ENGINE_COMPAT ? "compat" : "uring");
 	else if (st < 0)
 		rs_errorf("worker %u failed: %s", w, strerror(-st));
 	else
@@ -168,6 +175,79 @@ void rs_supervisor_kill(struct rs_supervisor *sv)
 			kill(sv->pid[w], SIGKILL);
 }
 
+void rs_supervisor_say_fallback(struct rs_supervisor *sv)
+{
+	for (unsigned w = 0; w < sv->cfg->workers && !sv->said_fallback; w++) {
+		struct rs_wshared *ws = &sv->shm->w[w];
+		if (atomic_load(&ws->engine) != RS_ENGINE_EPOLL || !ws->engine_reason[0])
+			continue;
+		rs_errorf("io_uring unavailable in worker %u (%s): it uses epoll", w,
+			  ws->engine_reason);
+		sv->said_fallback = true;
+	}
+}
+
+static const char *engine_name(int used)
+{
+	return used == RS_ENGINE_URING	  ? "direct"
+	       : used == RS_ENGINE_COMPAT ? "compat"
+	       : used == RS_ENGINE_EPOLL  ? "epoll"
+					  : "none";
+}
+
+/* How capable an engine a worker reported: direct, compat, epoll; 0 for
+ * none (not started, or its setup failed). */
+static int rank(int used)
+{
+	return used == RS_ENGINE_URING	  ? 1
+	       : used == RS_ENGINE_COMPAT ? 2
+	       : used == RS_ENGINE_EPOLL  ? 3
+					  : 0;
+}
+
+static const int by_rank[] = {RS_ENGINE_AUTO, RS_ENGINE_URING, RS_ENGINE_COMPAT, RS_ENGINE_EPOLL};
+
+/* The summary's engine: the least capable one a worker ran (as one
+ * compat worker always made it "compat"), and for workers whose io_uring
+ * failed after the coordinator's check (epoll under auto), why (the first
+ * one's reason) and, if not all, how many and what the others ran. No
+ * engine at all: "none", and why if a worker's io_uring failed. */
+static void sum_engines(const struct rs_supervisor *sv, struct rs_summary *sum)
+{
+	unsigned ran = 0, fell = 0;
+	int worst = 0, others = 0;
+	const char *fell_why = NULL, *fail_why = NULL;
+
+	for (unsigned w = 0; w < sv->cfg->workers; w++) {
+		const char *why = sv->shm->w[w].engine_reason;
+		int used = atomic_load(&sv->shm->w[w].engine), r = rank(used);
+		sum->worker[w].engine = engine_name(used);
+		if (!r) {
+			fail_why = fail_why || !why[0] ? fail_why : why;
+			continue;
+		}
+		ran++;
+		worst = r > worst ? r : worst;
+		if (used == RS_ENGINE_EPOLL && why[0]) {
+			fell++;
+			fell_why = fell_why ? fell_why : why;
+		} else if (!others || r < others) {
+			others = r;
+		}
+	}
+	sum->engine = engine_name(by_rank[worst]);
+	sum->engine_why[0] = 0;
+	if (fell && fell == ran)
+		snprintf(sum->engine_why, sizeof(sum->engine_why), "%s", fell_why);
+	else if (fell)
+		snprintf(sum->engine_why, sizeof(sum->engine_why),
+			 "%s, in %u of %u workers (the others %s)", fell_why, fell, ran,
+			 engine_name(by_rank[others]));
+	else if (!ran && fail_why)
+		snprintf(sum->engine_why, sizeof(sum->engine_why), "%s", fail_why);
+	sum->engine_reason = sum->engine_why[0] ? sum->engine_why : NULL;
+}
+
 void rs_supervisor_wait(struct rs_supervisor *sv, struct rs_summary *sum)
 {
 	for (unsigned w = 0; w < sv->cfg->workers; w++) {
@@ -175,12 +255,8 @@ void rs_supervisor_wait(struct rs_supervisor *sv, struct rs_summary *sum)
 			waitpid(sv->pid[w], NULL, 0);
 		sv->alive[w] = false;
 		sum->worker[w].pid = sv->pid[w];
-		int used = atomic_load(&sv->shm->w[w].engine);
-		if (used == RS_ENGINE_COMPAT)
-			sum->engine = "compat";
-		else if (used == RS_ENGINE_EPOLL)
-			sum->engine = "epoll";
 	}
+	sum_engines(sv, sum);
 }
 
 unsigned rs_supervisor_alive(const struct rs_supervisor *sv)

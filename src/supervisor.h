@@ -26,7 +26,8 @@ struct rs_supervisor {
 	unsigned restarts; /* workers replaced */
 	/* Counters of workers that died (their shared ones restart at 0). */
 	uint64_t dead_retries, dead_local_errors;
-	int signo; /* the stop signal that killed a worker (reap's -EINTR) */
+	int signo;	    /* the stop signal that killed a worker (reap's -EINTR) */
+	bool said_fallback; /* a worker's fallback to epoll is said (once) */
 };
 
 /* The workers' sending counters, summed (rates, counts) or the largest
@@ -56,8 +57,13 @@ int rs_supervisor_replace(struct rs_supervisor *sv, unsigned w, struct rs_produc
 void rs_supervisor_watchdog(struct rs_supervisor *sv, uint64_t now_ns);
 /* Tell the workers to stop and kill them. */
 void rs_supervisor_kill(struct rs_supervisor *sv);
+/* Under --engine auto, once per run: one line on stderr when a worker's
+ * io_uring failed although the coordinator's check had passed, and it
+ * runs epoll instead (its reason from the worker's shared block). */
+void rs_supervisor_say_fallback(struct rs_supervisor *sv);
 /* Wait for every worker to be gone (after kill or leave), filling in the
- * summary's pids and engine. */
+ * summary's pids and engine: the least capable one a worker ran, and in
+ * engine_reason why workers fell back to epoll (see sum_engines). */
 void rs_supervisor_wait(struct rs_supervisor *sv, struct rs_summary *sum);
 
 unsigned rs_supervisor_alive(const struct rs_supervisor *sv);

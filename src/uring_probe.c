@@ -292,7 +292,7 @@ static void explain_memlock(unsigned nworkers, char *why, size_t n)
 
 /* A no-op through the ring and back: a seccomp profile or LSM may allow
  * io_uring_setup but not io_uring_enter. 0 or -errno. */
-static int try_enter(struct io_uring *ring)
+int rs_ring_try_enter(struct io_uring *ring)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
 	struct io_uring_cqe *cqe;
@@ -351,7 +351,7 @@ int rs_uring_check(const struct rs_config *cfg, char *why, size_t n, char *reaso
 		rs_uring_reason(-ret, false, seccomp, disabled, reason, rn);
 		return ret;
 	}
-	ret = try_enter(&ring);
+	ret = rs_ring_try_enter(&ring);
 	io_uring_queue_exit(&ring);
 	if (ret < 0) {
 		const char *name = rs_errno_name(-ret);
@@ -372,4 +372,19 @@ int rs_uring_check(const struct rs_config *cfg, char *why, size_t n, char *reaso
 			 nworkers * rs_ring_bytes(want) / 1024,
 			 nworkers * rs_ring_bytes(want) / 1024);
 	return 0;
+}
+
+/* The same words as the coordinator's check (rs_uring_reason), for a
+ * worker whose own ring failed after that check had passed. */
+void rs_uring_worker_reason(int err, bool enter, bool memlock, char *r, size_t n)
+{
+	long seccomp = proc_long("/proc/self/status", "Seccomp:", 0);
+	long disabled = proc_long("/proc/sys/kernel/io_uring_disabled", NULL, 0);
+	const char *name = rs_errno_name(err);
+
+	if (enter)
+		snprintf(r, n, "io_uring_enter: %s%s", name ? name : strerror(err),
+			 seccomp == 2 ? " (seccomp filter)" : "");
+	else
+		rs_uring_reason(err, memlock, seccomp, disabled, r, n);
 }

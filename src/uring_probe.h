@@ -65,4 +65,15 @@ int rs_uring_check(const struct rs_config *cfg, char *why, size_t n, char *reaso
  * the rings did not fit RLIMIT_MEMLOCK). */
 void rs_uring_reason(int err, bool memlock, long seccomp, long disabled, char *r, size_t n);
 
+/* Send a no-op through ring and reap it: 0, or -errno when the ring can
+ * be set up but not used (a filter on io_uring_enter). */
+int rs_ring_try_enter(struct io_uring *ring);
+
+/* A worker's short reason, as rs_uring_reason's, for its own ring that
+ * failed with err although the coordinator's check passed (a filter or
+ * limit applied since): enter: io_uring_enter failed (else
+ * io_uring_setup); memlock: RLIMIT_MEMLOCK cannot hold even one smallest
+ * ring. Reads this process's /proc/self/status and the sysctls. */
+void rs_uring_worker_reason(int err, bool enter, bool memlock, char *r, size_t n);
+
 #endif

@@ -132,7 +132,9 @@ static int db_sync(struct rs_writer *w)
 		.ended_ns = w->db_end_ns,
 		.complete = w->db_complete,
 		.interrupted = w->sum->interrupted,
-		.engine = w->sum->engine,
+		/* "none" (no worker started in this run) keeps what an earlier
+		 * run of the scan recorded. */
+		.engine = w->sum->engine && strcmp(w->sum->engine, "none") ? w->sum->engine : NULL,
 	};
 	int ret;
 

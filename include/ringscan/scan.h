@@ -75,6 +75,7 @@ struct rs_inv;
 struct rs_worker_summary {
 	int pid;
 	uint64_t probes;
+	const char *engine; /* "direct", "compat", "epoll" or "none" (never started) */
 };
 
 struct rs_summary {
@@ -87,8 +88,9 @@ struct rs_summary {
 	double elapsed_s;
 	unsigned workers;
 	unsigned concurrency;		   /* per worker, after clamping to limits */
-	const char *engine;		   /* "direct", "compat" or "epoll" */
-	const char *engine_reason;	   /* why auto chose it, or NULL */
+	const char *engine;		   /* "direct", "compat", "epoll" or "none" */
+	const char *engine_reason;	   /* why auto chose it (why none ran), or NULL */
+	char engine_why[256];		   /* a reason the workers gave, for engine_reason */
 	int interrupted;		   /* the signal that stopped the scan, or 0 */
 	unsigned restarts;		   /* workers that died and were replaced */
 	uint64_t requeued;		   /* positions handed out again after a death */

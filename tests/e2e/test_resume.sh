@@ -11,7 +11,8 @@
 #     the output then holds exactly what the checkpoint records (its length
 #     and its count of answers), and the resumed run completes it exactly.
 #  3. A checkpoint of a finished scan makes a rerun a no-op: exit 0, the
-#     output unchanged, no packet sent.
+#     output unchanged, no packet sent; the summary and --stats say that no
+#     engine ran ("engine":"none" and why), not one it did not run.
 #  4. A checkpoint is refused (exit 2, output untouched) when the command
 #     line differs (ports, seed, --all, format, exclusions), when the output
 #     is shorter than the checkpoint records, and when the file is damaged.
@@ -127,11 +128,16 @@ check_final "5 kills -9 + resume" "$out"
 sum=$(md5sum <"$out")
 syns=$(nft_syns)
 rc=0
-timeout -k 5 60 "$RS" "${ARGS[@]}" --resume "$ck" -o "$out" 2>"$RS_TMP/noop.err" || rc=$?
+timeout -k 5 60 "$RS" "${ARGS[@]}" --resume "$ck" -o "$out" --stats "$RS_TMP/noop.stats" \
+	2>"$RS_TMP/noop.err" || rc=$?
 [ $rc = 0 ] || { cat "$RS_TMP/noop.err" >&2; rs_fail "finished resume: exit $rc"; }
 [ "$(md5sum <"$out")" = "$sum" ] || rs_fail "finished resume: the output changed"
 [ "$(nft_syns)" = "$syns" ] || rs_fail "finished resume: $(($(nft_syns) - syns)) SYNs sent"
-rs_say "ok: resuming a finished scan: exit 0, output unchanged, no packet"
+grep -Fq 'in flight (none: finished checkpoint: no probe to send)' "$RS_TMP/noop.err" ||
+	{ cat "$RS_TMP/noop.err" >&2; rs_fail "finished resume: the summary does not say that no engine ran"; }
+grep -q '"engine":"none",.*"engine_reason":"finished checkpoint: no probe to send"' "$RS_TMP/noop.stats" ||
+	rs_fail "finished resume: --stats does not say engine none and why: $(cat "$RS_TMP/noop.stats")"
+rs_say "ok: resuming a finished scan: exit 0, output unchanged, no packet, engine none"
 
 # 4. Refusals: exit 2, output and checkpoint untouched, no packet.
 ck_sum=$(md5sum <"$ck")
