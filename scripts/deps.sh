@@ -7,6 +7,10 @@
 #   build  build/ringscan and build/tools (make): a C compiler, make, liburing,
 #          libpcre2 (nmap's service probe regexes), libsqlite3 (the --db
 #          inventory)
+#   install  build + what the installed tool is read and typed with: man-db
+#          (man ringscan) and bash-completion (which loads its completion in
+#          new shells); a desktop or server install has both, a minimal
+#          root (a container, mmdebstrap's minbase) neither
 #   demo   build + the test world of make demo: nftables, iproute2, util-linux
 #   test   demo + everything make test uses (the default; make deps):
 #          cmocka, procps, python3, GNU parallel, cppcheck, clang-format,
@@ -42,6 +46,7 @@
 set -eu
 
 build="gcc libc6-dev make liburing-dev libpcre2-dev libsqlite3-dev"
+install="$build man-db bash-completion"
 demo="$build nftables iproute2 util-linux"
 test="$demo libcmocka-dev procps python3 parallel cppcheck clang-format clang libclang-rt-14-dev"
 test="$test openssh-server dropbear-bin inetutils-telnetd socat openssl nmap"
@@ -56,6 +61,7 @@ slurm="$demo slurm-wlm munge"
 profile=${1:-test}
 case $profile in
 build) want=$build ;;
+install) want=$install ;;
 demo) want=$demo ;;
 test) want=$test ;;
 deb) want=$deb ;;
@@ -65,7 +71,7 @@ slurm) want=$slurm ;;
 	exit 0
 	;;
 *)
-	echo "deps: unknown profile '$profile' (build, demo, test, deb or slurm)" >&2
+	echo "deps: unknown profile '$profile' (build, install, demo, test, deb or slurm)" >&2
 	exit 2
 	;;
 esac
