@@ -13,6 +13,9 @@
 # and from the two JSON lines outputs: the same lines, exit status 1 and a
 # summary with the counts; a scan against itself: nothing, exit 0. Bad
 # usage exits 2 naming the argument.
+# engines: uring (what it checks is the coordinator's: sinks, the inventory, the
+# Python wrapper; the engine only answers. test_db and test_db_resume run on
+# both engines, and every other test shows the engines answer alike)
 # Usage: test_db_diff.sh BUILD_DIR
 set -eu
 . "$(dirname "$0")/lib.sh"

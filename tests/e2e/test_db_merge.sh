@@ -11,6 +11,9 @@
 #     or one file given twice), shards
 #     of another seed or other ports, an existing OUT, an input that is no
 #     inventory.
+# engines: uring (what it checks is the coordinator's: sinks, the inventory, the
+# Python wrapper; the engine only answers. test_db and test_db_resume run on
+# both engines, and every other test shows the engines answer alike)
 # Usage: test_db_merge.sh BUILD_DIR
 set -eu
 . "$(dirname "$0")/lib.sh"

@@ -11,6 +11,9 @@
 # `pip install --no-build-isolation --no-index --target DIR ./python`
 # works offline and the installed package imports.
 # Skips (77) without /usr/bin/python3 or its pytest (python3-pytest).
+# engines: uring (what it checks is the coordinator's: sinks, the inventory, the
+# Python wrapper; the engine only answers. test_db and test_db_resume run on
+# both engines, and every other test shows the engines answer alike)
 # Usage: test_python.sh BUILD_DIR
 set -eu
 . "$(dirname "$0")/lib.sh"

@@ -22,6 +22,9 @@
 #      addrtype ipv4 and ipv6 as the addresses are; each port's state,
 #      <service> (name, product, version, extrainfo, cpe) and banner
 #      script as the same scan's JSON lines say; libnmap reads the services.
+# engines: uring (what it checks is the coordinator's: sinks, the inventory, the
+# Python wrapper; the engine only answers. test_db and test_db_resume run on
+# both engines, and every other test shows the engines answer alike)
 # Usage: test_xml_scan.sh BUILD_DIR
 set -eu
 . "$(dirname "$0")/lib.sh"
