@@ -421,14 +421,17 @@ static void fill(struct engine *e)
 	rs_bucket_give_back(&e->bucket, budget); /* granted but not used */
 }
 
-/* The coordinator says when the scan is over: until then a worker with
- * nothing to do waits, since work of a worker that died may come back. */
+/* Nothing left to start for now: no position at the last fill, none
+ * waiting or to retry, and the coordinator has handed out every job (a
+ * dead worker's positions may still come back: fill() then clears it). */
 bool eng_no_more_work(const struct engine *e)
 {
 	return e->no_pos && !e->wait.n && !e->retry.n &&
 	       atomic_load_explicit(&e->p->shm->ctl->handed_all, memory_order_relaxed);
 }
 
+/* The coordinator says when the scan is over: until then a worker with
+ * nothing to do waits, since work of a worker that died may come back. */
 bool eng_all_done(const struct engine *e)
 {
 	return atomic_load_explicit(&e->p->shm->ctl->done, memory_order_acquire) != 0;
