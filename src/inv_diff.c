@@ -2,9 +2,12 @@
  * answers in (family, address, port) order: from an inventory (two scans
  * of one database), or from two JSON lines files (each loaded first into
  * a private temporary SQLite database, so that SQLite's sorter, in
- * bounded memory, gives the order). One JSON line per (address, port)
+ * bounded memory, gives the order). A file is JSON lines or nmap XML
+ * (inv_diff_xml.c); either way its strings are loaded decoded, as bytes,
+ * so that the two formats of one scan compare equal. One JSON line per (address, port)
  * that changed; see docs/inventory.md. */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +15,7 @@
 
 #include "inv_diff.h"
 #include "inv_int.h"
+#include "xmlread.h"
 
 /* The columns every source selects, in this order, sorted. */
 #define DIFF_COLS "family, addr, port, state, service, product, version, banner, ip"
@@ -57,8 +61,8 @@ static bool same_text(const char *a, const char *b)
 	return !strcmp(a ? a : "", b ? b : "");
 }
 
-/* A string as JSON; raw: it is JSON-escaped already (from a JSON line). */
-static void put_json(FILE *f, const char *s, bool raw)
+/* A string as JSON. */
+static void put_json(FILE *f, const char *s)
 {
 	if (!s) {
 		fputs("null", f);
@@ -66,7 +70,7 @@ static void put_json(FILE *f, const char *s, bool raw)
 	}
 	fputc('"', f);
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (raw || (*p >= 0x20 && *p != '"' && *p != '\\' && *p != 0x7f))
+		if (*p >= 0x20 && *p != '"' && *p != '\\' && *p != 0x7f)
 			fputc(*p, f);
 		else if (*p == '"' || *p == '\\')
 			fprintf(f, "\\%c", *p);
@@ -76,7 +80,7 @@ static void put_json(FILE *f, const char *s, bool raw)
 	fputc('"', f);
 }
 
-static void put_side(FILE *f, const char *key, const struct item *it, bool raw)
+static void put_side(FILE *f, const char *key, const struct item *it)
 {
 	fprintf(f, ",\"%s\":", key);
 	if (!it) {
@@ -84,13 +88,13 @@ static void put_side(FILE *f, const char *key, const struct item *it, bool raw)
 		return;
 	}
 	fputs("{\"state\":", f);
-	put_json(f, it->state, true);
+	put_json(f, it->state);
 	const char *k[] = {"service", "product", "version"};
 	const char *v[] = {it->service, it->product, it->version};
 	for (int i = 0; i < 3; i++)
 		if (v[i] && (*v[i] || !i)) {
 			fprintf(f, ",\"%s\":", k[i]);
-			put_json(f, v[i], raw);
+			put_json(f, v[i]);
 		}
 	fputc('}', f);
 }
@@ -122,8 +126,7 @@ static const char *change(const struct item *o, const struct item *n)
 }
 
 /* Print the change of one pair (if any) and count it. */
-static void report(struct rs_diff_counts *dc, const struct item *o, const struct item *n, bool raw,
-		   FILE *out)
+static void report(struct rs_diff_counts *dc, const struct item *o, const struct item *n, FILE *out)
 {
 	static const char *const names[RS_DIFF_KINDS] = {"newly-open", "no-longer-open", "state",
 							 "service", "banner"};
@@ -136,15 +139,15 @@ static void report(struct rs_diff_counts *dc, const struct item *o, const struct
 		if (!strcmp(c, names[k]))
 			dc->n[k]++;
 	fputs("{\"ip\":", out);
-	put_json(out, any->ip, raw);
+	put_json(out, any->ip);
 	fprintf(out, ",\"port\":%d,\"change\":\"%s\"", any->port, c);
-	put_side(out, "old", o, raw);
-	put_side(out, "new", n, raw);
+	put_side(out, "old", o);
+	put_side(out, "new", n);
 	fputs("}\n", out);
 }
 
 /* The sort-merge of two ordered statements. */
-static int merge(sqlite3_stmt *a, sqlite3_stmt *b, bool raw, FILE *out, struct rs_diff_counts *dc)
+static int merge(sqlite3_stmt *a, sqlite3_stmt *b, FILE *out, struct rs_diff_counts *dc)
 {
 	struct item x, y;
 	int ra = sqlite3_step(a), rb = sqlite3_step(b);
@@ -156,7 +159,7 @@ static int merge(sqlite3_stmt *a, sqlite3_stmt *b, bool raw, FILE *out, struct r
 		if (rb == SQLITE_ROW)
 			item_of(b, &y);
 		c = ra != SQLITE_ROW ? 1 : rb != SQLITE_ROW ? -1 : cmp(&x, &y);
-		report(dc, c <= 0 ? &x : NULL, c >= 0 ? &y : NULL, raw, out);
+		report(dc, c <= 0 ? &x : NULL, c >= 0 ? &y : NULL, out);
 		if (c <= 0) {
 			dc->old++;
 			ra = sqlite3_step(a);
@@ -182,7 +185,7 @@ int rs_inv_diff_scans(struct rs_inv *db, int64_t old, int64_t new, FILE *out,
 	if (!ret) {
 		sqlite3_bind_int64(a, 1, old);
 		sqlite3_bind_int64(b, 1, new);
-		if ((ret = merge(a, b, false, out, dc)))
+		if ((ret = merge(a, b, out, dc)))
 			inv_fail(db, "reading the results");
 	}
 	sqlite3_finalize(a);
@@ -217,55 +220,185 @@ static char *opt_str(char **p, const char *key)
 	return json_str(p);
 }
 
-struct parsed {
-	char *ip, *state, *service, *product, *version, *banner;
-	long port;
-	int family;
-	uint8_t addr[16];
-};
-
-/* A ringscan JSON line into pr (pointing into line, which is cut up). */
-static bool parse_line(char *line, struct parsed *pr)
+/* The four hex digits at s as a number, or -1. */
+static long hex4(const char *s)
 {
-	char *p = line, *end, *svc, *ban;
+	long v = 0;
 
-	memset(pr, 0, sizeof(*pr));
+	for (int i = 0; i < 4; i++) {
+		if (!isxdigit((unsigned char)s[i]))
+			return -1; /* a NUL too: never past the end */
+		v = v * 16 + (isdigit((unsigned char)s[i]) ? s[i] - '0' : (s[i] | 0x20) - 'a' + 10);
+	}
+	return v;
+}
+
+/* The JSON string s (escapes as written) decoded in place: \uDC80 to
+ * \uDCFF (a lone low surrogate) are the bytes 0x80-0xFF, as ringscan
+ * writes bytes that are not UTF-8 (svcview.c), surrogate pairs one
+ * character. *len: the bytes (a banner may hold NULs). 0 or -EINVAL. */
+static int json_decode(char *s, size_t *len)
+{
+	static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+	char *o = s;
+	const char *p = s, *e;
+
+	while (*p) {
+		if (*p != '\\') {
+			*o++ = *p++;
+			continue;
+		}
+		if (p[1] && (e = strchr(from, p[1]))) {
+			*o++ = to[e - from];
+			p += 2;
+			continue;
+		}
+		long cp = p[1] == 'u' ? hex4(p + 2) : -1, lo;
+		if (cp < 0)
+			return -EINVAL;
+		p += 6;
+		if (cp >= 0xdc80 && cp <= 0xdcff) { /* surrogateescape: a byte */
+			*o++ = (char)(cp & 0xff);
+			continue;
+		}
+		if (cp >= 0xd800 && cp <= 0xdbff && p[0] == '\\' && p[1] == 'u' &&
+		    (lo = hex4(p + 2)) >= 0xdc00 && lo <= 0xdfff) {
+			cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+			p += 6;
+		}
+		o += xml_utf8_put(o, (uint32_t)cp);
+	}
+	*o = 0;
+	*len = (size_t)(o - s);
+	return 0;
+}
+
+/* A ringscan JSON line into r (pointing into line, which is cut up). */
+static bool parse_line(char *line, struct rs_diff_row *r)
+{
+	char *p = line, *end, *svc, *ban, *ip, *st, *f[3] = {NULL, NULL, NULL}, *banner = NULL;
+	long port;
+	size_t n;
+
+	memset(r, 0, sizeof(*r));
 	svc = strstr(line, ",\"service\":{\"name\":\""); /* structural: quotes in */
 	ban = strstr(line, ",\"banner\":\"");		 /* strings are escaped */
-	if (!(pr->ip = opt_str(&p, "{\"ip\":\"")) || strncmp(p, ",\"port\":", 8))
+	if (!(ip = opt_str(&p, "{\"ip\":\"")) || strncmp(p, ",\"port\":", 8))
 		return false;
-	pr->port = strtol(p + 8, &end, 10);
+	port = strtol(p + 8, &end, 10);
 	p = end;
-	if (pr->port < 0 || pr->port > 65535 || strncmp(p, ",\"proto\":\"tcp\"", 14))
+	if (port < 0 || port > 65535 || strncmp(p, ",\"proto\":\"tcp\"", 14))
 		return false;
 	p += 14;
-	if (!(pr->state = opt_str(&p, ",\"state\":\"")))
+	if (!(st = opt_str(&p, ",\"state\":\"")))
 		return false;
 	if (svc) {
 		p = svc + 20;
-		pr->service = json_str(&p);
-		if (pr->service) {
-			pr->product = opt_str(&p, ",\"product\":\"");
-			pr->version = opt_str(&p, ",\"version\":\"");
+		if ((f[0] = json_str(&p))) {
+			f[1] = opt_str(&p, ",\"product\":\"");
+			f[2] = opt_str(&p, ",\"version\":\"");
 		}
 	}
 	if (ban) {
 		p = ban + 11;
-		pr->banner = json_str(&p);
+		if (!(banner = json_str(&p)) || json_decode(banner, &r->blen))
+			return false;
 	}
-	pr->family = strchr(pr->ip, ':') ? 6 : 4;
-	return inet_pton(pr->family == 6 ? AF_INET6 : AF_INET, pr->ip, pr->addr) == 1;
+	for (int i = 0; i < 3; i++)
+		if (f[i] && json_decode(f[i], &n))
+			return false;
+	if (json_decode(ip, &n) || json_decode(st, &n))
+		return false;
+	*r = (struct rs_diff_row){ip, st, f[0], f[1], f[2], banner, r->blen, (int)port};
+	return true;
 }
 
-/* Load one JSON lines file into table t<k> of the temporary database. */
+/* Loading one file into table t<k> of the temporary database. */
+struct loader {
+	struct rs_inv *tmp;
+	sqlite3_stmt *st;
+};
+
+/* One answer into the table (rs_diff_put_fn). */
+static int put_row(void *arg, const struct rs_diff_row *r, char *err, size_t errlen)
+{
+	struct loader *ld = arg;
+	sqlite3_stmt *st = ld->st;
+	uint8_t addr[16];
+	int family = strchr(r->ip, ':') ? 6 : 4;
+
+	if (inet_pton(family == 6 ? AF_INET6 : AF_INET, r->ip, addr) != 1) {
+		snprintf(err, errlen, "'%.64s': not an IP address", r->ip);
+		return -EINVAL;
+	}
+	sqlite3_bind_int(st, 1, family);
+	sqlite3_bind_blob(st, 2, addr, family == 6 ? 16 : 4, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, r->port);
+	const char *v[] = {r->state, r->service, r->product, r->version};
+	for (int c = 0; c < 4; c++)
+		if (v[c])
+			sqlite3_bind_text(st, 4 + c, v[c], -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(st, 4 + c);
+	if (r->banner)
+		sqlite3_bind_blob(st, 8, r->banner, (int)r->blen, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 8);
+	sqlite3_bind_text(st, 9, r->ip, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_DONE)
+		return 0;
+	snprintf(err, errlen, "the temporary database: %s", sqlite3_errmsg(ld->tmp->db));
+	return -EIO;
+}
+
+/* The JSON lines on f (its first line is line no + 1) into ld. */
+static int load_jsonl(FILE *f, unsigned long no, const char *path, struct loader *ld, char *err,
+		      size_t errlen)
+{
+	char *line = NULL, why[256];
+	size_t cap = 0;
+	int ret = 0;
+
+	while (!ret && getline(&line, &cap, f) > 0) {
+		struct rs_diff_row r;
+		no++;
+		if (!parse_line(line, &r)) {
+			snprintf(err, errlen, "'%s' line %lu: not a ringscan JSON line", path, no);
+			ret = -EINVAL;
+		} else if ((ret = put_row(ld, &r, why, sizeof(why)))) {
+			snprintf(err, errlen, "'%s' line %lu: %s", path, no, why);
+		}
+	}
+	if (!ret && ferror(f)) {
+		snprintf(err, errlen, "cannot read '%s': %s", path, strerror(errno));
+		ret = -EIO;
+	}
+	free(line);
+	return ret;
+}
+
+/* Past whitespace and a UTF-8 byte-order mark at the start of f: the
+ * first other byte (put back), EOF, and the newlines passed in *lines. */
+static int peek(FILE *f, unsigned long *lines)
+{
+	int c = getc(f);
+
+	if (c == 0xef && getc(f) == 0xbb && getc(f) == 0xbf)
+		c = getc(f);
+	for (*lines = 0; c == ' ' || c == '\t' || c == '\r' || c == '\n'; c = getc(f))
+		*lines += c == '\n';
+	return c == EOF ? EOF : ungetc(c, f);
+}
+
+/* Load one file, JSON lines or nmap XML, into table t<k> of tmp. */
 static int load(struct rs_inv *tmp, const char *path, int k, char *err, size_t errlen)
 {
 	char sql[160];
-	sqlite3_stmt *st = NULL;
+	struct loader ld = {tmp, NULL};
 	FILE *f = fopen(path, "r");
-	char *line = NULL;
-	size_t cap = 0;
-	unsigned long no = 0;
+	unsigned long lines;
 	int ret = 0;
 
 	if (!f) {
@@ -276,44 +409,13 @@ static int load(struct rs_inv *tmp, const char *path, int k, char *err, size_t e
 		 "INSERT INTO t%d (" DIFF_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, "
 		 "?6, ?7, ?8, ?9)",
 		 k);
-	if ((ret = inv_prepare(tmp, sql, &st)))
+	if ((ret = inv_prepare(tmp, sql, &ld.st)))
 		snprintf(err, errlen, "%s", tmp->err);
-	while (!ret && getline(&line, &cap, f) > 0) {
-		struct parsed pr;
-		no++;
-		if (!parse_line(line, &pr)) {
-			snprintf(err, errlen, "'%s' line %lu: not a ringscan JSON line%s", path, no,
-				 line[0] == '<' ? " (XML input is not read by diff: use JSON lines)"
-						: "");
-			ret = -EINVAL;
-			break;
-		}
-		sqlite3_bind_int(st, 1, pr.family);
-		sqlite3_bind_blob(st, 2, pr.addr, pr.family == 6 ? 16 : 4, SQLITE_STATIC);
-		sqlite3_bind_int(st, 3, (int)pr.port);
-		const char *v[] = {pr.state, pr.service, pr.product, pr.version};
-		for (int c = 0; c < 4; c++)
-			if (v[c])
-				sqlite3_bind_text(st, 4 + c, v[c], -1, SQLITE_STATIC);
-			else
-				sqlite3_bind_null(st, 4 + c);
-		if (pr.banner)
-			sqlite3_bind_blob(st, 8, pr.banner, (int)strlen(pr.banner), SQLITE_STATIC);
-		else
-			sqlite3_bind_null(st, 8);
-		sqlite3_bind_text(st, 9, pr.ip, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) != SQLITE_DONE) {
-			snprintf(err, errlen, "loading '%s': %s", path, sqlite3_errmsg(tmp->db));
-			ret = -EIO;
-		}
-		sqlite3_reset(st);
-	}
-	if (!ret && ferror(f)) {
-		snprintf(err, errlen, "cannot read '%s': %s", path, strerror(errno));
-		ret = -EIO;
-	}
-	sqlite3_finalize(st);
-	free(line);
+	else if (peek(f, &lines) == '<')
+		ret = rs_inv_diff_xml(f, lines + 1, path, put_row, &ld, err, errlen);
+	else
+		ret = load_jsonl(f, lines, path, &ld, err, errlen);
+	sqlite3_finalize(ld.st);
 	fclose(f);
 	return ret;
 }
@@ -346,7 +448,7 @@ int rs_inv_diff_files(const char *old, const char *new, FILE *out, struct rs_dif
 		snprintf(err, errlen, "%s", tmp.err);
 		ret = -EIO;
 	}
-	if (!ret && (ret = merge(a, b, true, out, dc)))
+	if (!ret && (ret = merge(a, b, out, dc)))
 		snprintf(err, errlen, "sorting: %s", sqlite3_errmsg(tmp.db));
 	sqlite3_finalize(a);
 	sqlite3_finalize(b);

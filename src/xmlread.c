@@ -64,8 +64,7 @@ static bool is_space(int c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-/* Append c to the code point's UTF-8 at d; its length. */
-static size_t utf8_put(char *d, uint32_t c)
+size_t xml_utf8_put(char *d, uint32_t c)
 {
 	if (c < 0x80) {
 		d[0] = (char)c;
@@ -146,7 +145,7 @@ int xml_unescape(char *s, size_t *len, const char **why)
 			*why = "an unknown entity or a character XML does not allow";
 			return -EINVAL;
 		}
-		o += utf8_put(s + o, (uint32_t)cp); /* never longer than "&#..;" */
+		o += xml_utf8_put(s + o, (uint32_t)cp); /* never longer than "&#..;" */
 		i = (size_t)(semi - s) + 1;
 	}
 	s[o] = 0;

@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #define XML_TAG_MAX   (1u << 20) /* bytes of one tag, attributes included */
@@ -74,5 +75,8 @@ int xml_unescape(char *s, size_t *len, const char **why);
  * normalised (tab, CR, LF as spaces) and unescaped. 0, or -EINVAL with
  * *why set (-E2BIG: more than XML_ATTRS_MAX attributes). */
 int xml_parse_tag(char *s, size_t len, struct xml_tag *t, const char **why);
+/* The code point c (at most U+10FFFF) as UTF-8 at d (up to 4 bytes, no
+ * NUL added); how many bytes. */
+size_t xml_utf8_put(char *d, uint32_t c);
 
 #endif
