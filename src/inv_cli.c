@@ -45,11 +45,13 @@ static const char merge_usage[] =
 
 static const char diff_usage[] =
 	"Usage: ringscan diff --db FILE [A B]\n"
-	"       ringscan diff OLD.jsonl NEW.jsonl\n"
+	"       ringscan diff OLD NEW\n"
 	"What changed between two scans: the last two complete scans of an inventory\n"
-	"(--db), scans A and B of it, or two JSON lines outputs. One JSON line per\n"
-	"(address, port) that changed on stdout, change one of newly-open,\n"
-	"no-longer-open, state, service, banner; a summary on stderr.\n"
+	"(--db), scans A and B of it, or two output files, each JSON lines or nmap XML\n"
+	"(ringscan's -f xml or nmap's -oX; told apart by content, so either side may\n"
+	"be either). One JSON line per (address, port) that changed on stdout, change\n"
+	"one of newly-open, no-longer-open, state, service, banner; a summary on\n"
+	"stderr.\n"
 	"\n"
 	"  -h, --help         this text\n"
 	"Exit status: 0 no change, 1 changes, 2 trouble.\n";
