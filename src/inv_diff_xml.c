@@ -51,6 +51,7 @@ static int dup_attr(const struct xml_tag *t, const char *name, char **dst)
 	return v && !*dst ? -ENOMEM : 0;
 }
 
+/* The value of the hex digit c, or -1. */
 static int hexval(int c)
 {
 	return c >= '0' && c <= '9'			? c - '0'

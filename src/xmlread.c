@@ -491,8 +491,11 @@ int xml_next(struct xml_reader *x)
 		x->tag.nattr = 0;
 		return XML_END;
 	}
-	if (!x->started && (x->started = true) && (ret = skip_bom(x)))
-		return ret;
+	if (!x->started) {
+		x->started = true;
+		if ((ret = skip_bom(x)))
+			return ret;
+	}
 	for (;;) {
 		if ((ret = skip_text(x)) < 0)
 			return ret;
