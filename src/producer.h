@@ -20,7 +20,9 @@
 struct rs_producer {
 	uint64_t first, end; /* this shard's positions [first, end) */
 	uint64_t next;	     /* the first position not yet handed out */
-	uint64_t chunk;	     /* positions per job */
+	uint64_t chunk;	     /* positions per job (fewer near the end) */
+	uint64_t tail_div;   /* a job holds at most 1/tail_div of what is left */
+	uint64_t slots;	     /* probes all workers may have in flight */
 	struct rs_ledger ledger;
 	/* Unanswered runs to hand out again, ahead of new chunks, and the
 	 * ranges (a dead worker's leases, a sweep) still to be split into
@@ -40,10 +42,10 @@ struct rs_producer {
 	uint64_t idle_since;  /* everything handed out, nobody busy, since */
 };
 
-/* Positions [first, end) for workers claiming from a ring of ring_slots.
- * Returns 0 or -ENOMEM. */
+/* Positions [first, end) for workers (slots probes in flight in all)
+ * claiming from a ring of ring_slots. Returns 0 or -ENOMEM. */
 int rs_producer_init(struct rs_producer *p, uint64_t first, uint64_t end, unsigned workers,
-		     uint32_t ring_slots);
+		     uint64_t slots, uint32_t ring_slots);
 void rs_producer_free(struct rs_producer *p);
 /* Before anything is produced: what the checkpoint records is answered. */
 void rs_producer_resume(struct rs_producer *p, const struct rs_checkpoint *ck);

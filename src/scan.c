@@ -293,7 +293,8 @@ static int setup(struct scan *s)
 	rs_trace_init(&sum->trace);
 	sum->concurrency = cfg->concurrency;
 	rs_perm_init(&s->perm, space, cfg->seed); /* the whole space: shards share it */
-	ret = rs_producer_init(&s->prod, first, end, cfg->workers, JOB_SLOTS);
+	ret = rs_producer_init(&s->prod, first, end, cfg->workers,
+			       (uint64_t)cfg->workers * cfg->concurrency, JOB_SLOTS);
 	if (ret < 0)
 		return ret;
 	if (cfg->resume)

@@ -24,7 +24,7 @@ struct fixture {
 	uint64_t first, end;
 };
 
-static struct fixture *fx_new(uint64_t first, uint64_t end, unsigned workers)
+static struct fixture *fx_new_slots(uint64_t first, uint64_t end, unsigned workers, uint64_t slots)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 
@@ -36,8 +36,13 @@ static struct fixture *fx_new(uint64_t first, uint64_t end, unsigned workers)
 	assert_non_null(f->seen);
 	f->first = first;
 	f->end = end;
-	assert_int_equal(rs_producer_init(&f->p, first, end, workers, SLOTS), 0);
+	assert_int_equal(rs_producer_init(&f->p, first, end, workers, slots, SLOTS), 0);
 	return f;
+}
+
+static struct fixture *fx_new(uint64_t first, uint64_t end, unsigned workers)
+{
+	return fx_new_slots(first, end, workers, (uint64_t)workers * 100);
 }
 
 static void fx_free(struct fixture *f)
@@ -98,6 +103,41 @@ static void test_fresh_exactly_once(void **state)
 		assert_int_equal(f->seen[q], 1);
 	assert_true(rs_producer_handed_all(&f->p, f->ring));
 	assert_int_equal(rs_ledger_low(&f->p.ledger), f->end);
+	fx_free(f);
+}
+
+/* Jobs shrink as the scan nears its end, and the last `slots` positions
+ * (what all workers may have in flight) go one to a job, so that no busy
+ * worker holds back positions of the last wave of probes. */
+static void test_jobs_shrink_to_singles(void **state)
+{
+	(void)state;
+	const uint64_t n = 1048576, slots = 210000;
+	struct fixture *f = fx_new_slots(0, n, 12, slots);
+	struct rs_job job;
+	uint64_t prev = UINT64_MAX, handed = 0, jobs = 0;
+
+	for (int round = 0; round < 2000000; round++) {
+		rs_producer_fill(&f->p, f->ring, 0);
+		if (!rs_jobring_pop(f->ring, &job))
+			break;
+		uint64_t size = job.end - job.begin;
+		assert_int_equal(job.begin, handed); /* in order, none skipped */
+		assert_true(size >= 1 && size <= f->p.chunk && size <= prev);
+		if (job.begin >= n - slots)
+			assert_int_equal(size, 1);
+		else
+			assert_true(job.end <= n - slots); /* none straddles the tail */
+		for (uint64_t q = job.begin; q < job.end; q++)
+			rs_producer_answer(&f->p, q);
+		handed = job.end;
+		prev = size;
+		jobs++;
+	}
+	assert_int_equal(handed, n);
+	/* Chunks of 4,096 for most of the scan: a few thousand jobs before
+	 * the tail, then the tail's singles. */
+	assert_true(jobs > slots && jobs < slots + 4000);
 	fx_free(f);
 }
 
@@ -192,6 +232,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fresh_exactly_once),
+		cmocka_unit_test(test_jobs_shrink_to_singles),
 		cmocka_unit_test(test_recheck_only_unanswered),
 		cmocka_unit_test(test_resume_hands_out_the_rest),
 		cmocka_unit_test(test_sweep_finds_lost),
