@@ -206,8 +206,10 @@ for size in 4096 16384 65536 262144; do
 		--engine epoll "${P[@]}" "$cidr" -p "$ports"
 	measure "mixed $size" python-pool "2 procs x 300 threads, timeout 1 s" $size "$W/truth.txt" jsonl 1 \
 		python3 "$POOL" -w 2 -T 300 -t 1000 --all -o "$T/out" "$cidr" "$ports"
+	# The peer with ringscan's default in flight (2 workers x 16,384).
+	ep_run "mixed $size" "-c 16384 -t 1000" $size "$W/truth.txt" "$RUNS" -c 16384 -t 1000 "$cidr" \
+		"$ports"
 	if [ $size = 4096 ]; then
-		ep_run "mixed $size" "-c 4096 -t 1000" $size "$W/truth.txt" "$RUNS" -c 4096 -t 1000 "$cidr" 2000
 		NM=(nmap -sT -n -Pn -p 2000 -oG "$T/out")
 		measure "mixed $size" nmap "-sT, RTT timeouts pinned to 1000 ms, --max-retries 0" $size \
 			"$W/truth.txt" gnmap 1 "${NM[@]}" --max-retries 0 --initial-rtt-timeout 1000ms \
@@ -285,6 +287,15 @@ read -r wide_rss wide_pss < <(peak_mem "$RS" -q --all --seed 1 --engine epoll 12
 	-o "$T/wide.jsonl")
 {
 	echo "epoll engine:"
+	python3 "$RS_ROOT/bench/wide_check.py" "$T/wide.jsonl"
+	echo "peak RSS sum $((wide_rss / 1024)) MiB, PSS sum $((wide_pss / 1024)) MiB"
+} >>"$T/wide.check"
+rm -f "$T/wide.jsonl"
+rs_say "wide with epoll_connect"
+read -r wide_rss wide_pss < <(peak_mem "$EPOLL" -w 2 -c 16384 --all -o "$T/wide.jsonl" \
+	127.0.0.0/8 9)
+{
+	echo "epoll_connect -w 2 -c 16384:"
 	python3 "$RS_ROOT/bench/wide_check.py" "$T/wide.jsonl"
 	echo "peak RSS sum $((wide_rss / 1024)) MiB, PSS sum $((wide_pss / 1024)) MiB"
 } >>"$T/wide.check"
