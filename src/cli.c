@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "config.h"
+#include "cpulimit.h"
 #include "errmsg.h"
 #include "ringscan/inventory.h"
 #include "worker.h"
@@ -94,7 +95,8 @@ static const char usage_text[] =
 	"                         missing; docs/inventory.md); see ringscan export|merge|diff\n"
 	"      --all              report closed/filtered/unreachable/error too (default: open "
 	"only)\n"
-	"  -w, --workers N        worker processes, one per core (default: online cores)\n"
+	"  -w, --workers N        worker processes (default: one per CPU this process may use,\n"
+	"                         within its cgroup's CPU quota)\n"
 	"  -c, --concurrency N    probes in flight per worker (default 16384; capped by the\n"
 	"                         open-files limit, which ringscan raises to its hard limit)\n"
 	"  -r, --rate N           at most N new connects per second in all (0 = no limit);\n"
@@ -268,6 +270,7 @@ static int parse_number(int opt, struct rs_config *cfg, struct rs_cli_opts *o)
 	switch (opt) {
 	case 'w':
 		cfg->workers = (unsigned)v;
+		cfg->cpu_limit = 0; /* chosen, not defaulted */
 		break;
 	case 'c':
 		o->concurrency = v;
@@ -477,7 +480,13 @@ int rs_cli_parse(int argc, char **argv, struct rs_config *cfg, struct rs_cli_opt
 	memset(o, 0, sizeof(*o));
 	rs_space_init(&cfg->space);
 	rs_addrset_init(&cfg->exclude);
-	cfg->workers = rs_online_cpus(cpus, 1024);
+	/* One worker per CPU this process may run on, within its cgroup's
+	 * CPU quota (a container's limit, not the node's cores). */
+	unsigned ncpu = rs_online_cpus(cpus, 1024);
+	double limit = rs_cpu_limit_self();
+	cfg->workers = rs_default_workers(ncpu, limit);
+	if (cfg->workers < ncpu)
+		cfg->cpu_limit = limit;
 	if (cfg->workers > RS_MAX_WORKERS)
 		cfg->workers = RS_MAX_WORKERS;
 	cfg->timeout_ms = 0; /* from measured round trips */

@@ -288,6 +288,7 @@ static int setup(struct scan *s)
 	sum->shard_count = cfg->shard_count;
 	sum->targets = end - first;
 	sum->workers = cfg->workers;
+	sum->cpu_limit = cfg->cpu_limit;
 	sum->adaptive = !cfg->fixed_rate;
 	sum->services = cfg->banner;
 	rs_trace_init(&sum->trace);

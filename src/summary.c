@@ -129,12 +129,15 @@ void rs_summary_print(const struct rs_summary *s, int fd)
 		(unsigned long long)s->count[RS_FILTERED],
 		(unsigned long long)s->count[RS_UNREACHABLE],
 		(unsigned long long)s->count[RS_ERROR]);
+	char quota[64] = "";
+	if (s->cpu_limit > 0)
+		snprintf(quota, sizeof(quota), " (cgroup CPU quota %.2f)", s->cpu_limit);
 	dprintf(fd,
-		"ringscan: retries %llu, local-error backoffs %llu, %u workers x %u in flight "
+		"ringscan: retries %llu, local-error backoffs %llu, %u worker%s%s x %u in flight "
 		"(%s%s%s)\n",
 		(unsigned long long)s->retries, (unsigned long long)s->local_errors, s->workers,
-		s->concurrency, s->engine ? s->engine : "none", s->engine_reason ? ": " : "",
-		s->engine_reason ? s->engine_reason : "");
+		s->workers == 1 ? "" : "s", quota, s->concurrency, s->engine ? s->engine : "none",
+		s->engine_reason ? ": " : "", s->engine_reason ? s->engine_reason : "");
 	print_sending(s, fd);
 	print_services(s, fd);
 	if (s->resumed)
@@ -233,7 +236,10 @@ int rs_summary_write_json(const struct rs_summary *s, const char *path)
 			s->worker[w].engine ? s->worker[w].engine : "none");
 	fprintf(f, "],\"engine_reason\":");
 	write_json_string(f, s->engine_reason);
-	fprintf(f, ",");
+	if (s->cpu_limit > 0)
+		fprintf(f, ",\"cpu_limit\":%.2f,", s->cpu_limit);
+	else
+		fprintf(f, ",\"cpu_limit\":null,");
 	write_sending_json(s, f);
 	if (s->services) {
 		fprintf(f, ",\"services\":{");

@@ -32,6 +32,7 @@ struct rs_config {
 	bool dry_run;
 	uint64_t seed;
 	unsigned workers;
+	double cpu_limit;     /* the cgroup CPU quota that set the default workers, or 0 */
 	unsigned concurrency; /* per worker */
 	unsigned timeout_ms;  /* -t per attempt, or 0: from measured round trips */
 	int retries;	      /* --retries, or -1: as many as the loss seen calls for */
@@ -87,6 +88,7 @@ struct rs_summary {
 	uint64_t local_errors;
 	double elapsed_s;
 	unsigned workers;
+	double cpu_limit;		   /* the cgroup CPU quota that set workers, or 0 */
 	unsigned concurrency;		   /* per worker, after clamping to limits */
 	const char *engine;		   /* "direct", "compat", "epoll" or "none" */
 	const char *engine_reason;	   /* why auto chose it (why none ran), or NULL */
