@@ -17,6 +17,11 @@
 #     and an engine_reason saying "in 1 of 2 workers (the others direct)"
 #     (or compat, on a kernel without direct descriptors); the workers
 #     list one worker on io_uring and one on epoll;
+#   - ENOMEM that never goes away (what a RLIMIT_MEMLOCK lowered after
+#     the check gives, or memory other rings never release): each worker
+#     waits it out as local trouble (5 s, shrinking its rings) and then
+#     runs epoll; exact, exit 0, the line names io_uring_setup: ENOMEM,
+#     and the scan took at least those 5 s;
 #   - `--engine uring` and `compat`: exit 1 within the hang guard, a line
 #     "worker N: io_uring unavailable (io_uring_setup: EPERM (seccomp
 #     filter)), and --engine uring needs it", no answer, no SYN sent.
@@ -95,6 +100,26 @@ grep -q '"engine":"epoll","concurrency"' "$out.stats" || rs_fail "$what: want \"
 	[ "$(grep -Eo '"probes":[0-9]*,"engine":"(direct|compat)"' "$out.stats" | wc -l)" = 1 ] ||
 	rs_fail "$what: want one worker on io_uring and one on epoll: $(cat "$out.stats")"
 rs_say "ok: $what: exact; $(grep -o '"engine_reason":"[^"]*"' "$out.stats")"
+pass=$((pass + 1))
+
+# ENOMEM in every worker's io_uring_setup, lasting: waited out, then epoll.
+what="--engine auto, io_uring_setup ENOMEM in the workers only, lasting"
+out=$RS_TMP/out-enomem.jsonl
+rc=0
+t0=$(date +%s%N)
+timeout -k 2 60 "$NO_URING" --errno ENOMEM --children-only "$RS" --engine auto -w 2 "${SCAN[@]}" \
+	-o "$out" --stats "$out.stats" 2>"$out.err" || rc=$?
+ms=$((($(date +%s%N) - t0) / 1000000))
+[ $rc = 0 ] || { cat "$out.err" >&2; rs_fail "$what: exit $rc, want 0"; }
+check_scan "$W/truth.txt" "$out" "$what" || exit 1
+[ "$(grep -c 'io_uring unavailable' "$out.err")" = 1 ] ||
+	{ cat "$out.err" >&2; rs_fail "$what: want the fallback said in exactly one line"; }
+grep -Eq '^ringscan: io_uring unavailable in worker [0-9]+ \(io_uring_setup: ENOMEM\): it uses epoll$' "$out.err" ||
+	{ cat "$out.err" >&2; rs_fail "$what: no line 'io_uring unavailable in worker N (io_uring_setup: ENOMEM): it uses epoll'"; }
+[ "$(grep -o '"probes":[0-9]*,"engine":"epoll"' "$out.stats" | wc -l)" = 2 ] ||
+	rs_fail "$what: --stats does not list both workers on epoll: $(cat "$out.stats")"
+[ $ms -ge 5000 ] || rs_fail "$what: fell back after $ms ms, without waiting ENOMEM out (5 s)"
+rs_say "ok: $what: exact on epoll after $ms ms; $(grep 'io_uring unavailable' "$out.err")"
 pass=$((pass + 1))
 
 # uring and compat need io_uring in every worker: fail fast, nothing sent.

@@ -2,12 +2,14 @@
  * default seccomp profile does (Docker's and containerd 2.0's make
  * io_uring_setup fail with EPERM).
  *
- *   no_uring [--errno EPERM|ENOSYS] [--enter-only] [--no-pwait2] CMD ARGS...
- *   no_uring [--errno EPERM|ENOSYS] --children-only [--spare K] CMD ARGS...
+ *   no_uring [--errno EPERM|ENOSYS|ENOMEM] [--enter-only] [--no-pwait2] CMD ARGS...
+ *   no_uring [--errno EPERM|ENOSYS|ENOMEM] --children-only [--spare K] CMD ARGS...
  *
  * Installs a seccomp filter (no libseccomp: PR_SET_NO_NEW_PRIVS and a
  * classic BPF program) under which io_uring_setup, io_uring_enter and
- * io_uring_register fail with the given errno (default EPERM) and every
+ * io_uring_register fail with the given errno (default EPERM; ENOMEM is
+ * what a lowered RLIMIT_MEMLOCK, or memory that never comes back, gives
+ * io_uring_setup) and every
  * other system call runs, then execs CMD. --enter-only lets
  * io_uring_setup through (a profile or LSM that allows a ring to be made
  * but not used); --no-pwait2 also fails epoll_pwait2 (Linux 5.11), as
@@ -102,8 +104,9 @@ static int block(const unsigned *nr, unsigned nnr, int err)
 static int usage(void)
 {
 	fprintf(stderr,
-		"usage: no_uring [--errno EPERM|ENOSYS] [--enter-only] [--no-pwait2] CMD "
-		"ARGS...\n       no_uring [--errno EPERM|ENOSYS] --children-only [--spare K] "
+		"usage: no_uring [--errno EPERM|ENOSYS|ENOMEM] [--enter-only] [--no-pwait2] CMD "
+		"ARGS...\n       no_uring [--errno EPERM|ENOSYS|ENOMEM] --children-only [--spare "
+		"K] "
 		"CMD ARGS...\n");
 	return 125;
 }
@@ -262,6 +265,8 @@ int main(int argc, char **argv)
 				err = EPERM;
 			else if (!strcmp(argv[i + 1], "ENOSYS"))
 				err = ENOSYS;
+			else if (!strcmp(argv[i + 1], "ENOMEM"))
+				err = ENOMEM;
 			else
 				return usage();
 			i++;
