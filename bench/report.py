@@ -25,10 +25,20 @@ def rate(r):
     return int(r[3]) / float(r[4])
 
 
+ORDER = ["closed", "open", "mixed", "filtered", "wide"]
+
+
+def world_key(w):
+    """Worlds in bench/run.sh's order, a kept world's rows merged in."""
+    kind, _, size = w.partition(" ")
+    return (ORDER.index(kind) if kind in ORDER else len(ORDER), int(size or 0))
+
+
 worlds = []
 for r in rows:
     if r[0] not in worlds:
         worlds.append(r[0])
+worlds.sort(key=world_key)
 
 out = []
 out.append("# ringscan benchmarks\n")

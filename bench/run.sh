@@ -24,8 +24,11 @@
 # Rows go to a TSV that bench/report.py turns into bench/results/DATE.md.
 #
 # Usage: bench/run.sh [RUNS]   (default 5); RS_BENCH_WORLDS="filtered wide"
-# runs only those worlds (closed, open, mixed, filtered, wide), appending
-# to RS_BENCH_ROWS if given.
+# runs only those worlds (closed, open, mixed, filtered, wide).
+# RS_BENCH_STATE=DIR keeps the measurements (rows.tsv, wide.check,
+# open.listener) in DIR: a run of some worlds replaces theirs there and
+# reports them with the others kept, so one world can be measured again
+# without the whole bench.
 set -eu
 . "$(dirname "$0")/../tests/e2e/lib.sh"
 # What the bench needs, installed when absent (as root).
@@ -48,10 +51,23 @@ POOL=$RS_ROOT/bench/peers/pool_scan.py
 [ -x "$EPOLL" ] || rs_fail "no $EPOLL (make bench builds it)"
 trap 'world_down; nft delete table inet rsbench 2>/dev/null || true' EXIT
 T=$RS_TMP
-ROWS=${RS_BENCH_ROWS:-$T/rows.tsv}
-[ -n "${RS_BENCH_WORLDS:-}" ] || : >"$ROWS"
+ROWS=$T/rows.tsv
 # want WORLD: is WORLD among those to run?
 want() { [ -z "${RS_BENCH_WORLDS:-}" ] || [[ " $RS_BENCH_WORLDS " == *" $1 "* ]]; }
+# The kept measurements of the worlds not run now ("mixed 4096" is mixed's).
+: >"$ROWS"
+if [ -n "${RS_BENCH_STATE:-}" ] && [ -n "${RS_BENCH_WORLDS:-}" ]; then
+	mkdir -p "$RS_BENCH_STATE"
+	[ ! -f "$RS_BENCH_STATE/rows.tsv" ] ||
+		while IFS= read -r row; do
+			want "${row%%[[:space:]]*}" || printf '%s\n' "$row" >>"$ROWS"
+		done <"$RS_BENCH_STATE/rows.tsv"
+	for w in wide:wide.check open:open.listener; do
+		if ! want "${w%%:*}" && [ -f "$RS_BENCH_STATE/${w#*:}" ]; then
+			cp "$RS_BENCH_STATE/${w#*:}" "$T/"
+		fi
+	done
+fi
 net_up
 
 # states FILE KIND: a tool's output as sorted "IP PORT STATE" lines.
@@ -204,6 +220,9 @@ for size in 4096 16384 65536 262144; do
 		"$cidr" -p "$ports"
 	rs_run "mixed $size" "--engine epoll -t 1000 --retries 0" $size "$W/truth.txt" "$RUNS" \
 		--engine epoll "${P[@]}" "$cidr" -p "$ports"
+	# The peer below has no congestion control: the engine without it too.
+	rs_run "mixed $size" "--engine epoll --fixed-rate -t 1000 --retries 0" $size "$W/truth.txt" \
+		"$RUNS" --engine epoll --fixed-rate "${P[@]}" "$cidr" -p "$ports"
 	measure "mixed $size" python-pool "2 procs x 300 threads, timeout 1 s" $size "$W/truth.txt" jsonl 1 \
 		python3 "$POOL" -w 2 -T 300 -t 1000 --all -o "$T/out" "$cidr" "$ports"
 	# The peer with ringscan's default in flight (2 workers x 16,384).
@@ -304,7 +323,12 @@ fi
 
 mkdir -p "$RS_ROOT/bench/results"
 R=$RS_ROOT/bench/results/$(date -u +%F).md
-[ "$ROWS" = "$T/rows.tsv" ] || cp "$ROWS" "$T/rows.tsv"
+if [ -n "${RS_BENCH_STATE:-}" ]; then
+	mkdir -p "$RS_BENCH_STATE"
+	for f in rows.tsv wide.check open.listener; do
+		[ ! -f "$T/$f" ] || cp "$T/$f" "$RS_BENCH_STATE/"
+	done
+fi
 python3 "$RS_ROOT/bench/report.py" "$T" >"$R"
 # docs/performance.md: its hand-written head, then the latest results.
 D=$RS_ROOT/docs/performance.md
