@@ -18,8 +18,7 @@ make_cgroup() {
 	[ "$(id -u)" = 0 ] || rs_skip "making a cgroup needs root"
 	if [ -f $base/cgroup.controllers ] && grep -qw cpu $base/cgroup.controllers; then
 		grep -qw cpu $base/cgroup.subtree_control 2>/dev/null ||
-			echo +cpu >$base/cgroup.subtree_control 2>/dev/null ||
-			rs_skip "cannot enable the cpu controller in $base"
+			rs_skip "the cpu controller is not enabled for $base's children (not changed here)"
 		CG=$base/ringscan-test-$$ CGUP=$base/cgroup.procs
 		mkdir "$CG" || rs_skip "cannot make $CG"
 		echo "50000 100000" >"$CG/cpu.max"
