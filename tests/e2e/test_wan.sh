@@ -100,12 +100,19 @@ EOF
 # pressure stall information, /proc/pressure/cpu "some"): the bound is for
 # a worker that gets a core when its answer arrives (docs/output-schema.md),
 # and a fresh Debian root's make test, with other jobs beside it, once saw
-# 1% of the far answers reaped 600 ms late on a timely link. If all three
-# runs were so disturbed (a late emulator or a starved scanner), the check
-# says so and is not judged; a run on a timely link and an uncontended
-# machine is judged once, and fails at once.
+# 1% of the far answers reaped 600 ms late on a timely link. A run out of
+# bounds on a timely link and an uncontended machine is measured again too:
+# a clean-clone CI with both suites side by side once saw 21 of 2,003 far
+# answers 9-16 ms late with the emulator timely (lag p99 2.3 ms) and less
+# than a quarter of the run contended over its 8 s, a stall the averages
+# do not show; the same binary was within bounds in the runs after it. So
+# the check fails when none of 3 runs is within bounds and at least one of
+# them was timely and uncontended (a wrong rtt_us is wrong every time); if
+# all three were disturbed (a late emulator or a starved scanner), it says
+# so and is not judged.
 # cpu_some: microseconds some task has waited for a CPU since boot (0: no PSI).
 cpu_some() { sed -n 's/^some .*total=\([0-9]*\)$/\1/p' /proc/pressure/cpu 2>/dev/null || echo 0; }
+judged=0
 for try in 1 2 3; do
 	link_up --seed 5 --delay 10ms --delay 127.60.8.0/21=150ms --jitter 1ms
 	p0=$(cpu_some) t0=$(date +%s%N)
@@ -116,11 +123,17 @@ for try in 1 2 3; do
 	busy=$(((${p1:-0} - ${p0:-0}) * 100000 / (t1 - t0 + 1))) # percent of the run
 	rtt_check "$RS_TMP/rtt.jsonl" "$lag" && break
 	if [ "$lag" -le 5000 ] && [ "$busy" -le 25 ]; then
-		rs_fail "rtt_us is not each probe's round trip"
-	elif [ "$try" = 3 ]; then
-		rs_say "  (not judged: in each of 3 runs the emulator lagged over 5 ms or tasks waited for a CPU over 25% of it; last: $lag us, $busy%)"
+		judged=$((judged + 1))
+		why="out of bounds on a timely link (lag p99 $lag us, $busy% contended)"
 	else
-		rs_say "  (the emulator lagged $lag us at p99, tasks waited for a CPU $busy% of the run: measured again)"
+		why="the emulator lagged $lag us at p99, tasks waited for a CPU $busy% of the run"
+	fi
+	if [ "$try" != 3 ]; then
+		rs_say "  ($why: measured again)"
+	elif [ $judged -gt 0 ]; then
+		rs_fail "rtt_us is not each probe's round trip (no run of 3 within bounds; $judged on a timely link and an uncontended machine)"
+	else
+		rs_say "  (not judged: in each of 3 runs the emulator lagged over 5 ms or tasks waited for a CPU over 25% of it; last: $lag us, $busy%)"
 	fi
 done
 
