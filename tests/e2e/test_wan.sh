@@ -11,7 +11,8 @@
 #   4. one /24 whose SYNs are limited to 300 per second (an nft limit, as
 #      rate-limiting hosts do), RTT 40 ms.
 # Every scan must give the ground truth exactly; the link's counters and
-# the scan's --stats are shown.
+# the scan's --stats are shown. A run behind an emulator that fell behind
+# (its lag p99 over 5 ms) is measured again, at most 3 times (scan below).
 # Usage: test_wan.sh BUILD_DIR
 set -eu
 . "$(dirname "$0")/lib.sh"
@@ -28,8 +29,31 @@ W=$RS_TMP/w
 world_gen "$W" --seed 11 --addrs $NET --ports 7000-7003 --open 2 --filtered 2
 link_world_up "$W"
 
-# scan NAME: scan the world at the defaults; exact, or fail.
+# scan NAME LINK_ARGS...: behind a link made with LINK_ARGS, scan the world
+# at the defaults; exact, or fail. A run that is not exact while the
+# emulator itself fell behind (lag p99 over 5 ms, both ways together) was
+# not behind the link asked for: a clean-clone CI with both suites side by
+# side once had the emulator 22-33 ms late at p99, and a third of the
+# first attempts timed out where 7% do. Such a run is measured again, at
+# most 3 times in all; one that is not exact behind a timely emulator
+# fails at once.
 scan() {
+	local name=$1 try lag
+	shift
+	for try in 1 2 3; do
+		link_up "$@"
+		scan_once "$name" && { link_down; rs_say "  link: $(tr '\n' ' ' <"$LINK_DIR/stats")"; return 0; }
+		link_down
+		rs_say "  link: $(tr '\n' ' ' <"$LINK_DIR/stats")"
+		lag=$(($(link_ctr a2b lag_p99_us) + $(link_ctr b2a lag_p99_us)))
+		[ "$lag" -gt 5000 ] || rs_fail "$name: not exact behind a timely emulator (lag p99 $lag us)"
+		[ "$try" != 3 ] || rs_fail "$name: not exact in 3 runs (the emulator lagged in each; last $lag us at p99)"
+		rs_say "  ($name: not exact, but the emulator lagged $lag us at p99: measured again)"
+	done
+}
+
+# scan_once NAME: one scan of the world behind the link that is up.
+scan_once() {
 	local out=$RS_TMP/$1.jsonl t0
 	t0=$(date +%s%N)
 	run_scan 120 --all -q --stats "$RS_TMP/$1.stats" $NET -p 7000-7003 -o "$out" ||
@@ -44,24 +68,19 @@ print("  %s: %d probes in %s ms, %d retries; peak %d/s, %d cuts, %.1f%% first at
       d["retries"], s["rate_peak"], s["cuts"], 100 * s["first_timeouts"], s["timeout_ms"],
       s["attempts_max"]))
 EOF
-	check_scan "$W/truth.txt" "$out" "$1: ringscan at the defaults" || rs_fail "$1: not exact"
-	link_down
-	rs_say "  link: $(tr '\n' ' ' <"$LINK_DIR/stats")"
+	check_scan "$W/truth.txt" "$out" "$1: ringscan at the defaults"
 }
 
 rs_say "1. RTT 100 ms +- 10 ms, 1% loss each way"
-link_up --seed 1 --delay 50ms --jitter 5ms --loss 1
-scan lossy
+scan lossy --seed 1 --delay 50ms --jitter 5ms --loss 1
 
 rs_say "2. 10 Mbit/s, 100-packet queue, RTT 40 ms"
-link_up --seed 2 --delay 20ms --rate 10mbit --queue 100
-scan bottleneck
+scan bottleneck --seed 2 --delay 20ms --rate 10mbit --queue 100
 [ "$(link_ctr a2b qdrop)" -gt 0 ] || rs_say "  (the queue never overflowed)"
 
 rs_say "3. near (RTT 20 ms) and far (127.60.8.0/21, RTT 300 ms), 2% loss each way, 50 Mbit/s, 500 packets"
-link_up --seed 3 --delay 10ms --delay 127.60.8.0/21=150ms --jitter 1ms --loss 2 \
+scan nearfar --seed 3 --delay 10ms --delay 127.60.8.0/21=150ms --jitter 1ms --loss 2 \
 	--rate 50mbit --queue 500
-scan nearfar
 # Each answer's rtt_us is its own round trip: near 20 ms, far 300 ms (+- 2
 # ms of jitter), plus the emulator's own lag and the worker's reaping delay:
 # at the median at most the bound of docs/output-schema.md (2 ms); at the
@@ -146,6 +165,5 @@ table inet ratelimit {
 	}
 }
 EOF
-link_up --seed 4 --delay 20ms
-scan ratelimited
+scan ratelimited --seed 4 --delay 20ms
 rs_say "ok: exact at the defaults on every link"
