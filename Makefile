@@ -177,7 +177,7 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory all units
 	$(Q)$(MAKE) --no-print-directory asan
 	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=30
-	$(Q)tests/both.sh --engines uring,epoll build -- --engines uring,epoll build/asan
+	$(Q)tests/both.sh --split 1 --engines uring,epoll build -- --split 0 --engines uring,epoll build/asan
 
 test-unit: all units
 	$(Q)tests/run.sh --unit-only build

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tests/run.sh [--unit-only] [--engines LIST] BUILD_DIR... [--engines LIST BUILD_DIR...]...
+# tests/run.sh [--unit-only] [--split K] [--engines LIST] BUILD_DIR... [--engines LIST BUILD_DIR...]...
 #
 # For each build directory: every unit test binary BUILD_DIR/tests/test_*
 # (60 s each), then, unless --unit-only, every end-to-end test
@@ -16,14 +16,19 @@
 # "# engine-independent" (or "# engine-independent: WHY"; it never scans,
 # or picks its engines itself) runs once, without RS_ENGINE; one with
 # "# engines: A,B [WHY]" runs only on those of the matrix's engines
-# (skipped, saying so, if none). Unit tests run once per build. Without
-# --engines (build directories before the first one): one run per test,
-# RS_ENGINE unset, markers ignored.
+# (skipped, saying so, if none); one with "# engines: split [WHY]" runs on
+# one engine of the matrix, the K-th (from 0, modulo its size; --split K,
+# default 0): make test gives its two suites (plain and ASan) different K,
+# so that such a test, long and checking what every engine must do alike,
+# runs on each engine once, in one suite or the other. Unit tests run once
+# per build. Without --engines (build directories before the first one):
+# one run per test, RS_ENGINE unset, markers ignored.
 set -u
 export LC_ALL=C
 here=$(cd "$(dirname "$0")" && pwd)
 
 unit_only=0
+split=0    # --split K
 dirs=()    # the build directories, in order
 dir_eng=() # for each, its matrix's engines, space-separated ('' = none)
 engines=() # the engines of the last --engines
@@ -57,6 +62,16 @@ set_engines() {
 while [ $# -gt 0 ]; do
 	case $1 in
 	--unit-only) unit_only=1 ;;
+	--split)
+		case ${2-} in
+		'' | *[!0-9]*)
+			echo "run.sh: --split: want a number, got '${2-}'" >&2
+			exit 2
+			;;
+		esac
+		split=$2
+		shift
+		;;
 	--engines)
 		[ $# -ge 2 ] || {
 			echo "run.sh: --engines: missing list (e.g. uring,epoll)" >&2
@@ -67,7 +82,7 @@ while [ $# -gt 0 ]; do
 		;;
 	--engines=*) set_engines "${1#--engines=}" ;;
 	-h | --help)
-		sed -n '2,21s/^# \{0,1\}//p' "$0"
+		sed -n '2,26s/^# \{0,1\}//p' "$0"
 		exit 0
 		;;
 	-*)
@@ -84,7 +99,7 @@ while [ $# -gt 0 ]; do
 done
 if [ ${#dirs[@]} = 0 ] || [ -n "$pending" ]; then
 	[ -z "$pending" ] || echo "run.sh: --engines $pending: no build directory after it" >&2
-	echo "usage: tests/run.sh [--unit-only] [--engines LIST] BUILD_DIR... [--engines LIST BUILD_DIR...]..." >&2
+	echo "usage: tests/run.sh [--unit-only] [--split K] [--engines LIST] BUILD_DIR... [--engines LIST BUILD_DIR...]..." >&2
 	exit 2
 fi
 unset RS_ENGINE # only the matrix sets it, test by test
@@ -125,12 +140,17 @@ engines_line() {
 independent() { grep -Eq '^# engine-independent([:.( ].*)?$' "$1"; }
 
 # test_engines TEST: the matrix's engines TEST runs on, in order: those
-# also named on its "# engines: A,B" line, else all.
+# also named on its "# engines: A,B" line, else all; for "# engines:
+# split", the --split-th.
 test_engines() {
 	local want e
 	want=$(engines_line "$1")
 	if [ -z "$want" ]; then
 		echo "${engines[*]}"
+		return
+	fi
+	if [ "$want" = split ]; then
+		echo "${engines[$((split % ${#engines[@]}))]}"
 		return
 	fi
 	want=" ${want//,/ } "

@@ -15,6 +15,7 @@
 #     without --db or with another database, and a scan begun without --db
 #     with one.
 # Usage: test_db_resume.sh BUILD_DIR
+# engines: split (each engine once, plain or ASan: 28-31 s a run)
 set -eu
 . "$(dirname "$0")/lib.sh"
 ns_reexec 480 "$0" "$@"

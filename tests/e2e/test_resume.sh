@@ -17,6 +17,7 @@
 #     line differs (ports, seed, --all, format, exclusions), when the output
 #     is shorter than the checkpoint records, and when the file is damaged.
 # Usage: test_resume.sh BUILD_DIR
+# engines: split (each engine once, plain or ASan: 60-77 s a run)
 set -eu
 . "$(dirname "$0")/lib.sh"
 ns_reexec 540 "$0" "$@"

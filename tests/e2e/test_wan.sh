@@ -14,6 +14,7 @@
 # the scan's --stats are shown. A run behind an emulator that fell behind
 # (its lag p99 over 5 ms) is measured again, at most 3 times (scan below).
 # Usage: test_wan.sh BUILD_DIR
+# engines: split (each engine once, plain or ASan: 40-45 s a run)
 set -eu
 . "$(dirname "$0")/lib.sh"
 ns_reexec 400 "$0" "$@"
