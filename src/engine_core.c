@@ -215,17 +215,21 @@ static void defer(struct engine *e, struct slot *s, uint64_t due_ns)
 	enqueue(e, &e->wait, s, due_ns);
 }
 
-/* Queue the probe in slot s for its next attempt, later than its timeout
- * by a quarter of the current one (and never before a retry queued
- * earlier, so that the list stays in time order): a burst of losses is
- * not retried as the same burst. */
+/* Queue the probe in slot s, whose attempt s->attempts timed out, for its
+ * next attempt (rtt.h: rs_retry_gap_us), and never before a probe queued
+ * earlier after as many attempts, so that each list stays in time order. */
 static void queue_retry(struct engine *e, struct slot *s)
 {
-	uint64_t due = e->now_ns + (uint64_t)e->rto_us * 250;
+	_Static_assert(RS_RETRY_LISTS >= RS_LOSSY_ATTEMPTS, "a list for every attempt");
+	unsigned i = s->attempts ? s->attempts - 1u : 0; /* it made one at least */
+	struct slot_list *l = &e->retry[i < RS_RETRY_LISTS ? i : RS_RETRY_LISTS - 1];
+	uint64_t due =
+		e->now_ns + (uint64_t)rs_retry_gap_us(e->rto_us, s->attempts, e->attempts) * 1000;
 
-	if (e->retry.n && due < e->slot[e->retry.tail].due_ns)
-		due = e->slot[e->retry.tail].due_ns;
-	enqueue(e, &e->retry, s, due);
+	if (l->n && due < e->slot[l->tail].due_ns)
+		due = e->slot[l->tail].due_ns;
+	enqueue(e, l, s, due);
+	e->nretry++;
 }
 
 /* This machine is short of something: try the same probe again later. */
@@ -250,17 +254,12 @@ void eng_timed_out(struct engine *e, struct slot *s)
 		e->tmo1++;
 		book(e, s, rs_cc_timed_out);
 	}
-	if (s->attempts < e->attempts) {
+	if (s->attempts < e->attempts ||
+	    /* Its network answers only sometimes (lossy.h): more attempts. */
+	    (e->p->retries < 0 && s->attempts < RS_LOSSY_ATTEMPTS &&
+	     rs_lossy_seen(e->lossy, &s->ep, later_share(e)))) {
 		e->retries++;
 		queue_retry(e, s);
-	} else if (e->p->retries < 0 && s->attempts < RS_LOSSY_ATTEMPTS &&
-		   rs_lossy_seen(e->lossy, &s->ep, later_share(e))) {
-		/* Its network answers only sometimes (lossy.h): more attempts,
-		 * each further from the last, up to 1 s apart. */
-		unsigned extra = s->attempts - e->attempts;
-		uint64_t us = (uint64_t)e->rto_us << (extra < 5 ? extra + 1 : 6);
-		e->retries++;
-		defer(e, s, e->now_ns + (us < 1000000 ? us : 1000000) * 1000);
 	} else {
 		eng_publish(e, s, RS_FILTERED, 0);
 	}
@@ -370,16 +369,20 @@ static void fill(struct engine *e)
 {
 	uint64_t budget, want;
 
-	if (!e->nfree && !e->wait.n && !e->retry.n)
+	if (!e->nfree && !e->wait.n && !e->nretry)
 		return;
-	want = e->nfree + e->wait.n + e->retry.n;
+	want = e->nfree + e->wait.n + e->nretry;
 	budget = rs_bucket_take(&e->bucket, want < LAUNCH_BATCH ? want : LAUNCH_BATCH, e->now_ns);
-	while (e->retry.n && budget && e->slot[e->retry.head].due_ns <= e->now_ns) {
-		struct slot *s = &e->slot[e->retry.head];
-		e->retry.head = s->next_wait;
-		e->retry.n--;
-		budget--;
-		e->be->launch(e, s);
+	for (unsigned n = 0; n < RS_RETRY_LISTS && e->nretry && budget; n++) {
+		struct slot_list *l = &e->retry[n];
+		while (l->n && budget && e->slot[l->head].due_ns <= e->now_ns) {
+			struct slot *s = &e->slot[l->head];
+			l->head = s->next_wait;
+			l->n--;
+			e->nretry--;
+			budget--;
+			e->be->launch(e, s);
+		}
 	}
 	/* Due backoffs (the list is short unless this machine is starved). */
 	for (uint32_t prev = NO_SLOT, i = e->wait.n ? e->wait.head : NO_SLOT;
@@ -426,7 +429,7 @@ static void fill(struct engine *e)
  * dead worker's positions may still come back: fill() then clears it). */
 bool eng_no_more_work(const struct engine *e)
 {
-	return e->no_pos && !e->wait.n && !e->retry.n &&
+	return e->no_pos && !e->wait.n && !e->nretry &&
 	       atomic_load_explicit(&e->p->shm->ctl->handed_all, memory_order_relaxed);
 }
 
@@ -570,7 +573,7 @@ static void stamp_launched(struct engine *e)
 static void nap(struct engine *e, unsigned *idle)
 {
 	e->be->flush(e);
-	bool waiting = e->wait.n || e->retry.n;
+	bool waiting = e->wait.n || e->nretry;
 	long ns = waiting ? 200000 : 100000;
 	if (!waiting && *idle < 5)
 		(*idle)++;
@@ -662,7 +665,7 @@ int rs_engine_run(const struct rs_engine_params *p)
 		uint64_t tok = rs_bucket_wait_ns(&e.bucket, e.now_ns);
 		if (tok && tok < wait_ns)
 			wait_ns = tok;
-		bool busy = e.inflight || e.wait.n || e.retry.n;
+		bool busy = e.inflight || e.wait.n || e.nretry;
 		if (e.inflight)
 			ret = e.be->turn(&e, wait_ns);
 		else

@@ -45,6 +45,10 @@ bool rs_lossy_seen(const struct rs_lossy *t, const struct rs_endpoint *ep, doubl
 	if (t->net[i].key != k)
 		return false;
 	double later = t->net[i].later, all = later + t->net[i].first;
-	double share = 3 * scan_later > 0.1 ? 3 * scan_later : 0.1;
+	double share = 3 * scan_later;
+
+	share = share < RS_LOSSY_SHARE_MIN   ? RS_LOSSY_SHARE_MIN
+		: share > RS_LOSSY_SHARE_MAX ? RS_LOSSY_SHARE_MAX
+					     : share;
 	return later >= 2 && later >= share * all;
 }

@@ -45,6 +45,17 @@ uint32_t rs_rtt_attempt_us(uint32_t rto_us, unsigned k)
 	return (uint32_t)(t < cap ? t : cap);
 }
 
+uint32_t rs_retry_gap_us(uint32_t rto_us, unsigned n, unsigned budget)
+{
+	uint64_t us;
+
+	if (n < budget) /* a regular retry */
+		us = ((uint64_t)rto_us / 4) << (n - 1 < 20 ? n - 1 : 20);
+	else
+		us = (uint64_t)rto_us << (n - budget < 20 ? n - budget + 1 : 21);
+	return us < RS_RETRY_GAP_MAX_US ? (uint32_t)us : RS_RETRY_GAP_MAX_US;
+}
+
 /* An upper estimate of a loss rate from lost of n trials. */
 static double loss_bound(double lost, double n)
 {

@@ -54,4 +54,15 @@ uint32_t rs_rtt_attempt_us(uint32_t rto_us, unsigned k);
  * times. */
 unsigned rs_attempts_needed(const uint64_t ok[RS_ATTEMPTS_MAX + 1], uint64_t probes);
 
+/* How long a probe waits, after its attempt n (n >= 1) timed out, before
+ * attempt n + 1, when the retry budget is `budget` attempts: a quarter of
+ * rto after the first, doubled for each later one, at most
+ * RS_RETRY_GAP_MAX_US. Past the budget (a lossy network's extra attempts,
+ * lossy.h) twice rto, doubled likewise. Spread out, a probe's attempts
+ * meet a burst of loss or a host's SYN limit once, not all of them: ten
+ * attempts a quarter of rto apart all fell within the same 2 s of a /24
+ * limited to 300 SYNs/s. */
+#define RS_RETRY_GAP_MAX_US 1000000u
+uint32_t rs_retry_gap_us(uint32_t rto_us, unsigned n, unsigned budget);
+
 #endif

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "cc.h"
+#include "lossy.h"
 #include "rtt.h"
 
 #define EPOCH_S	  ((double)(1u << RS_CC_EPOCH_SHIFT) / 1e9)
@@ -415,6 +416,34 @@ static void test_rto_and_attempts(void **state)
 	assert_int_equal(rs_attempts_needed(burst, 65536), 3);
 }
 
+/* A probe's attempts spread out: with a budget of ten (loss, or lag read
+ * as loss) at rto 150 ms, its ten attempts span 7.7 s, where a quarter of
+ * rto apart they spanned 2.9 s, and the last ones start 1.3 s apart; the
+ * one retry of a clean link still waits a quarter of rto; a lossy
+ * network's extra attempts go on doubling, never more than a second
+ * apart. */
+static void test_retry_gaps(void **state)
+{
+	(void)state;
+	const uint32_t rto = 150000;
+	uint64_t start[RS_LOSSY_ATTEMPTS + 1], t = 0;
+
+	assert_int_equal(rs_retry_gap_us(rto, 1, 2), rto / 4);
+	assert_int_equal(rs_retry_gap_us(rto, 2, 10), rto / 2);
+	assert_int_equal(rs_retry_gap_us(rto, 9, 10), RS_RETRY_GAP_MAX_US);
+	assert_int_equal(rs_retry_gap_us(rto, 2, 2), 2 * rto); /* the first extra */
+	assert_int_equal(rs_retry_gap_us(rto, 3, 2), 4 * rto);
+	assert_int_equal(rs_retry_gap_us(rto, 19, 2), RS_RETRY_GAP_MAX_US);
+	assert_int_equal(rs_retry_gap_us(RS_RTO_MAX_US, 40, 2), RS_RETRY_GAP_MAX_US);
+	for (unsigned k = 1; k <= 10; k++) {
+		start[k] = t;
+		t += rs_rtt_attempt_us(rto, k) + rs_retry_gap_us(rto, k, 10);
+	}
+	for (unsigned k = 6; k < 10; k++)
+		assert_int_equal(start[k + 1] - start[k], 1300000);
+	assert_int_equal(start[10], 7712500);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -430,6 +459,7 @@ int main(void)
 		cmocka_unit_test(test_sparse_bottleneck),
 		cmocka_unit_test(test_ceiling),
 		cmocka_unit_test(test_rto_and_attempts),
+		cmocka_unit_test(test_retry_gaps),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
