@@ -406,3 +406,11 @@ bool rs_cc_step(struct rs_cc *c, uint32_t now, uint32_t rtt_ep, uint32_t wait_ep
 	bool changed = step_full(c, rtt_ep);
 	return judge_fast(c, rtt_ep, wait_ep) || changed;
 }
+
+bool rs_cc_share(struct rs_cc *c, double mean)
+{
+	if (mean <= 0 || (c->rate <= 1.25 * mean && c->rate >= 0.8 * mean))
+		return false;
+	set_rate(c, (c->rate + mean) / 2);
+	return true;
+}

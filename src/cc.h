@@ -78,4 +78,13 @@ void rs_cc_gone(struct rs_cc *c, uint32_t e);
  * answers are in), in epochs. Returns true when the rate changed. */
 bool rs_cc_step(struct rs_cc *c, uint32_t now, uint32_t rtt_ep, uint32_t wait_ep);
 
+/* The workers' controllers share one path: one whose rate is far from
+ * mean, the mean of all workers' rates, moves halfway to it. Each
+ * worker's steps are multiplicative (x0.7, +3%, +25%, x2), which keep the
+ * ratio of two workers' rates whatever it is, where TCP's additive
+ * increase evens them out: a worker that took a few more cuts could
+ * starve beside another holding the path (docs/architecture.md). Returns
+ * true when the rate changed. */
+bool rs_cc_share(struct rs_cc *c, double mean);
+
 #endif

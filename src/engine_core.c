@@ -520,6 +520,34 @@ static int setup_sending(struct engine *e)
 	return 0;
 }
 
+/* The controller's rate towards the mean of the workers' (rs_cc_share:
+ * they share the path), every 16 ms, from the rates in shared memory, of
+ * the workers sending now: one with nothing in flight (its work done, or
+ * not yet begun) keeps a rate that says nothing of the path. */
+static void share_rate(struct engine *e)
+{
+	const struct rs_shm *shm = e->p->shm;
+	double sum = 0;
+	unsigned n = 0;
+
+	for (unsigned w = 0; w < shm->nworkers; w++) {
+		const struct rs_wshared *ws = &shm->w[w];
+		uint64_t r = atomic_load_explicit(&ws->rate, memory_order_relaxed);
+		bool sending =
+			ws == e->w || (atomic_load_explicit(&ws->inflight, memory_order_relaxed) &&
+				       !atomic_load_explicit(&ws->status, memory_order_relaxed));
+		if (r && sending) {
+			sum += (double)r;
+			n++;
+		}
+	}
+	if (n > 1 && rs_cc_share(e->cc, sum / n)) {
+		rs_bucket_set(&e->bucket, (uint64_t)e->cc->rate, burst_of(e->cc->rate), e->now_ns);
+		atomic_store_explicit(&e->w->rate, (uint64_t)e->cc->rate, memory_order_relaxed);
+	}
+	e->share_ns = e->now_ns + 16000000;
+}
+
 /* After each batch of completions: the timeout from the round trips seen,
  * the controller's rate, and (every 16 ms) the attempts a probe gets from
  * the loss all workers have seen. */
@@ -542,6 +570,8 @@ static void steer(struct engine *e)
 			atomic_store_explicit(&e->w->cuts, e->cc->cuts, memory_order_relaxed);
 		}
 	}
+	if (e->cc && p->shm->nworkers > 1 && e->now_ns >= e->share_ns)
+		share_rate(e);
 	if (p->retries < 0 && e->now_ns >= e->budget_ns) {
 		uint64_t ok[RS_ATTEMPTS_MAX + 1] = {0};
 		for (unsigned w = 0; w < p->shm->nworkers; w++)

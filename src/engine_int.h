@@ -210,6 +210,7 @@ struct engine {
 	uint32_t rto_us;		 /* first attempts' timeout (adaptive -t) */
 	unsigned attempts;		 /* attempts a probe gets */
 	uint64_t budget_ns;		 /* next look at the retry budget */
+	uint64_t share_ns;		 /* next look at the other workers' rates */
 	uint64_t start_ns;		 /* when this worker began to send */
 	/* counters mirrored to shared memory after every batch */
 	uint64_t retries, local_errors;
