@@ -77,11 +77,42 @@ static void schedule(struct link *l, uint32_t due, uint32_t sent, uint32_t n, in
 		.sent = sent, .n = n, .timeout = (uint8_t)timeout, .who = (uint8_t)who};
 }
 
+/* What became of one epoch's probes of one controller. */
+struct sends {
+	uint32_t n, lost, queued, far;
+};
+
+/* One probe of controller c through the link, whose queue already holds
+ * queued (answering) and blind (filtered) probes of this epoch. */
+static void send_one(struct link *l, struct rs_cc *c, uint32_t t, int measure, struct sends *o,
+		     uint32_t queued, uint32_t *blind)
+{
+	rs_cc_sent(c, t, l->lag);
+	bool full = l->cap > 0 && l->backlog + queued + *blind + 1 > l->queue;
+	if (uniform(l) < l->filtered) {
+		o->lost++;
+		*blind += l->syn_queue && !full;
+		return;
+	}
+	l->live += measure;
+	if (uniform(l) < l->loss)
+		o->lost++;
+	else if (full)
+		o->lost++, l->dropped += measure, l->live_lost += measure;
+	else if (uniform(l) < l->far)
+		o->far++;
+	else
+		o->queued++;
+}
+
 /* One epoch t: deliver what is due, let each of the nc controllers c[]
- * (workers sharing the link) send at its rate, step them. */
+ * (workers sharing the link) send at its rate, their probes interleaved,
+ * step them. */
 static void tick_n(struct link *l, struct rs_cc *const *c, unsigned nc, uint32_t t, int measure)
 {
 	uint32_t k = t % HORIZON;
+	struct sends o[WORKERS] = {{0}};
+	uint32_t queued = 0, blind = 0;
 
 	for (unsigned i = 0; i < l->nev[k]; i++) {
 		const struct event *ev = &l->ev[k][i];
@@ -90,45 +121,34 @@ static void tick_n(struct link *l, struct rs_cc *const *c, unsigned nc, uint32_t
 	}
 	l->nev[k] = 0;
 
-	uint32_t queued_all = 0, blind_all = 0;
 	for (unsigned w = 0; w < nc; w++) {
 		l->carry[w] += c[w]->rate * EPOCH_S;
-		uint32_t n = (uint32_t)l->carry[w];
-		l->carry[w] -= n;
-		uint32_t lost = 0, queued = 0, far = 0;
-		for (uint32_t i = 0; i < n; i++) {
-			rs_cc_sent(c[w], t, l->lag);
-			bool full = l->cap > 0 &&
-				    l->backlog + queued_all + queued + blind_all + 1 > l->queue;
-			if (uniform(l) < l->filtered) {
-				lost++;
-				blind_all += l->syn_queue && !full;
-				continue;
-			}
-			l->live += measure;
-			if (uniform(l) < l->loss)
-				lost++;
-			else if (full)
-				lost++, l->dropped += measure, l->live_lost += measure;
-			else if (uniform(l) < l->far)
-				far++;
-			else
-				queued++;
+		o[w].n = (uint32_t)l->carry[w];
+		l->carry[w] -= o[w].n;
+	}
+	/* Each worker's epoch of probes leaves as a burst (its token bucket
+	 * lets up to 2 ms go at once), the bursts in a random order. */
+	unsigned first = nc > 1 ? (unsigned)(uniform(l) * nc) % nc : 0;
+	for (unsigned j = 0; j < nc; j++) {
+		unsigned w = (first + j) % nc;
+		for (uint32_t i = 0; i < o[w].n; i++) {
+			uint32_t before = o[w].queued;
+			send_one(l, c[w], t, measure, &o[w], queued, &blind);
+			queued += o[w].queued - before;
 		}
-		schedule(l, t + l->far_rtt, t, far, 0, w);
-		l->sent += measure ? n : 0;
-		uint32_t qdelay =
-			l->cap > 0 ? (uint32_t)((l->backlog + queued_all + queued + blind_all) /
-						(l->cap * EPOCH_S))
-				   : 0;
-		if (t >= l->stall_from && t < l->stall_to)
-			qdelay += l->stall;
-		schedule(l, t + (l->rtt ? l->rtt : 1) + qdelay, t, queued, 0, w);
-		schedule(l, t + l->lag, t, lost, 1, w);
-		queued_all += queued;
+	}
+	uint32_t qdelay =
+		l->cap > 0 ? (uint32_t)((l->backlog + queued + blind) / (l->cap * EPOCH_S)) : 0;
+	if (t >= l->stall_from && t < l->stall_to)
+		qdelay += l->stall;
+	for (unsigned w = 0; w < nc; w++) {
+		l->sent += measure ? o[w].n : 0;
+		schedule(l, t + l->far_rtt, t, o[w].far, 0, w);
+		schedule(l, t + (l->rtt ? l->rtt : 1) + qdelay, t, o[w].queued, 0, w);
+		schedule(l, t + l->lag, t, o[w].lost, 1, w);
 	}
 	if (l->cap > 0) {
-		l->backlog += queued_all + blind_all - l->cap * EPOCH_S;
+		l->backlog += queued + blind - l->cap * EPOCH_S;
 		if (l->backlog < 0)
 			l->backlog = 0;
 	}
@@ -324,7 +344,8 @@ static void test_lag_burst(void **state)
  * from the rates in shared memory), or a worker that took a few more cuts
  * could starve: on that link one ended at 240/s beside 20,000/s, and the
  * positions it held trickled out for 13 s. Over the last half: both near
- * half of the total, the total near the capacity. */
+ * half of the total, the total near the capacity. Without the pull: 4,146
+ * and 11,524/s, 0.75 of the capacity. */
 static void two_workers(uint32_t stall_from, const char *what)
 {
 	struct rs_cc *c[2] = {malloc(sizeof(struct rs_cc)), malloc(sizeof(struct rs_cc))};
