@@ -54,6 +54,7 @@ struct rs_cc {
 		double n, ans;
 	} by_rate[RS_CC_RATE_BINS];
 	uint64_t cuts, raises; /* decisions taken, for the trace */
+	uint32_t streak;       /* raises since the last cut */
 	struct rs_cc_epoch ep[RS_CC_EPOCHS];
 };
 
