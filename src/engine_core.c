@@ -220,9 +220,8 @@ static void defer(struct engine *e, struct slot *s, uint64_t due_ns)
  * earlier after as many attempts, so that each list stays in time order. */
 static void queue_retry(struct engine *e, struct slot *s)
 {
-	_Static_assert(RS_RETRY_LISTS >= RS_LOSSY_ATTEMPTS, "a list for every attempt");
 	unsigned i = s->attempts ? s->attempts - 1u : 0; /* it made one at least */
-	struct slot_list *l = &e->retry[i < RS_RETRY_LISTS ? i : RS_RETRY_LISTS - 1];
+	struct slot_list *l = &e->retry[i < RS_LOSSY_ATTEMPTS ? i : RS_LOSSY_ATTEMPTS - 1];
 	uint64_t due =
 		e->now_ns + (uint64_t)rs_retry_gap_us(e->rto_us, s->attempts, e->attempts) * 1000;
 
@@ -373,7 +372,7 @@ static void fill(struct engine *e)
 		return;
 	want = e->nfree + e->wait.n + e->nretry;
 	budget = rs_bucket_take(&e->bucket, want < LAUNCH_BATCH ? want : LAUNCH_BATCH, e->now_ns);
-	for (unsigned n = 0; n < RS_RETRY_LISTS && e->nretry && budget; n++) {
+	for (unsigned n = 0; n < RS_LOSSY_ATTEMPTS && e->nretry && budget; n++) {
 		struct slot_list *l = &e->retry[n];
 		while (l->n && budget && e->slot[l->head].due_ns <= e->now_ns) {
 			struct slot *s = &e->slot[l->head];

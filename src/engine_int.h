@@ -21,9 +21,8 @@
 #include "ringscan/classify.h"
 #include "ringscan/ratelimit.h"
 #include "ringscan/svc.h"
+#include "lossy.h"
 #include "rtt.h"
-
-#define RS_RETRY_LISTS 20 /* RS_LOSSY_ATTEMPTS: the most attempts a probe makes */
 #include "timerheap.h"
 
 enum slot_state {
@@ -180,9 +179,10 @@ struct engine {
 	uint32_t *free_stack;
 	uint32_t nfree;
 	struct slot_list wait; /* backoffs: due in any order */
-	/* Retries, by the attempts made (retry[n - 1] after attempt n): each
-	 * list due in order, as its probes all wait the same gap. */
-	struct slot_list retry[RS_RETRY_LISTS];
+	/* Retries, by the attempts made (retry[n - 1] after attempt n, the
+	 * last list for all beyond): each due in order, as its probes all
+	 * wait the same gap. */
+	struct slot_list retry[RS_LOSSY_ATTEMPTS];
 	uint32_t nretry; /* in all of them */
 	uint32_t inflight;
 	uint32_t *launched; /* slots launched this turn: stamped at submission */
