@@ -201,12 +201,14 @@ static bool fewer(const struct rs_cc *c, double rate, double n, double ans)
 	return known >= BASE_MIN_N && n >= FAST_CUT_N && ans / n < p * 0.95 - 3 * sigma;
 }
 
-/* ... or as many (within 3% and 2 standard errors)? */
-static bool as_good(const struct rs_cc *c, double rate, double n, double ans)
+/* ... or as many (within 3% and k standard errors: 2 for a single
+ * round, which only doubles the rate while nothing is known; 1 for a
+ * sum)? */
+static bool as_good(const struct rs_cc *c, double rate, double n, double ans, double k)
 {
 	double sigma, known, p = reference(c, rate, n, &sigma, &known);
 
-	return n > 0 && ans / n >= p * 0.97 - 2 * sigma;
+	return n > 0 && ans / n >= p * 0.97 - k * sigma;
 }
 
 /* Add n attempts with ans answered to the reference. */
@@ -246,17 +248,24 @@ static bool cut(struct rs_cc *c, const struct rs_cc_round *r)
 }
 
 /* Add a judged round to the sum of those sent at the current rate (ours:
- * it began after the last change; any other starts the sum again). A
- * round of a sparse world holds too few answers to show a loss; once the
- * sum holds SUM_ANS expected, it is judged: *lost when clearly fewer
- * came back than at slower rates, true when as many. */
+ * it began after the last change; any other starts the sum again, all of
+ * it: answers kept from dropped rounds once lifted the reference above
+ * 100%, and every round after looked lossy). A round of a sparse world
+ * holds too few answers to show a loss; once the sum holds SUM_ANS
+ * expected, it is judged: *lost when clearly fewer came back than at
+ * slower rates, true when as many (within one standard error: a step up
+ * needs evidence). Between the two, the sum is undecided; where few
+ * targets answer, a loss of a sixth to a third of them leaves every sum
+ * undecided, and the rate sat there. Two undecided sums in a row count
+ * as a loss: the cut sends at slower rates, whose answers make the
+ * reference the next sums are judged against. */
 static bool add_up(struct rs_cc *c, const struct rs_cc_round *done, bool ours, double rate,
 		   bool *lost)
 {
 	struct rs_cc_round *s = &c->sum;
 
 	if (!ours) {
-		s->sent = 0;
+		*s = (struct rs_cc_round){0};
 		return false;
 	}
 	s->sent += done->sent;
@@ -266,12 +275,15 @@ static bool add_up(struct rs_cc *c, const struct rs_cc_round *done, bool ours, d
 	if (n * (c->ref > 0.01 ? c->ref : 0.01) < SUM_ANS)
 		return false;
 	*s = (struct rs_cc_round){0};
-	if (fewer(c, rate, n, ans)) {
+	bool good = as_good(c, rate, n, ans, 1);
+	if (fewer(c, rate, n, ans) || (!good && ++c->undecided >= 2)) {
+		c->undecided = 0;
 		*lost = true;
 		return false;
 	}
-	if (!as_good(c, rate, n, ans))
+	if (!good)
 		return false;
+	c->undecided = 0;
 	learn_ref(c, n, ans);
 	return true;
 }
@@ -319,7 +331,7 @@ static bool judge_fast(struct rs_cc *c, uint32_t rtt_ep, uint32_t wait_ep)
 	 * again instead. (The rate bins keep it: without it there, two
 	 * workers sharing a link settled at 0.66 of its capacity.) */
 	bool blind = c->ref_n <= 0 && !r->ans;
-	bool good = n > 0 && (c->ref_n <= 0 ? r->ans > 0 : as_good(c, rate, n, (double)r->ans));
+	bool good = n > 0 && (c->ref_n <= 0 ? r->ans > 0 : as_good(c, rate, n, (double)r->ans, 2));
 	if (good && c->ref_n <= 0)
 		learn_ref(c, n, (double)r->ans); /* the first; then from sums */
 	bool lost = fewer(c, rate, n, (double)r->ans);

@@ -55,6 +55,7 @@ struct rs_cc {
 	} by_rate[RS_CC_RATE_BINS];
 	uint64_t cuts, raises; /* decisions taken, for the trace */
 	uint32_t streak;       /* raises since the last cut */
+	uint32_t undecided;    /* sums neither as good nor clearly worse */
 	struct rs_cc_epoch ep[RS_CC_EPOCHS];
 };
 
