@@ -32,9 +32,11 @@
  *   began before a cut do not cut again).
  *
  * Rates: slow start doubles per fast round sent at the current rate;
- * congestion ends it and cuts the rate that lost by 0.7; between cuts the
+ * congestion ends it and cuts the rate that lost to a little below what
+ * the path delivered of it (by 10-30%, see cut()); between cuts the
  * rate grows 25% per such round while below 80% of the rate that last
- * lost, then 3% per round trip (multiplicative on both sides, so the
+ * lost, then from 3% per round trip, growing while nothing is lost
+ * (probe_step; multiplicative on both sides, so the
  * sawtooth is the same whatever the link's size); and doubles again while
  * below half the fastest loss-free round (decayed by 0.9 at each cut), so
  * that a burst of lag that cut it many times does not leave it crawling. */
@@ -227,9 +229,26 @@ static double round_rate(const struct rs_cc_round *r)
 	       ((double)(r->end - r->begin) * (double)(1u << RS_CC_EPOCH_SHIFT) / 1e9);
 }
 
-/* Round r lost probes to congestion: cut the rate it was sent at by 0.7,
- * once (rounds that began before the last cut do not cut again). */
-static bool cut(struct rs_cc *c, const struct rs_cc_round *r)
+/* The share of what a round of n attempts sent at rate should have got
+ * back that did come back: ans against the reference. */
+static double kept_share(const struct rs_cc *c, double rate, double n, double ans)
+{
+	double sigma, known, p = reference(c, rate, n, &sigma, &known);
+
+	return p > 0 && n > 0 ? ans / n / p : 0;
+}
+
+/* Round r lost probes to congestion, of which it kept the share `kept`
+ * (of its answers, or of its attempts not timed out): cut the rate it was
+ * sent at to a little below what the path delivered of it, 0.95 x kept,
+ * but by 10% at least and 30% at most. Once: rounds that began before
+ * the last cut do not cut again.
+ * What was delivered is the path's rate (BBR's delivery rate): a round
+ * sent 5% too fast lost ~5%, and a cut by 0.7 (CUBIC's, and TCP's 0.5)
+ * left the path a third idle until the steps up came back, while a cut to
+ * 0.9 keeps it busy. A loss that was not the path's (a burst of lag) cuts
+ * as deep as it lost, and no deeper than before. */
+static bool cut(struct rs_cc *c, const struct rs_cc_round *r, double kept)
 {
 	if ((int32_t)(r->begin - c->held) < 0)
 		return false; /* sent before the last cut took effect */
@@ -239,7 +258,8 @@ static bool cut(struct rs_cc *c, const struct rs_cc_round *r)
 	 * later loss sets the level to recover towards quickly. */
 	c->loss_rate = c->slow_start ? 0 : sent_rate;
 	c->good_max *= 0.9; /* a path that really got narrower lowers it */
-	set_rate(c, from * 0.7);
+	double f = 0.95 * kept;
+	set_rate(c, from * (f < 0.7 ? 0.7 : f > 0.9 ? 0.9 : f));
 	c->slow_start = false;
 	c->held = c->now;
 	c->cuts++;
@@ -260,7 +280,7 @@ static bool cut(struct rs_cc *c, const struct rs_cc_round *r)
  * as a loss: the cut sends at slower rates, whose answers make the
  * reference the next sums are judged against. */
 static bool add_up(struct rs_cc *c, const struct rs_cc_round *done, bool ours, double rate,
-		   bool *lost)
+		   bool *lost, double *kept)
 {
 	struct rs_cc_round *s = &c->sum;
 
@@ -279,6 +299,7 @@ static bool add_up(struct rs_cc *c, const struct rs_cc_round *done, bool ours, d
 	if (fewer(c, rate, n, ans) || (!good && ++c->undecided >= 2)) {
 		c->undecided = 0;
 		*lost = true;
+		*kept = kept_share(c, rate, n, ans);
 		return false;
 	}
 	if (!good)
@@ -335,14 +356,15 @@ static bool judge_fast(struct rs_cc *c, uint32_t rtt_ep, uint32_t wait_ep)
 	if (good && c->ref_n <= 0)
 		learn_ref(c, n, (double)r->ans); /* the first; then from sums */
 	bool lost = fewer(c, rate, n, (double)r->ans);
+	double kept = lost ? kept_share(c, rate, n, (double)r->ans) : 1;
 	c->by_rate[rate_bin(rate)].n += n;
 	c->by_rate[rate_bin(rate)].ans += (double)r->ans;
 	bool ours = (int32_t)(r->begin - c->changed) >= 0 && !blind; /* sent at this rate */
 	struct rs_cc_round done = *r;
 	*r = (struct rs_cc_round){.begin = r->end, .end = r->end};
-	bool proven = add_up(c, &done, ours, rate, &lost);
+	bool proven = add_up(c, &done, ours, rate, &lost, &kept);
 	if (lost)
-		return cut(c, &done);
+		return cut(c, &done, kept);
 	bool far_below = c->loss_rate > 0 && c->rate < 0.8 * c->loss_rate;
 	/* Cut after cut (a burst of lag, say) left it far below what the
 	 * path carried lately: back up as from a slow start (TCP's ssthresh). */
@@ -399,7 +421,7 @@ static bool judge_full(struct rs_cc *c, const struct rs_cc_round *r)
 		c->base_n = c->base_n + n < cap ? c->base_n + n : cap;
 		return false;
 	}
-	return cut(c, r);
+	return cut(c, r, (1 - u) / (1 - c->base));
 }
 
 /* Grow the full round over complete epochs; judge it when it is big
