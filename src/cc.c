@@ -204,8 +204,8 @@ static bool fewer(const struct rs_cc *c, double rate, double n, double ans)
 }
 
 /* ... or as many (within 3% and k standard errors: 2 for a single
- * round, which only doubles the rate while nothing is known; 1 for a
- * sum)? */
+ * round, which decides a doubling; 1 for a sum, which decides the small
+ * steps near the path's limit)? */
 static bool as_good(const struct rs_cc *c, double rate, double n, double ans, double k)
 {
 	double sigma, known, p = reference(c, rate, n, &sigma, &known);
@@ -264,6 +264,7 @@ static bool cut(struct rs_cc *c, const struct rs_cc_round *r, double kept)
 	c->held = c->now;
 	c->cuts++;
 	c->streak = 0;
+	c->undecided = 0; /* two in a row at the new rate */
 	return true;
 }
 
