@@ -21,12 +21,13 @@ struct rs_cc_epoch {
 	uint32_t tmo;  /* ... timed out */
 	uint32_t gone; /* ... abandoned (asked again, local trouble) */
 	uint32_t lag;  /* the longest first-attempt timeout among them, epochs */
+	uint32_t all;  /* attempts launched, first and later: the rate sent */
 };
 
 /* A run of consecutive epochs judged together. */
 struct rs_cc_round {
 	uint32_t begin, end; /* epochs [begin, end) */
-	uint64_t sent, ans, tmo, gone;
+	uint64_t sent, ans, tmo, gone, all;
 };
 
 struct rs_cc {
@@ -71,6 +72,9 @@ static inline uint32_t rs_cc_epoch_of(uint64_t mono_ns)
  * answered / timed out / was given up (it will be launched again and
  * counted again). */
 void rs_cc_sent(struct rs_cc *c, uint32_t e, uint32_t lag);
+/* A later attempt (a retry) left in epoch e: it takes its share of the
+ * rate, and the rate a round was sent at counts it. */
+void rs_cc_resent(struct rs_cc *c, uint32_t e);
 void rs_cc_answered(struct rs_cc *c, uint32_t e);
 void rs_cc_timed_out(struct rs_cc *c, uint32_t e);
 void rs_cc_gone(struct rs_cc *c, uint32_t e);

@@ -190,6 +190,8 @@ void eng_launched(struct engine *e, struct slot *s)
 		e->sent1++;
 		if (e->cc)
 			rs_cc_sent(e->cc, s->epoch, lag_of(e, e->rto_us));
+	} else if (e->cc) {
+		rs_cc_resent(e->cc, rs_cc_epoch_of(e->now_ns));
 	}
 }
 
