@@ -13,6 +13,10 @@
 #   far       RTT 300 ms, 2% loss each way, 50 Mbit/s, 500-packet queue
 #   nearfar   127.60.128.0/17 at RTT 300 ms, the rest at 20 ms, 2% loss
 #             each way, 50 Mbit/s, 500-packet queue
+#   sparse    another world, 127.60.0.0/18 x the 4 ports (65,536 pairs:
+#             2% open, 90% filtered, as most of a real address space),
+#             behind bneck10's link: few answers to judge the rate by,
+#             and retries (to the filtered) most of the sends
 # Per link: ringscan at the defaults (RUNS runs: each must be exact),
 # ringscan --fixed-rate at 50/70/85/100% of the bottleneck's SYN capacity
 # (the best of them: the fastest exact one, else the fastest), nmap -sT
@@ -29,7 +33,7 @@ ns_reexec 7200 "$0" "$@"
 RUNS=${1:-3}
 shift || true
 ONLY=" $* "
-[ "$ONLY" != "  " ] || ONLY=" lossy bneck20 bneck10 far nearfar "
+[ "$ONLY" != "  " ] || ONLY=" lossy bneck20 bneck10 far nearfar sparse "
 need_scanner "$RS_ROOT/build"
 need_tools
 . "$RS_ROOT/tests/e2e/linkworld.sh"
@@ -132,4 +136,12 @@ bench_link bneck20 41666 --delay 50ms --rate 20mbit --queue 200
 bench_link bneck10 20833 --delay 20ms --rate 10mbit --queue 100
 bench_link far 104166 --delay 150ms --loss 2 --rate 50mbit --queue 500
 bench_link nearfar 104166 --delay 10ms --delay 127.60.128.0/17=150ms --loss 2 --rate 50mbit --queue 500
+case $ONLY in *" sparse "*)
+	kill "$LINK_LPID" && wait "$LINK_LPID" || true # the first world's listener
+	NET=127.60.0.0/18 PROBES=65536 W=$T/sparse
+	world_gen "$W" --seed 22 --addrs $NET --ports $PORTS --open 2 --filtered 90
+	link_world_up "$W" # its world.nft replaces the first's table
+	bench_link sparse 20833 --delay 20ms --rate 10mbit --queue 100
+	;;
+esac
 cat "$OUT"
