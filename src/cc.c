@@ -11,7 +11,7 @@
  * left in, so a round is judged on what its own sends became, not on what
  * happened to come back meanwhile.
  *
- * Two judgments run over the epochs:
+ * Three judgments run over the epochs:
  * - fast: a round, about one round trip of sends, is looked at the
  *   largest recent round trip after it ended; if as much of it is
  *   answered already as of the reference (the same argument as for the
@@ -30,6 +30,11 @@
  *   or timed out; its timeout fraction updates the base, or, when clearly
  *   above it, cuts the rate (once per round trip of sends: rounds that
  *   began before a cut do not cut again).
+ * - drop: once their retries have been answered, epochs are added up
+ *   until they hold enough answered probes, and the share of those that
+ *   needed a retry (their first attempt lost: nmap's drop detection) is
+ *   judged against what slower rounds lost. It needs no answered share,
+ *   so the filtered targets do not dilute it.
  *
  * Rates: slow start doubles per fast round sent at the current rate;
  * congestion ends it and cuts the rate that lost to a little below what
@@ -45,15 +50,20 @@
 
 #include "cc.h"
 
-#define MASK	    (RS_CC_EPOCHS - 1)
-#define ROUND_MAX   1024    /* epochs: a round is judged after ~1 s at most */
-#define FAST_MIN_N  4	    /* sends a fast round needs */
-#define FAST_CUT_N  32	    /* ... and to cut the rate */
-#define FULL_MIN_N  32	    /* resolved first attempts a full round needs */
-#define BASE_MIN_N  256.0   /* first attempts the base is first learnt from */
-#define BASE_CAP    50000.0 /* the base follows the last ~50,000 answers */
-#define SUM_ANS	    400.0   /* answers expected in rounds judged together */
-#define BIN_MIN_ANS 400.0   /* answers at slower rates to judge against */
+#define MASK	     (RS_CC_EPOCHS - 1)
+#define ROUND_MAX    1024    /* epochs: a round is judged after ~1 s at most */
+#define FAST_MIN_N   4	     /* sends a fast round needs */
+#define FAST_CUT_N   32	     /* ... and to cut the rate */
+#define FAST_MIN_ANS 16.0    /* answers expected in a fast round */
+#define FULL_MIN_N   32	     /* resolved first attempts a full round needs */
+#define BASE_MIN_N   256.0   /* first attempts the base is first learnt from */
+#define BASE_CAP     50000.0 /* the base follows the last ~50,000 answers */
+#define SUM_ANS	     400.0   /* answers expected in rounds judged together */
+#define BIN_MIN_ANS  400.0   /* answers at slower rates to judge against */
+#define DROP_MIN_N   200.0   /* answered probes a drop round needs */
+#define DROP_REF_N   200.0   /* ... and slower rounds, to judge against */
+#define DROP_PRIOR   0.02    /* their share lost on a retry, until known */
+#define DROP_MAX     3072    /* epochs a drop round spans at most (~3 s; the ring keeps 4,096) */
 
 void rs_cc_init(struct rs_cc *c, double start, double ceiling, uint32_t epoch)
 {
@@ -67,6 +77,7 @@ void rs_cc_init(struct rs_cc *c, double start, double ceiling, uint32_t epoch)
 	c->held = epoch;
 	c->fast.begin = c->fast.end = epoch;
 	c->full.begin = c->full.end = epoch;
+	c->drop.begin = c->drop.end = epoch;
 }
 
 /* The entry of epoch e, reset if it held an older one (sent only). */
@@ -123,10 +134,17 @@ void rs_cc_gone(struct rs_cc *c, uint32_t e)
 		p->gone++;
 }
 
+void rs_cc_late(struct rs_cc *c, uint32_t e)
+{
+	struct rs_cc_epoch *p = slot_of(c, e);
+	if (p)
+		p->late++;
+}
+
 /* Sum the epochs [r->begin, r->end) into r. */
 static void tally(const struct rs_cc *c, struct rs_cc_round *r)
 {
-	r->sent = r->ans = r->tmo = r->gone = r->all = 0;
+	r->sent = r->ans = r->tmo = r->gone = r->all = r->late = 0;
 	for (uint32_t e = r->begin; e != r->end; e++) {
 		const struct rs_cc_epoch *p = &c->ep[e & MASK];
 		if (p->id != e)
@@ -136,6 +154,7 @@ static void tally(const struct rs_cc *c, struct rs_cc_round *r)
 		r->tmo += p->tmo;
 		r->gone += p->gone;
 		r->all += p->all;
+		r->late += p->late;
 	}
 }
 
@@ -268,6 +287,8 @@ static bool cut(struct rs_cc *c, const struct rs_cc_round *r, double kept)
 	/* A rate slow start overshot to says nothing of the link's: only a
 	 * later loss sets the level to recover towards quickly. */
 	c->loss_rate = c->slow_start ? 0 : sent_rate;
+	if (c->slow_start)
+		c->ss_end = c->now;
 	c->good_max *= 0.9; /* a path that really got narrower lowers it */
 	double f = 0.95 * kept;
 	set_rate(c, from * (f < 0.7 ? 0.7 : f > 0.9 ? 0.9 : f));
@@ -342,11 +363,16 @@ static bool judge_fast(struct rs_cc *c, uint32_t rtt_ep, uint32_t wait_ep)
 	struct rs_cc_round *r = &c->fast;
 	uint32_t len = rtt_ep > 1 ? rtt_ep : 1;
 
-	/* Grow the round over closed epochs until it is long enough. */
-	if (r->end - r->begin < len || r->sent < FAST_MIN_N) {
+	/* Grow the round over closed epochs until it is long enough, and
+	 * holds FAST_MIN_ANS expected answers: where few targets answer, a
+	 * round trip's round held a few, and one that lost half of them
+	 * passed as good, so slow start doubled on (to 7.7x the link's
+	 * capacity in test_sparse_retries). */
+	double want = c->ref_n > 0 && c->ref > 0.01 ? FAST_MIN_ANS / c->ref : 0;
+	if (r->end - r->begin < len || r->sent < FAST_MIN_N || (double)r->sent < want) {
 		r->end = c->now;
 		tally(c, r);
-		if ((r->end - r->begin < len || r->sent < FAST_MIN_N) &&
+		if ((r->end - r->begin < len || r->sent < FAST_MIN_N || (double)r->sent < want) &&
 		    r->end - r->begin < ROUND_MAX)
 			return false;
 	}
@@ -426,7 +452,11 @@ static bool judge_full(struct rs_cc *c, const struct rs_cc_round *r)
 	double least = 0.02 * (1 - c->base);
 	double rate = round_rate(r);
 	if (u <= c->base + (margin > least ? margin : least)) {
-		if (rate > c->good_max)
+		/* Loss-free only where the margin could have shown a loss of
+		 * a tenth: a sparse world's wide margin passed rounds at 7x
+		 * the link's capacity, and the rate doubled back to them
+		 * (test_sparse_retries). There the drop judgment sets it. */
+		if (rate > c->good_max && margin <= 0.1 * (1 - c->base))
 			c->good_max = rate;
 		double cap = memory(1 - c->base);
 		c->base = (c->base * c->base_n + u * n) / (c->base_n + n);
@@ -468,12 +498,85 @@ static bool step_full(struct rs_cc *c, uint32_t rtt_ep)
 	return changed;
 }
 
+/* The drop judgment of one round whose retries are in: of its first
+ * attempts that were answered at all, the share that needed a retry is
+ * the share the path lost (nmap's drop detection: a probe answered only
+ * when sent again). Where most targets are filtered, that share needs no
+ * reference answered share, which few answers leave unknown or learnt
+ * from congested rounds; it is judged against what rounds sent at 70% of
+ * the rate or less lost (random loss), or, until those hold DROP_REF_N
+ * answered probes, against DROP_PRIOR. Cut when clearly above: by 3
+ * points and 3 standard errors. */
+static bool judge_drop(struct rs_cc *c, const struct rs_cc_round *r)
+{
+	double resp = (double)(r->ans + r->late), ln = 0, base = DROP_PRIOR;
+
+	if (resp <= 0)
+		return false;
+	double rate = round_rate(r);
+	for (unsigned b = 0; b < rate_bin(rate * 0.7); b++) {
+		double n = c->by_rate[b].resp, share = c->by_rate[b].late / n;
+		if (n >= DROP_REF_N && (!ln || share < base))
+			ln = n, base = share;
+	}
+	if (!c->slow_start && (int32_t)(r->begin - c->ss_end) >= 0) {
+		/* A round sent in slow start holds the queue its overshoot
+		 * filled, whatever its own rate: no anchor. */
+		c->by_rate[rate_bin(rate)].resp += resp;
+		c->by_rate[rate_bin(rate)].late += (double)r->late;
+	}
+	if (resp < DROP_MIN_N / 4)
+		return false;
+	bool known = ln > 0;
+	double lost = (double)r->late / resp;
+	double p = base > 2 * DROP_PRIOR ? base : 2 * DROP_PRIOR;
+	double sigma = sqrt(p * (1 - p) * (1 / resp + (known ? 1 / ln : 0)));
+	if (lost <= base + 0.03 + 3 * sigma) {
+		if (lost <= base + 0.03 && rate > c->good_max)
+			c->good_max = rate;
+		return false;
+	}
+	return cut(c, r, (1 - lost) / (1 - base));
+}
+
+/* Grow the drop round over epochs old enough that a retry of their
+ * first attempts has been answered (the first timeout, the retry's wait
+ * of a quarter of it, its round trip: within 3 timeouts); judge it once
+ * it holds DROP_MIN_N answered probes. */
+static bool step_drop(struct rs_cc *c)
+{
+	struct rs_cc_round *r = &c->drop;
+	bool changed = false;
+
+	if (c->now - r->end > RS_CC_EPOCHS - ROUND_MAX)
+		*r = (struct rs_cc_round){.begin = c->now - (RS_CC_EPOCHS - ROUND_MAX),
+					  .end = c->now - (RS_CC_EPOCHS - ROUND_MAX)};
+	while (r->end != c->now) {
+		const struct rs_cc_epoch *p = slot_of(c, r->end);
+		if (p && c->now - r->end <= 3 * p->lag + 2)
+			break; /* its retries may still be answered */
+		r->end++;
+		if (p) {
+			r->sent += p->sent;
+			r->ans += p->ans;
+			r->late += p->late;
+			r->all += p->all;
+		}
+		if (r->ans + r->late >= DROP_MIN_N || r->end - r->begin >= DROP_MAX) {
+			changed |= judge_drop(c, r);
+			*r = (struct rs_cc_round){.begin = r->end, .end = r->end};
+		}
+	}
+	return changed;
+}
+
 bool rs_cc_step(struct rs_cc *c, uint32_t now, uint32_t rtt_ep, uint32_t wait_ep)
 {
 	if ((int32_t)(now - c->now) <= 0)
 		return false;
 	c->now = now;
 	bool changed = step_full(c, rtt_ep);
+	changed |= step_drop(c);
 	return judge_fast(c, rtt_ep, wait_ep) || changed;
 }
 

@@ -22,12 +22,13 @@ struct rs_cc_epoch {
 	uint32_t gone; /* ... abandoned (asked again, local trouble) */
 	uint32_t lag;  /* the longest first-attempt timeout among them, epochs */
 	uint32_t all;  /* attempts launched, first and later: the rate sent */
+	uint32_t late; /* first attempts timed out, then answered on a retry */
 };
 
 /* A run of consecutive epochs judged together. */
 struct rs_cc_round {
 	uint32_t begin, end; /* epochs [begin, end) */
-	uint64_t sent, ans, tmo, gone, all;
+	uint64_t sent, ans, tmo, gone, all, late;
 };
 
 struct rs_cc {
@@ -44,15 +45,18 @@ struct rs_cc {
 	uint32_t now;		 /* current epoch */
 	uint32_t changed;	 /* epoch of the last rate change */
 	uint32_t held;		 /* rounds that began before it cannot cut the rate */
+	uint32_t ss_end;	 /* epoch of the first cut, which ended slow start */
 	struct rs_cc_round fast; /* being filled; judged on answers so far */
 	struct rs_cc_round full; /* being filled; judged once complete */
 	struct rs_cc_round sum;	 /* fast rounds sent at this rate, added up */
+	struct rs_cc_round drop; /* being filled; judged once its retries are in */
 	/* Answered shares of fast rounds by the rate they were sent at (bins
 	 * 25% apart): what slower rounds got back is the reference a
 	 * congested one falls short of, one that congestion cannot drag
 	 * down as it grows. */
 	struct {
-		double n, ans;
+		double n, ans;	   /* first attempts, answered by the fast judgment */
+		double resp, late; /* answered at all, of which on a retry */
 	} by_rate[RS_CC_RATE_BINS];
 	uint64_t cuts, raises; /* decisions taken, for the trace */
 	uint32_t streak;       /* raises since the last cut */
@@ -78,6 +82,9 @@ void rs_cc_resent(struct rs_cc *c, uint32_t e);
 void rs_cc_answered(struct rs_cc *c, uint32_t e);
 void rs_cc_timed_out(struct rs_cc *c, uint32_t e);
 void rs_cc_gone(struct rs_cc *c, uint32_t e);
+/* The probe whose first attempt left in epoch e and timed out was
+ * answered on a retry: that attempt was lost (nmap's drop detection). */
+void rs_cc_late(struct rs_cc *c, uint32_t e);
 
 /* Judge what can be judged at epoch now: rtt_ep is the smoothed round trip
  * (a round's length) and wait_ep the largest recent one (by when a round's

@@ -83,6 +83,8 @@ void eng_answered(struct engine *e, struct slot *s)
 	if (s->attempts == 1) {
 		e->ans1++;
 		book(e, s, rs_cc_answered);
+	} else if (e->cc) {
+		rs_cc_late(e->cc, s->epoch); /* its first attempt was lost */
 	}
 	e->ok[e->ok_cur][s->attempts < RS_ATTEMPTS_MAX ? s->attempts : RS_ATTEMPTS_MAX]++;
 	rs_lossy_note(e->lossy, &s->ep, s->attempts > 1);

@@ -83,6 +83,7 @@ static void schedule(struct link *l, uint32_t due, uint32_t sent, uint32_t n, in
 /* What became of one epoch's probes of one controller. */
 struct sends {
 	uint32_t n, lost, queued, far;
+	uint32_t relost; /* of lost, those to answering targets: a retry finds them */
 };
 
 /* One probe of controller c through the link, whose queue already holds
@@ -104,9 +105,9 @@ static void send_one(struct link *l, struct rs_cc *c, uint32_t t, int measure, s
 	}
 	l->live += measure;
 	if (uniform(l) < l->loss)
-		o->lost++;
+		o->lost++, o->relost++;
 	else if (full)
-		o->lost++, l->dropped += measure, l->live_lost += measure;
+		o->lost++, o->relost++, l->dropped += measure, l->live_lost += measure;
 	else if (uniform(l) < l->far)
 		o->far++;
 	else
@@ -125,7 +126,9 @@ static void tick_n(struct link *l, struct rs_cc *const *c, unsigned nc, uint32_t
 	for (unsigned i = 0; i < l->nev[k]; i++) {
 		const struct event *ev = &l->ev[k][i];
 		for (uint32_t j = 0; j < ev->n; j++)
-			(ev->timeout ? rs_cc_timed_out : rs_cc_answered)(c[ev->who], ev->sent);
+			(ev->timeout == 2   ? rs_cc_late
+			 : ev->timeout == 1 ? rs_cc_timed_out
+					    : rs_cc_answered)(c[ev->who], ev->sent);
 		l->heard[ev->who] |= !ev->timeout;
 	}
 	l->nev[k] = 0;
@@ -155,6 +158,8 @@ static void tick_n(struct link *l, struct rs_cc *const *c, unsigned nc, uint32_t
 		schedule(l, t + l->far_rtt, t, o[w].far, 0, w);
 		schedule(l, t + (l->rtt ? l->rtt : 1) + qdelay, t, o[w].queued, 0, w);
 		schedule(l, t + l->lag, t, o[w].lost, 1, w);
+		/* Retried a quarter of a timeout later, and answered. */
+		schedule(l, t + l->lag + l->lag / 4 + l->rtt + 1, t, o[w].relost, 2, w);
 	}
 	if (l->cap > 0) {
 		l->backlog += queued + blind - l->cap * EPOCH_S;
@@ -547,15 +552,40 @@ static void test_sparse_bottleneck(void **state)
  * (to filtered targets: 7 attempts each) 80% of the sends once the first
  * timeouts are in: few first attempts, few answers to judge. Where the
  * rate a round was sent at counted first attempts only, each cut went to
- * 0.7 of a fifth of the rate (0.55x the capacity here; the real world
- * took 35-43 s); 1.16x with 13% of the answering probes lost to the queue
- * (all found by retries) now, 20-21 s. Where retries are 90% behind
- * 2 Mbit/s the rate sits at 3.6x: the evidence is too thin (docs/
- * performance.md). */
+ * 0.7 of a fifth of the rate (0.55x the capacity here). Counting them
+ * all, 1.16x with 13% of the answering probes lost, the reference and
+ * good_max learnt from a congested start; with the drop judgment and
+ * the rules that keep weak evidence from raising the rate, 1.04x and 4%.
+ * Behind 2 Mbit/s, retries 90% of the sends: 3.6x and 74% lost before,
+ * 0.98x and 5% now. */
 static void test_sparse_retries(void **state)
 {
 	(void)state;
-	sparse_re(20800, 100, 40, 0.9, 0.8, 0.7, 1.25, 0.2);
+	sparse_re(20800, 100, 40, 0.9, 0.8, 0.7, 1.15, 0.08);
+	sparse_re(4166, 100, 40, 0.9, 0.9, 0.7, 1.15, 0.08);
+}
+
+/* The drop judgment takes a share lost on a retry of 2% as normal until
+ * slower rounds tell it more: random loss of 4% a round trip (2% each
+ * way, the most issue 11 asks for) in that sparse world must not keep
+ * cutting the rate (0.80x of the link's capacity; 8% gives 0.64x, 12%
+ * 0.31x: a link that loses that much is slowed). */
+static void test_sparse_random_loss(void **state)
+{
+	(void)state;
+	struct rs_cc *c = malloc(sizeof(*c));
+	struct link *l = link_new(20000, 1000, 40, 0.04, 0.9);
+
+	assert_non_null(c);
+	l->syn_queue = 1;
+	l->retries = 0.8;
+	rs_cc_init(c, 1000, 200000, 1);
+	double r = run(l, c, 20000);
+	print_message("sparse, 4%% random loss: sent %.0f/s (%.2f), cuts %llu\n", r, r / 20000,
+		      (unsigned long long)c->cuts);
+	assert_true(r >= 0.7 * 20000);
+	free(l);
+	free(c);
 }
 
 /* Epochs [from, to) of per first attempts and re retries each, of which
@@ -749,6 +779,7 @@ int main(void)
 		cmocka_unit_test(test_cut_to_delivered),
 		cmocka_unit_test(test_cut_counts_retries),
 		cmocka_unit_test(test_sparse_retries),
+		cmocka_unit_test(test_sparse_random_loss),
 		cmocka_unit_test(test_ceiling),
 		cmocka_unit_test(test_rto_and_attempts),
 		cmocka_unit_test(test_retry_gaps),
