@@ -61,6 +61,7 @@ static void sync_counters(struct engine *e)
 	atomic_store_explicit(&w->inflight, e->inflight, memory_order_relaxed);
 	atomic_store_explicit(&w->heartbeat_ns, e->now_ns, memory_order_relaxed);
 	atomic_store_explicit(&w->sent1, e->sent1, memory_order_relaxed);
+	atomic_store_explicit(&w->launched, e->nsent, memory_order_relaxed);
 	atomic_store_explicit(&w->ans1, e->ans1, memory_order_relaxed);
 	atomic_store_explicit(&w->tmo1, e->tmo1, memory_order_relaxed);
 	for (unsigned k = 1; k <= RS_ATTEMPTS_MAX; k++)
@@ -182,6 +183,7 @@ void eng_launched(struct engine *e, struct slot *s)
 	s->t0_ns = e->now_ns; /* until stamp_launched() */
 	s->st = S_CONNECT;
 	e->inflight++;
+	e->nsent++;
 	if (e->be->stamps_launch)
 		s->t0_ns = eng_clock_ns(CLOCK_MONOTONIC);
 	else if (e->nlaunched < LAUNCH_BATCH)
@@ -495,6 +497,7 @@ static int setup_sending(struct engine *e)
 
 	e->start_ns = e->now_ns;
 	e->sent1 = atomic_load(&e->w->sent1);
+	e->nsent = atomic_load(&e->w->launched);
 	e->ans1 = atomic_load(&e->w->ans1);
 	e->tmo1 = atomic_load(&e->w->tmo1);
 	e->rto_us = p->timeout_ms ? p->timeout_ms * 1000 : RS_RTO_INIT_US;

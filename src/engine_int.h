@@ -214,7 +214,7 @@ struct engine {
 	uint64_t start_ns;		 /* when this worker began to send */
 	/* counters mirrored to shared memory after every batch */
 	uint64_t retries, local_errors;
-	uint64_t sent1, ans1, tmo1;
+	uint64_t sent1, ans1, tmo1, nsent; /* nsent: attempts launched, retries too */
 	/* Probes answered at attempt k, over the last one or two windows of
 	 * OK_WINDOW answers: the retry budget follows the loss of now, not
 	 * of a burst long past (a slow start's overshoot). */

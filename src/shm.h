@@ -39,6 +39,7 @@ struct rs_wshared {
 	/* Sending (see cc.h, rtt.h): what the controller decided and saw. */
 	_Atomic uint64_t rate;			  /* probes/s this worker may start; 0 = unpaced */
 	_Atomic uint64_t sent1;			  /* first attempts launched */
+	_Atomic uint64_t launched;		  /* attempts launched, retries too */
 	_Atomic uint64_t ans1;			  /* ... answered */
 	_Atomic uint64_t tmo1;			  /* ... timed out */
 	_Atomic uint64_t ok[RS_ATTEMPTS_MAX + 1]; /* [k]: probes answered at attempt k */

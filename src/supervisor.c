@@ -298,15 +298,13 @@ void rs_supervisor_sending(const struct rs_supervisor *sv, struct rs_sending *ou
 		uint32_t rto = atomic_load_explicit(&ws->rto_us, memory_order_relaxed);
 		uint32_t att = atomic_load_explicit(&ws->attempts, memory_order_relaxed);
 		out->rate += atomic_load_explicit(&ws->rate, memory_order_relaxed);
-		out->sent += atomic_load_explicit(&ws->sent1, memory_order_relaxed);
+		out->sent += atomic_load_explicit(&ws->launched, memory_order_relaxed);
 		out->ans1 += atomic_load_explicit(&ws->ans1, memory_order_relaxed);
 		out->tmo1 += atomic_load_explicit(&ws->tmo1, memory_order_relaxed);
 		out->cuts += atomic_load_explicit(&ws->cuts, memory_order_relaxed);
 		out->rto_us = rto > out->rto_us ? rto : out->rto_us;
 		out->attempts = att > out->attempts ? att : out->attempts;
 	}
-	uint64_t local;
-	out->sent += rs_supervisor_retries(sv, &local);
 }
 
 uint64_t rs_supervisor_retries(const struct rs_supervisor *sv, uint64_t *local_errors)
