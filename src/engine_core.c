@@ -487,6 +487,14 @@ static uint64_t burst_of(double rate)
 	return b < 1 ? 1 : b > LAUNCH_BATCH ? LAUNCH_BATCH : b;
 }
 
+/* The controller's rate, now: the token bucket's, and shared memory's
+ * (the other workers steer towards the mean of them, --stats reports it). */
+static void use_rate(struct engine *e)
+{
+	rs_bucket_set(&e->bucket, (uint64_t)e->cc->rate, burst_of(e->cc->rate), e->now_ns);
+	atomic_store_explicit(&e->w->rate, (uint64_t)e->cc->rate, memory_order_relaxed);
+}
+
 /* How this worker sends: congestion control with --rate as a ceiling, or
  * a fixed rate (--fixed-rate); timeouts and attempts from -t/--retries or
  * from what is measured. Counters go on from a dead predecessor's. */
@@ -521,8 +529,7 @@ static int setup_sending(struct engine *e)
 	double start = CC_START_RATE / n > CC_START_MIN ? CC_START_RATE / n : CC_START_MIN;
 	double ceiling = p->rate ? (double)p->rate / n : CC_RATE_MAX;
 	rs_cc_init(e->cc, start, ceiling, rs_cc_epoch_of(e->now_ns));
-	rs_bucket_set(&e->bucket, (uint64_t)e->cc->rate, burst_of(e->cc->rate), e->now_ns);
-	atomic_store(&e->w->rate, (uint64_t)e->cc->rate);
+	use_rate(e);
 	return 0;
 }
 
@@ -547,10 +554,8 @@ static void share_rate(struct engine *e)
 			n++;
 		}
 	}
-	if (n > 1 && rs_cc_share(e->cc, sum / n)) {
-		rs_bucket_set(&e->bucket, (uint64_t)e->cc->rate, burst_of(e->cc->rate), e->now_ns);
-		atomic_store_explicit(&e->w->rate, (uint64_t)e->cc->rate, memory_order_relaxed);
-	}
+	if (n > 1 && rs_cc_share(e->cc, sum / n))
+		use_rate(e);
 	e->share_ns = e->now_ns + 16000000;
 }
 
@@ -569,10 +574,7 @@ static void steer(struct engine *e)
 		uint32_t wait_ep =
 			(uint32_t)(((uint64_t)e->rtt.max_us * 1000) >> RS_CC_EPOCH_SHIFT);
 		if (rs_cc_step(e->cc, rs_cc_epoch_of(e->now_ns), rtt_ep, wait_ep)) {
-			rs_bucket_set(&e->bucket, (uint64_t)e->cc->rate, burst_of(e->cc->rate),
-				      e->now_ns);
-			atomic_store_explicit(&e->w->rate, (uint64_t)e->cc->rate,
-					      memory_order_relaxed);
+			use_rate(e);
 			atomic_store_explicit(&e->w->cuts, e->cc->cuts, memory_order_relaxed);
 		}
 	}
