@@ -5,11 +5,14 @@
 # runs again every timer is overdue while the answers wait unread, more of
 # them than one epoll batch (256) holds.
 #
-# Behind an emulated link of RTT 400 ms (tests/e2e/linkworld.sh), 2,048
+# Behind an emulated link of RTT 800 ms (tests/e2e/linkworld.sh), 2,048
 # open ports are probed at once (-w 1 -c 2048 --fixed-rate -t 1000
 # --retries 0). As soon as the targets' side has seen every SYN, the
 # worker is stopped (SIGSTOP) and continued 1.6 s later: the SYN-ACKs came
-# and every timer fell due meanwhile. Then every port must read open, and
+# and every timer fell due meanwhile. The SYN-ACKs take 400 ms back: the
+# time this script has to stop the worker once it has counted the SYNs
+# (at RTT 400 ms, a clean-clone CI with both suites at once and a busy
+# machine stopped it too late: 1,659 of 2,048 read after 1 s). Then every port must read open, and
 # (the proof that the stop came before the answers were read) nearly every
 # answer's rtt_us must exceed the 1 s timeout. Before the late-timer check
 # in engine_epoll.c, the epoll engine read most of them filtered.
@@ -36,7 +39,7 @@ table inet syns {
 }
 EOF
 syns() { inT nft list chain inet syns in | sed -n 's/.*counter packets \([0-9]*\).*/\1/p'; }
-link_up --seed 7 --delay 200ms
+link_up --seed 7 --delay 400ms
 
 out=$RS_TMP/late.jsonl
 "$RS" --all -q -w 1 -c 2048 --fixed-rate -r 100000 -t 1000 --retries 0 \
