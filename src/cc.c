@@ -141,21 +141,24 @@ void rs_cc_late(struct rs_cc *c, uint32_t e)
 		p->late++;
 }
 
+/* Add what epoch p holds to round r. */
+static void add_epoch(struct rs_cc_round *r, const struct rs_cc_epoch *p)
+{
+	r->sent += p->sent;
+	r->ans += p->ans;
+	r->tmo += p->tmo;
+	r->gone += p->gone;
+	r->all += p->all;
+	r->late += p->late;
+}
+
 /* Sum the epochs [r->begin, r->end) into r. */
 static void tally(const struct rs_cc *c, struct rs_cc_round *r)
 {
 	r->sent = r->ans = r->tmo = r->gone = r->all = r->late = 0;
-	for (uint32_t e = r->begin; e != r->end; e++) {
-		const struct rs_cc_epoch *p = &c->ep[e & MASK];
-		if (p->id != e)
-			continue;
-		r->sent += p->sent;
-		r->ans += p->ans;
-		r->tmo += p->tmo;
-		r->gone += p->gone;
-		r->all += p->all;
-		r->late += p->late;
-	}
+	for (uint32_t e = r->begin; e != r->end; e++)
+		if (c->ep[e & MASK].id == e)
+			add_epoch(r, &c->ep[e & MASK]);
 }
 
 static bool resolved(const struct rs_cc_epoch *p)
@@ -355,6 +358,13 @@ static double probe_step(uint32_t streak)
 	return up < 1.25 ? up : 1.25;
 }
 
+/* A fast round shorter than len epochs, or with fewer sends than it
+ * needs to be judged (FAST_MIN_N, or want: FAST_MIN_ANS expected answers). */
+static bool too_short(const struct rs_cc_round *r, uint32_t len, double want)
+{
+	return r->end - r->begin < len || r->sent < FAST_MIN_N || (double)r->sent < want;
+}
+
 /* The fast judgment: raise the rate when the last round sent at the
  * current rate is (nearly) all answered already; cut it when clearly
  * fewer answers came back than usual (lost, or late behind a queue). */
@@ -369,11 +379,10 @@ static bool judge_fast(struct rs_cc *c, uint32_t rtt_ep, uint32_t wait_ep)
 	 * passed as good, so slow start doubled on (to 7.7x the link's
 	 * capacity in test_sparse_retries). */
 	double want = c->ref_n > 0 && c->ref > 0.01 ? FAST_MIN_ANS / c->ref : 0;
-	if (r->end - r->begin < len || r->sent < FAST_MIN_N || (double)r->sent < want) {
+	if (too_short(r, len, want)) {
 		r->end = c->now;
 		tally(c, r);
-		if ((r->end - r->begin < len || r->sent < FAST_MIN_N || (double)r->sent < want) &&
-		    r->end - r->begin < ROUND_MAX)
+		if (too_short(r, len, want) && r->end - r->begin < ROUND_MAX)
 			return false;
 	}
 	tally(c, r);
@@ -482,13 +491,8 @@ static bool step_full(struct rs_cc *c, uint32_t rtt_ep)
 		    c->now - r->end < RS_CC_EPOCHS - ROUND_MAX)
 			break; /* not complete yet */
 		r->end++;
-		if (p) { /* complete: what it holds now is what it is judged on */
-			r->sent += p->sent;
-			r->ans += p->ans;
-			r->tmo += p->tmo;
-			r->gone += p->gone;
-			r->all += p->all;
-		}
+		if (p) /* complete: what it holds now is what it is judged on */
+			add_epoch(r, p);
 		if ((r->end - r->begin >= len && r->ans + r->tmo >= FULL_MIN_N) ||
 		    r->end - r->begin >= ROUND_MAX) {
 			changed |= judge_full(c, r);
@@ -515,9 +519,9 @@ static bool judge_drop(struct rs_cc *c, const struct rs_cc_round *r)
 		return false;
 	double rate = round_rate(r);
 	for (unsigned b = 0; b < rate_bin(rate * 0.7); b++) {
-		double n = c->by_rate[b].resp, share = c->by_rate[b].late / n;
-		if (n >= DROP_REF_N && (!ln || share < base))
-			ln = n, base = share;
+		double n = c->by_rate[b].resp;
+		if (n >= DROP_REF_N && (!ln || c->by_rate[b].late / n < base))
+			ln = n, base = c->by_rate[b].late / n;
 	}
 	if (!c->slow_start && (int32_t)(r->begin - c->ss_end) >= 0) {
 		/* A round sent in slow start holds the queue its overshoot
@@ -556,12 +560,8 @@ static bool step_drop(struct rs_cc *c)
 		if (p && c->now - r->end <= 3 * p->lag + 2)
 			break; /* its retries may still be answered */
 		r->end++;
-		if (p) {
-			r->sent += p->sent;
-			r->ans += p->ans;
-			r->late += p->late;
-			r->all += p->all;
-		}
+		if (p)
+			add_epoch(r, p);
 		if (r->ans + r->late >= DROP_MIN_N || r->end - r->begin >= DROP_MAX) {
 			changed |= judge_drop(c, r);
 			*r = (struct rs_cc_round){.begin = r->end, .end = r->end};
