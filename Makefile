@@ -149,19 +149,29 @@ build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRCS_$$*) $(wildcard include/ring
 
 $(FUZZERS:%=build/fuzz/fuzz_%): | fuzz-deps
 
-fuzz: $(FUZZERS:%=build/fuzz/fuzz_%)
-	$(Q)for f in $(FUZZERS); do \
-		rm -rf build/fuzz/corpus_$$f && cp -r tests/fuzz/corpus_$$f build/fuzz/ && \
-		build/fuzz/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
-			-print_final_stats=1 build/fuzz/corpus_$$f 2>build/fuzz/fuzz_$$f.log || \
-			{ tail -50 build/fuzz/fuzz_$$f.log; exit 1; }; \
-		grep -E "stat::number_of_executed_units|Done" build/fuzz/fuzz_$$f.log | \
-			sed "s/^/  fuzz_$$f: /"; \
-	done
+# The fuzzers run side by side (one core each), each for FUZZ_SECONDS;
+# make fuzz then runs fuzz-cli too.
+fuzz: fuzz-libfuzzer
 	$(Q)$(MAKE) --no-print-directory fuzz-cli
 
+.PHONY: fuzz-libfuzzer
+fuzz-libfuzzer: $(FUZZERS:%=build/fuzz/fuzz_%)
+	$(Q)pids=; for f in $(FUZZERS); do \
+		rm -rf build/fuzz/corpus_$$f && cp -r tests/fuzz/corpus_$$f build/fuzz/ || exit 1; \
+		build/fuzz/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+			-print_final_stats=1 build/fuzz/corpus_$$f >build/fuzz/fuzz_$$f.log 2>&1 & \
+		pids="$$pids $$!"; \
+	done; \
+	rc=0; for p in $$pids; do wait $$p || rc=1; done; \
+	for f in $(FUZZERS); do \
+		if grep -q "^Done" build/fuzz/fuzz_$$f.log; then \
+			grep -E "stat::number_of_executed_units|^Done" build/fuzz/fuzz_$$f.log | \
+				sed "s/^/  fuzz_$$f: /"; \
+		else tail -50 build/fuzz/fuzz_$$f.log; rc=1; fi; \
+	done; exit $$rc
+
 # Random command lines in --dry-run (tests/tools/cli_fuzz.py) under ASan for
-# FUZZ_SECONDS; make test also runs 400 per build (tests/e2e/test_cli_fuzz.sh).
+# FUZZ_SECONDS; make test runs only 400 per build (tests/e2e/test_cli_fuzz.sh).
 .PHONY: fuzz-cli
 fuzz-cli:
 	$(Q)$(MAKE) --no-print-directory asan
@@ -171,12 +181,15 @@ fuzz-cli:
 deps:
 	$(Q)scripts/deps.sh test
 
-# The README's test command; .ci/run calls exactly this.
+# The README's test command; .ci/run calls exactly this. Builds use every
+# core (JOBS); the fuzzers run 30 s each, side by side.
+JOBS ?= $(shell nproc)
 test: deps
 	$(Q)$(MAKE) --no-print-directory lint
-	$(Q)$(MAKE) --no-print-directory all units
-	$(Q)$(MAKE) --no-print-directory asan
-	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=30
+	$(Q)$(MAKE) --no-print-directory -j$(JOBS) all units
+	$(Q)$(MAKE) --no-print-directory -j$(JOBS) asan
+	$(Q)$(MAKE) --no-print-directory -j$(JOBS) $(FUZZERS:%=build/fuzz/fuzz_%)
+	$(Q)$(MAKE) --no-print-directory fuzz-libfuzzer FUZZ_SECONDS=30
 	$(Q)tests/both.sh --split 1 --engines uring,epoll build -- --split 0 --engines uring,epoll build/asan
 
 test-unit: all units
@@ -300,7 +313,7 @@ FORMAT_SRCS = src/*.c src/*.h include/ringscan/*.h tests/unit/*.c tests/unit/*.h
 	bench/micro/*.c bench/peers/*.c tests/fuzz/*.c
 
 lint:
-	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+	$(Q)cppcheck --quiet -j$(JOBS) --error-exitcode=1 --enable=warning,performance,portability \
 		--inline-suppr -Iinclude -Isrc -D__linux__ src tests/tools
 	$(Q)clang-format --dry-run --Werror $(FORMAT_SRCS)
 

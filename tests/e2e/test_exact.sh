@@ -10,6 +10,8 @@
 # 1; and one with the default retries: 2 to 10 for filtered pairs (as many
 # as the scan's size and the loss seen call for), 1 for the others. And one run without --all, to stdout: the open pairs only.
 # Usage: test_exact.sh BUILD_DIR
+# engines: split (each engine once, plain or ASan: 33-47 s a run; test_exact_loaded
+# runs on both engines in both builds)
 set -eu
 . "$(dirname "$0")/lib.sh"
 ns_reexec 300 "$0" "$@"

@@ -16,6 +16,7 @@
 # outnumber pairs + late pairs: probes after such a refusal were asked
 # again on a new socket, so the test reaches the case it is about.
 # Usage: test_reuse.sh BUILD_DIR
+# engines: split (each engine once, plain or ASan: 22-24 s a run)
 set -eu
 . "$(dirname "$0")/lib.sh"
 ns_reexec 300 "$0" "$@"

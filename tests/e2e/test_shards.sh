@@ -21,6 +21,8 @@
 # Bad --shard values (no --seed, 4/4, 1/0, x/2, -1/2, ...) exit 2.
 # Skips (77) if GNU parallel is not installed.
 # Usage: test_shards.sh BUILD_DIR
+# engines: uring (what it checks is the coordinator's: the shards' blocks of
+# positions, their files merged; every other test shows the engines answer alike)
 set -eu
 . "$(dirname "$0")/lib.sh"
 ns_reexec 300 "$0" "$@"

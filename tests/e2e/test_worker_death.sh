@@ -7,6 +7,7 @@
 # the engine under test, and a kill in its other modes (lib.sh
 # rs_engine_extra: compat for io_uring).
 # Usage: test_worker_death.sh BUILD_DIR
+# engines: split (each engine once, plain or ASan: 14-17 s a run)
 set -eu
 . "$(dirname "$0")/lib.sh"
 ns_reexec 300 "$0" "$@"
