@@ -466,13 +466,15 @@ static void on_event(struct engine *e, uint32_t i, uint32_t events)
 	}
 }
 
-/* Every timer that is due; full: the turn's events filled the batch. */
-static void expire(struct engine *e, bool full)
+/* Every timer due by `asked`, the time the turn asked epoll for its
+ * events (an answer that came after it may not be among them: its timer
+ * waits for the next turn); full: the events filled the batch. */
+static void expire(struct engine *e, uint64_t asked, bool full)
 {
 	uint32_t i;
 	uint64_t due;
 
-	while (rs_timerheap_first(&e->ep.timers, &i, &due) && due <= e->now_ns) {
+	while (rs_timerheap_first(&e->ep.timers, &i, &due) && due <= asked) {
 		struct slot *s = &e->slot[i];
 		rs_timerheap_clear(&e->ep.timers, i);
 		switch (s->st) {
@@ -524,15 +526,18 @@ static int wait_events(struct engine *e, uint64_t wait_ns)
 	return epoll_wait(e->ep.fd, e->ep.ev, EPOLL_BATCH, (int)((wait_ns + 999999) / 1000000));
 }
 
+/* One turn: wait for events (until the first timer at most), act on
+ * them, then expire the timers that fell due before the wait began. A
+ * timer that falls due during the wait is expired by the next turn,
+ * which does not wait: a connect answered just before its deadline, and
+ * reported after the wait returned, is then an answer, not a timeout. */
 static int epoll_turn(struct engine *e, uint64_t wait_ns)
 {
+	uint64_t asked = eng_clock_ns(CLOCK_MONOTONIC), due;
 	uint32_t i;
-	uint64_t due;
 
 	if (rs_timerheap_first(&e->ep.timers, &i, &due))
-		wait_ns = due <= e->now_ns	      ? 0
-			  : due - e->now_ns < wait_ns ? due - e->now_ns
-						      : wait_ns;
+		wait_ns = due <= asked ? 0 : due - asked < wait_ns ? due - asked : wait_ns;
 	int n = wait_events(e, wait_ns);
 	if (n < 0 && errno != EINTR)
 		return -errno;
@@ -540,7 +545,7 @@ static int epoll_turn(struct engine *e, uint64_t wait_ns)
 	e->wall_ns = eng_clock_ns(CLOCK_REALTIME);
 	for (int k = 0; k < n; k++)
 		on_event(e, e->ep.ev[k].data.u32, e->ep.ev[k].events);
-	expire(e, n == EPOLL_BATCH);
+	expire(e, asked, n == EPOLL_BATCH);
 	release_if_done(e);
 	return 0;
 }
