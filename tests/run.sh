@@ -17,10 +17,11 @@
 # or picks its engines itself) runs once, without RS_ENGINE; one with
 # "# engines: A,B [WHY]" runs only on those of the matrix's engines
 # (skipped, saying so, if none); one with "# engines: split [WHY]" runs on
-# one engine of the matrix, the K-th (from 0, modulo its size; --split K,
-# default 0): make test gives its two suites (plain and ASan) different K,
-# so that such a test, long and checking what every engine must do alike,
-# runs on each engine once, in one suite or the other. Unit tests run once
+# one engine of the matrix, the (K + h)-th (modulo its size; h from the
+# test's name, --split K, default 0): make test gives its two suites (plain
+# and ASan) different K, so that such a test, long and checking what every
+# engine must do alike, runs on each engine once, in one suite or the
+# other; h spreads the split tests' ASan runs over the engines. Unit tests run once
 # per build. Without --engines (build directories before the first one):
 # one run per test, RS_ENGINE unset, markers ignored.
 set -u
@@ -141,7 +142,7 @@ independent() { grep -Eq '^# engine-independent([:.( ].*)?$' "$1"; }
 
 # test_engines TEST: the matrix's engines TEST runs on, in order: those
 # also named on its "# engines: A,B" line, else all; for "# engines:
-# split", the --split-th.
+# split", one: the --split-th counted from a place the test's name picks.
 test_engines() {
 	local want e
 	want=$(engines_line "$1")
@@ -150,7 +151,9 @@ test_engines() {
 		return
 	fi
 	if [ "$want" = split ]; then
-		echo "${engines[$((split % ${#engines[@]}))]}"
+		local h
+		h=$(basename "$1" | cksum)
+		echo "${engines[$(((split + ${h%% *}) % ${#engines[@]}))]}"
 		return
 	fi
 	want=" ${want//,/ } "

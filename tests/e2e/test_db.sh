@@ -19,6 +19,7 @@
 #     a newer schema, a file that is no database, --db with --dry-run;
 #     export's and merge's bad usage.
 # Usage: test_db.sh BUILD_DIR
+# engines: split (each engine once, plain or ASan: 9-16 s a run)
 set -eu
 . "$(dirname "$0")/lib.sh"
 ns_reexec 300 "$0" "$@"

@@ -11,6 +11,7 @@
 #   2. sparse, 2% open and 98% filtered: exact, filtered pairs sent at
 #      most 3 times (no loss on loopback).
 # Usage: test_filtered.sh BUILD_DIR
+# engines: split (each engine once, plain or ASan: 11-18 s a run)
 set -eu
 . "$(dirname "$0")/lib.sh"
 ns_reexec 200 "$0" "$@"

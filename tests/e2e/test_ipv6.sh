@@ -42,6 +42,7 @@
 # and dry runs in jsonl, list "[::1]:P" and csv "::1,P"). The ::1 scans run
 # on the engine under test and its other modes (lib.sh rs_engines).
 # Usage: test_ipv6.sh BUILD_DIR
+# engines: split (each engine once, plain or ASan, with its other modes: 11-15 s a run)
 set -eu
 . "$(dirname "$0")/lib.sh"
 ns_reexec 120 "$0" "$@"

@@ -17,6 +17,7 @@
 #   - nothing else claims ssh or telnet (22 and 23 are closed).
 # Needs nmap's service database (Debian's nmap) for the product fields.
 # Usage: test_services.sh BUILD_DIR
+# engines: split (each engine once, plain or ASan, with its other modes: 18-26 s a run)
 set -eu
 . "$(dirname "$0")/lib.sh"
 ns_reexec 240 "$0" "$@"
