@@ -34,7 +34,8 @@
  *   until they hold enough answered probes, and the share of those that
  *   needed a retry (their first attempt lost: nmap's drop detection) is
  *   judged against what slower rounds lost. It needs no answered share,
- *   so the filtered targets do not dilute it.
+ *   so the filtered targets do not dilute it. The retries' own losses
+ *   are judged with them: a scan's tail sends nothing else.
  *
  * Rates: slow start doubles per fast round sent at the current rate;
  * congestion ends it and cuts the rate that lost to a little below what
@@ -64,6 +65,7 @@
 #define DROP_REF_N   200.0   /* ... and slower rounds, to judge against */
 #define DROP_PRIOR   0.02    /* their share lost on a retry, until known */
 #define DROP_MAX     3072    /* epochs a drop round spans at most (~3 s; the ring keeps 4,096) */
+#define DROP_WAIT    (RS_CC_EPOCHS - ROUND_MAX - 1) /* ... and waits for retries at most */
 
 void rs_cc_init(struct rs_cc *c, double start, double ceiling, uint32_t epoch)
 {
@@ -108,9 +110,13 @@ void rs_cc_sent(struct rs_cc *c, uint32_t e, uint32_t lag)
 		p->lag = lag;
 }
 
-void rs_cc_resent(struct rs_cc *c, uint32_t e)
+void rs_cc_resent(struct rs_cc *c, uint32_t e, uint32_t lag)
 {
-	slot_new(c, e)->all++;
+	struct rs_cc_epoch *p = slot_new(c, e);
+
+	p->all++;
+	if (lag > p->rlag)
+		p->rlag = lag;
 }
 
 void rs_cc_answered(struct rs_cc *c, uint32_t e)
@@ -141,6 +147,20 @@ void rs_cc_late(struct rs_cc *c, uint32_t e)
 		p->late++;
 }
 
+void rs_cc_retry_answered(struct rs_cc *c, uint32_t e)
+{
+	struct rs_cc_epoch *p = slot_of(c, e);
+	if (p)
+		p->rans++;
+}
+
+void rs_cc_retry_lost(struct rs_cc *c, uint32_t e)
+{
+	struct rs_cc_epoch *p = slot_of(c, e);
+	if (p)
+		p->rlate++;
+}
+
 /* Add what epoch p holds to round r. */
 static void add_epoch(struct rs_cc_round *r, const struct rs_cc_epoch *p)
 {
@@ -150,12 +170,14 @@ static void add_epoch(struct rs_cc_round *r, const struct rs_cc_epoch *p)
 	r->gone += p->gone;
 	r->all += p->all;
 	r->late += p->late;
+	r->rans += p->rans;
+	r->rlate += p->rlate;
 }
 
 /* Sum the epochs [r->begin, r->end) into r. */
 static void tally(const struct rs_cc *c, struct rs_cc_round *r)
 {
-	r->sent = r->ans = r->tmo = r->gone = r->all = r->late = 0;
+	r->sent = r->ans = r->tmo = r->gone = r->all = r->late = r->rans = r->rlate = 0;
 	for (uint32_t e = r->begin; e != r->end; e++)
 		if (c->ep[e & MASK].id == e)
 			add_epoch(r, &c->ep[e & MASK]);
@@ -505,15 +527,20 @@ static bool step_full(struct rs_cc *c, uint32_t rtt_ep)
 /* The drop judgment of one round whose retries are in: of its first
  * attempts that were answered at all, the share that needed a retry is
  * the share the path lost (nmap's drop detection: a probe answered only
- * when sent again). Where most targets are filtered, that share needs no
- * reference answered share, which few answers leave unknown or learnt
- * from congested rounds; it is judged against what rounds sent at 70% of
- * the rate or less lost (random loss), or, until those hold DROP_REF_N
- * answered probes, against DROP_PRIOR. Cut when clearly above: by 3
- * points and 3 standard errors. */
+ * when sent again). Its retries add theirs: a retry answered is one
+ * delivered, and one lost is counted only when a later retry of its
+ * probe was answered, which a retry delivered is too, so that lost
+ * against answered (rlate / rans) is the loss, as late / (ans + late) is
+ * for first attempts, and the two add up. Where most targets are
+ * filtered, that share needs no reference answered share, which few
+ * answers leave unknown or learnt from congested rounds; it is judged
+ * against what rounds sent at 70% of the rate or less lost (random
+ * loss), or, until those hold DROP_REF_N answered probes, against
+ * DROP_PRIOR. Cut when clearly above: by 3 points and 3 standard errors. */
 static bool judge_drop(struct rs_cc *c, const struct rs_cc_round *r)
 {
-	double resp = (double)(r->ans + r->late), ln = 0, base = DROP_PRIOR;
+	double resp = (double)(r->ans + r->late + r->rans), ln = 0, base = DROP_PRIOR;
+	double late = (double)(r->late + r->rlate);
 
 	if (resp <= 0)
 		return false;
@@ -527,12 +554,12 @@ static bool judge_drop(struct rs_cc *c, const struct rs_cc_round *r)
 		/* A round sent in slow start holds the queue its overshoot
 		 * filled, whatever its own rate: no anchor. */
 		c->by_rate[rate_bin(rate)].resp += resp;
-		c->by_rate[rate_bin(rate)].late += (double)r->late;
+		c->by_rate[rate_bin(rate)].late += late;
 	}
 	if (resp < DROP_MIN_N / 4)
 		return false;
 	bool known = ln > 0;
-	double lost = (double)r->late / resp;
+	double lost = late / resp < 1 ? late / resp : 1;
 	double p = base > 2 * DROP_PRIOR ? base : 2 * DROP_PRIOR;
 	double sigma = sqrt(p * (1 - p) * (1 / resp + (known ? 1 / ln : 0)));
 	if (lost <= base + 0.03 + 3 * sigma) {
@@ -544,9 +571,9 @@ static bool judge_drop(struct rs_cc *c, const struct rs_cc_round *r)
 }
 
 /* Grow the drop round over epochs old enough that a retry of their
- * first attempts has been answered (the first timeout, the retry's wait
- * of a quarter of it, its round trip: within 3 timeouts); judge it once
- * it holds DROP_MIN_N answered probes. */
+ * attempts has been answered (the attempt's timeout, the retry's wait,
+ * at most as long, its round trip: within 3 timeouts, as far back as the
+ * epochs are kept); judge it once it holds DROP_MIN_N answered probes. */
 static bool step_drop(struct rs_cc *c)
 {
 	struct rs_cc_round *r = &c->drop;
@@ -557,12 +584,23 @@ static bool step_drop(struct rs_cc *c)
 					  .end = c->now - (RS_CC_EPOCHS - ROUND_MAX)};
 	while (r->end != c->now) {
 		const struct rs_cc_epoch *p = slot_of(c, r->end);
-		if (p && c->now - r->end <= 3 * p->lag + 2)
+		/* An epoch of first attempts is judged as soon as they can
+		 * be (a retry lost later than that goes uncounted); one of
+		 * retries only (a tail) waits for its own. */
+		uint32_t lag = !p ? 0 : p->sent ? p->lag : p->rlag;
+		if (r->end == c->held && r->end != r->begin)
+			/* What was sent before the last cut cannot cut again: a
+			 * round that began before it starts again there (in a
+			 * tail of few answers, one spanning it by 40 of its
+			 * 3,072 epochs was all the tail had). */
+			*r = (struct rs_cc_round){.begin = r->end, .end = r->end};
+		uint32_t wait = 3 * lag + 2 < DROP_WAIT ? 3 * lag + 2 : DROP_WAIT;
+		if (p && c->now - r->end <= wait)
 			break; /* its retries may still be answered */
 		r->end++;
 		if (p)
 			add_epoch(r, p);
-		if (r->ans + r->late >= DROP_MIN_N || r->end - r->begin >= DROP_MAX) {
+		if (r->ans + r->late + r->rans >= DROP_MIN_N || r->end - r->begin >= DROP_MAX) {
 			changed |= judge_drop(c, r);
 			*r = (struct rs_cc_round){.begin = r->end, .end = r->end};
 		}

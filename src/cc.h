@@ -13,22 +13,25 @@
 #define RS_CC_EPOCHS	  4096 /* epochs of history (~4.3 s); a power of two */
 #define RS_CC_RATE_BINS	  64   /* 10/s to ~10^7/s, 25% apart */
 
-/* What became of the first attempts that left in one epoch. */
+/* What became of the attempts that left in one epoch. */
 struct rs_cc_epoch {
-	uint32_t id;   /* which epoch this entry holds now */
-	uint32_t sent; /* first attempts launched */
-	uint32_t ans;  /* ... answered (any answer: syn-ack, rst, icmp) */
-	uint32_t tmo;  /* ... timed out */
-	uint32_t gone; /* ... abandoned (asked again, local trouble) */
-	uint32_t lag;  /* the longest first-attempt timeout among them, epochs */
-	uint32_t all;  /* attempts launched, first and later: the rate sent */
-	uint32_t late; /* first attempts timed out, then answered on a retry */
+	uint32_t id;	/* which epoch this entry holds now */
+	uint32_t sent;	/* first attempts launched */
+	uint32_t ans;	/* ... answered (any answer: syn-ack, rst, icmp) */
+	uint32_t tmo;	/* ... timed out */
+	uint32_t gone;	/* ... abandoned (asked again, local trouble) */
+	uint32_t lag;	/* the longest first-attempt timeout among them, epochs */
+	uint32_t all;	/* attempts launched, first and later: the rate sent */
+	uint32_t late;	/* first attempts timed out, then answered on a retry */
+	uint32_t rans;	/* retries answered */
+	uint32_t rlate; /* retries timed out, then answered on a later retry */
+	uint32_t rlag;	/* the longest retry timeout among them, epochs */
 };
 
 /* A run of consecutive epochs judged together. */
 struct rs_cc_round {
 	uint32_t begin, end; /* epochs [begin, end) */
-	uint64_t sent, ans, tmo, gone, all, late;
+	uint64_t sent, ans, tmo, gone, all, late, rans, rlate;
 };
 
 struct rs_cc {
@@ -76,15 +79,24 @@ static inline uint32_t rs_cc_epoch_of(uint64_t mono_ns)
  * answered / timed out / was given up (it will be launched again and
  * counted again). */
 void rs_cc_sent(struct rs_cc *c, uint32_t e, uint32_t lag);
-/* A later attempt (a retry) left in epoch e: it takes its share of the
- * rate, and the rate a round was sent at counts it. */
-void rs_cc_resent(struct rs_cc *c, uint32_t e);
+/* A later attempt (a retry) left in epoch e with a timeout of lag epochs:
+ * it takes its share of the rate, and the rate a round was sent at counts
+ * it. */
+void rs_cc_resent(struct rs_cc *c, uint32_t e, uint32_t lag);
 void rs_cc_answered(struct rs_cc *c, uint32_t e);
 void rs_cc_timed_out(struct rs_cc *c, uint32_t e);
 void rs_cc_gone(struct rs_cc *c, uint32_t e);
 /* The probe whose first attempt left in epoch e and timed out was
  * answered on a retry: that attempt was lost (nmap's drop detection). */
 void rs_cc_late(struct rs_cc *c, uint32_t e);
+/* A retry that left in epoch e was answered. */
+void rs_cc_retry_answered(struct rs_cc *c, uint32_t e);
+/* The retry that left in epoch e timed out, and a later one of the same
+ * probe was answered: that retry was lost. With rs_cc_retry_answered,
+ * the drop judgment sees the loss of the retries too: when the first
+ * attempts are all out (a small scan's or a sparse world's tail, which
+ * is retries only), they are the only sends it can judge. */
+void rs_cc_retry_lost(struct rs_cc *c, uint32_t e);
 
 /* Judge what can be judged at epoch now: rtt_ep is the smoothed round trip
  * (a round's length) and wait_ep the largest recent one (by when a round's

@@ -86,6 +86,9 @@ void eng_answered(struct engine *e, struct slot *s)
 		book(e, s, rs_cc_answered);
 	} else if (e->cc) {
 		rs_cc_late(e->cc, s->epoch); /* its first attempt was lost */
+		rs_cc_retry_answered(e->cc, rs_cc_epoch_of(s->t0_ns));
+		if (s->attempts > 2)
+			rs_cc_retry_lost(e->cc, s->lost_ep); /* and its last retry */
 	}
 	e->ok[e->ok_cur][s->attempts < RS_ATTEMPTS_MAX ? s->attempts : RS_ATTEMPTS_MAX]++;
 	rs_lossy_note(e->lossy, &s->ep, s->attempts > 1);
@@ -195,7 +198,7 @@ void eng_launched(struct engine *e, struct slot *s)
 		if (e->cc)
 			rs_cc_sent(e->cc, s->epoch, lag_of(e, e->rto_us));
 	} else if (e->cc) {
-		rs_cc_resent(e->cc, rs_cc_epoch_of(e->now_ns));
+		rs_cc_resent(e->cc, rs_cc_epoch_of(e->now_ns), lag_of(e, eng_attempt_us(e, s)));
 	}
 }
 
@@ -254,6 +257,7 @@ void eng_back_off(struct engine *e, struct slot *s)
 void eng_timed_out(struct engine *e, struct slot *s)
 {
 	s->attempts++;
+	s->lost_ep = rs_cc_epoch_of(s->t0_ns);
 	s->local_tries = 0;
 	if (s->attempts == 1) {
 		e->tmo1++;

@@ -87,9 +87,10 @@ struct slot {
 		uint32_t epoch; /* booked: the epoch the first attempt left in (cc.h) */
 		uint32_t sess;	/* S_SVC (never booked then): its service session */
 	};
-	uint32_t rtt_us; /* the answer's round trip */
-	int fd;		 /* compat and epoll: the slot's socket, or -1 */
-	int so_error;	 /* GETSOCKOPT target: must outlive the request */
+	uint32_t rtt_us;  /* the answer's round trip */
+	uint32_t lost_ep; /* the epoch the last attempt that timed out left in */
+	int fd;		  /* compat and epoll: the slot's socket, or -1 */
+	int so_error;	  /* GETSOCKOPT target: must outlive the request */
 	uint8_t st;
 	uint8_t attempts;    /* attempts that reached the wire */
 	uint8_t local_tries; /* consecutive local failures */
