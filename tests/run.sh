@@ -21,9 +21,9 @@
 # test's name, --split K, default 0): make test gives its two suites (plain
 # and ASan) different K, so that such a test, long and checking what every
 # engine must do alike, runs on each engine once, in one suite or the
-# other; h spreads the split tests' ASan runs over the engines. Unit tests run once
-# per build. Without --engines (build directories before the first one):
-# one run per test, RS_ENGINE unset, markers ignored.
+# other; h spreads the split tests' ASan runs over the engines. Unit tests
+# run once per build. Without --engines (build directories before the
+# first one): one run per test, RS_ENGINE unset, markers ignored.
 set -u
 export LC_ALL=C
 here=$(cd "$(dirname "$0")" && pwd)
