@@ -64,6 +64,7 @@
 #define DROP_MIN_N   200.0   /* answered probes a drop round needs */
 #define DROP_REF_N   200.0   /* ... and slower rounds, to judge against */
 #define DROP_PRIOR   0.02    /* their share lost on a retry, until known */
+#define DROP_REF_MAX 0.10    /* ... and at most, once known */
 #define DROP_MAX     3072    /* epochs a drop round spans at most (~3 s; the ring keeps 4,096) */
 #define DROP_WAIT    (RS_CC_EPOCHS - ROUND_MAX - 1) /* ... and waits for retries at most */
 
@@ -550,6 +551,13 @@ static bool judge_drop(struct rs_cc *c, const struct rs_cc_round *r)
 		if (n >= DROP_REF_N && (!ln || c->by_rate[b].late / n < base))
 			ln = n, base = c->by_rate[b].late / n;
 	}
+	/* Where every rate sent was above the path's (a small sparse world
+	 * behind 2 Mbit/s: slow start's overshoot, then cuts from it), the
+	 * slower rounds lost to congestion too, 56% of their retries, and a
+	 * tail losing 70% passed as no worse. A loss past DROP_REF_MAX is
+	 * not the path's random loss. */
+	if (base > DROP_REF_MAX)
+		base = DROP_REF_MAX;
 	if (!c->slow_start && (int32_t)(r->begin - c->ss_end) >= 0) {
 		/* A round sent in slow start holds the queue its overshoot
 		 * filled, whatever its own rate: no anchor. */

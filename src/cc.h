@@ -25,7 +25,7 @@ struct rs_cc_epoch {
 	uint32_t late;	/* first attempts timed out, then answered on a retry */
 	uint32_t rans;	/* retries answered */
 	uint32_t rlate; /* retries timed out, then answered on a later retry */
-	uint32_t rlag;	/* the longest retry timeout among them, epochs */
+	uint32_t rlag;	/* the longest retry timeout and wait among them, epochs */
 };
 
 /* A run of consecutive epochs judged together. */
@@ -79,9 +79,10 @@ static inline uint32_t rs_cc_epoch_of(uint64_t mono_ns)
  * answered / timed out / was given up (it will be launched again and
  * counted again). */
 void rs_cc_sent(struct rs_cc *c, uint32_t e, uint32_t lag);
-/* A later attempt (a retry) left in epoch e with a timeout of lag epochs:
- * it takes its share of the rate, and the rate a round was sent at counts
- * it. */
+/* A later attempt (a retry) left in epoch e: it takes its share of the
+ * rate, and the rate a round was sent at counts it. lag: epochs of its
+ * timeout and of the wait before the next attempt, whose answer would
+ * show it lost (rs_cc_retry_lost). */
 void rs_cc_resent(struct rs_cc *c, uint32_t e, uint32_t lag);
 void rs_cc_answered(struct rs_cc *c, uint32_t e);
 void rs_cc_timed_out(struct rs_cc *c, uint32_t e);

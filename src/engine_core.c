@@ -198,7 +198,12 @@ void eng_launched(struct engine *e, struct slot *s)
 		if (e->cc)
 			rs_cc_sent(e->cc, s->epoch, lag_of(e, e->rto_us));
 	} else if (e->cc) {
-		rs_cc_resent(e->cc, rs_cc_epoch_of(e->now_ns), lag_of(e, eng_attempt_us(e, s)));
+		/* Its loss is known once the next attempt is answered: after
+		 * its timeout and the wait before that one. */
+		rs_cc_resent(e->cc, rs_cc_epoch_of(e->now_ns),
+			     lag_of(e, eng_attempt_us(e, s) + rs_retry_gap_us(e->rto_us,
+									      s->attempts + 1u,
+									      e->attempts)));
 	}
 }
 

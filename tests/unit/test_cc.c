@@ -714,7 +714,7 @@ static uint32_t tail_epoch(struct rs_cc *c, struct link *l, struct tail_probe *p
 	double drop = n > cap ? 1 - cap / n : 0;
 	for (uint32_t k = 0; k < n; k++) {
 		struct tail_probe *q = &p[due[k]];
-		rs_cc_resent(c, t, lag);
+		rs_cc_resent(c, t, lag + gap);
 		q->attempts++;
 		if (due[k] < TAIL_LIVE && uniform(l) >= drop) {
 			/* answered at t + rtt: booked then, as the engine does */
