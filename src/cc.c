@@ -120,46 +120,43 @@ void rs_cc_resent(struct rs_cc *c, uint32_t e, uint32_t lag)
 		p->rlag = lag;
 }
 
-void rs_cc_answered(struct rs_cc *c, uint32_t e)
+/* Where an outcome of epoch e is booked: its entry, or, once that is no
+ * longer kept, the spare, which nothing reads. */
+static struct rs_cc_epoch *booked(struct rs_cc *c, uint32_t e)
 {
 	struct rs_cc_epoch *p = slot_of(c, e);
-	if (p)
-		p->ans++;
+
+	return p ? p : &c->spare;
+}
+
+void rs_cc_answered(struct rs_cc *c, uint32_t e)
+{
+	booked(c, e)->ans++;
 }
 
 void rs_cc_timed_out(struct rs_cc *c, uint32_t e)
 {
-	struct rs_cc_epoch *p = slot_of(c, e);
-	if (p)
-		p->tmo++;
+	booked(c, e)->tmo++;
 }
 
 void rs_cc_gone(struct rs_cc *c, uint32_t e)
 {
-	struct rs_cc_epoch *p = slot_of(c, e);
-	if (p)
-		p->gone++;
+	booked(c, e)->gone++;
 }
 
 void rs_cc_late(struct rs_cc *c, uint32_t e)
 {
-	struct rs_cc_epoch *p = slot_of(c, e);
-	if (p)
-		p->late++;
+	booked(c, e)->late++;
 }
 
 void rs_cc_retry_answered(struct rs_cc *c, uint32_t e)
 {
-	struct rs_cc_epoch *p = slot_of(c, e);
-	if (p)
-		p->rans++;
+	booked(c, e)->rans++;
 }
 
 void rs_cc_retry_lost(struct rs_cc *c, uint32_t e)
 {
-	struct rs_cc_epoch *p = slot_of(c, e);
-	if (p)
-		p->rlate++;
+	booked(c, e)->rlate++;
 }
 
 /* Add what epoch p holds to round r. */

@@ -65,6 +65,7 @@ struct rs_cc {
 	uint32_t streak;       /* raises since the last cut */
 	uint32_t undecided;    /* sums neither as good nor clearly worse */
 	struct rs_cc_epoch ep[RS_CC_EPOCHS];
+	struct rs_cc_epoch spare; /* outcomes of epochs no longer kept, unread */
 };
 
 /* start: the first rate (probes/s); ceiling: the most, 0 for none. */
