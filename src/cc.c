@@ -67,6 +67,7 @@
 #define DROP_REF_MAX 0.10    /* ... and at most, once known */
 #define DROP_MAX     3072    /* epochs a drop round spans at most (~3 s; the ring keeps 4,096) */
 #define DROP_WAIT    (RS_CC_EPOCHS - ROUND_MAX - 1) /* ... and waits for retries at most */
+#define SS_CUT_MIN   0.125 /* slow start's exit cuts to no less than this */
 
 void rs_cc_init(struct rs_cc *c, double start, double ceiling, uint32_t epoch)
 {
@@ -300,22 +301,25 @@ static double kept_share(const struct rs_cc *c, double rate, double n, double an
  * sent 5% too fast lost ~5%, and a cut by 0.7 (CUBIC's, and TCP's 0.5)
  * left the path a third idle until the steps up came back, while a cut to
  * 0.9 keeps it busy. A loss that was not the path's (a burst of lag) cuts
- * as deep as it lost, and no deeper than before. */
+ * as deep as it lost, and no deeper than 0.7. Slow start's exit may go
+ * deeper, to 1/8: doubling blind for a round trip or two overshoots the
+ * path by 2-8x (a sparse world's rounds are long), and from 0.7 at a time
+ * the cuts took seconds of judgments, with most sends lost meanwhile. A
+ * cut too deep there (lag read as loss) doubles back (`collapsed`). */
 static bool cut(struct rs_cc *c, const struct rs_cc_round *r, double kept)
 {
 	if ((int32_t)(r->begin - c->held) < 0)
 		return false; /* sent before the last cut took effect */
 	double sent_rate = round_rate(r);
 	double from = sent_rate < c->rate ? sent_rate : c->rate;
-	/* A rate slow start overshot to says nothing of the link's: only a
-	 * later loss sets the level to recover towards quickly. */
-	c->loss_rate = c->slow_start ? 0 : sent_rate;
+	c->loss_rate = sent_rate;
 	if (c->slow_start)
 		c->ss_end = c->now;
 	c->good_max *= 0.9; /* a path that really got narrower lowers it */
-	double f = 0.95 * kept;
-	set_rate(c, from * (f < 0.7 ? 0.7 : f > 0.9 ? 0.9 : f));
+	double f = 0.95 * kept, least = c->slow_start || c->ss_exit ? SS_CUT_MIN : 0.7;
+	set_rate(c, from * (f < least ? least : f > 0.9 ? 0.9 : f));
 	c->slow_start = false;
+	c->ss_exit = false;
 	c->held = c->now;
 	c->cuts++;
 	c->streak = 0;
@@ -623,10 +627,40 @@ bool rs_cc_step(struct rs_cc *c, uint32_t now, uint32_t rtt_ep, uint32_t wait_ep
 	return judge_fast(c, rtt_ep, wait_ep) || changed;
 }
 
-bool rs_cc_share(struct rs_cc *c, double mean)
+/* End slow start on another worker's cut (rs_cc_share). The rate stays:
+ * this worker's own rounds, sent while it doubled, saw the loss too, and
+ * the first of them to be judged cuts it to what the path delivered of
+ * them, as deep as slow start's exit may; until then it has no cut, and
+ * the others leave its rate out of their mean. Setting it to the other's
+ * rate instead doubled the path's load: that rate was what the path
+ * delivered of the other's sends while this one sent less. */
+static bool peer_cut(struct rs_cc *c)
 {
-	if (mean <= 0 || (c->rate <= 1.25 * mean && c->rate >= 0.8 * mean))
+	if (!c->slow_start)
 		return false;
+	c->slow_start = false;
+	c->ss_exit = true;
+	c->ss_end = c->now;
+	c->streak = 0;
+	c->undecided = 0;
+	return true;
+}
+
+bool rs_cc_share(struct rs_cc *c, const struct rs_cc_peer *peers, unsigned n)
+{
+	double sum = c->rate;
+	unsigned k = 1;
+	bool changed = false;
+
+	for (unsigned i = 0; i < n && c->slow_start; i++)
+		if (peers[i].cuts)
+			changed = peer_cut(c);
+	for (unsigned i = 0; i < n; i++)
+		if (peers[i].sending && peers[i].rate > 0 && (!c->cuts || peers[i].cuts))
+			sum += peers[i].rate, k++;
+	double mean = sum / k;
+	if (k < 2 || (c->rate <= 1.25 * mean && c->rate >= 0.8 * mean))
+		return changed;
 	set_rate(c, (c->rate + mean) / 2);
 	return true;
 }

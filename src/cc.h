@@ -45,6 +45,7 @@ struct rs_cc {
 	double ref;	  /* answered fraction of a fast round when uncongested */
 	double ref_n;	  /* first attempts behind ref (0: none yet) */
 	bool slow_start;
+	bool ss_exit;		 /* slow start ended on another's cut: the next is its exit */
 	uint32_t now;		 /* current epoch */
 	uint32_t changed;	 /* epoch of the last rate change */
 	uint32_t held;		 /* rounds that began before it cannot cut the rate */
@@ -105,13 +106,28 @@ void rs_cc_retry_lost(struct rs_cc *c, uint32_t e);
  * answers are in), in epochs. Returns true when the rate changed. */
 bool rs_cc_step(struct rs_cc *c, uint32_t now, uint32_t rtt_ep, uint32_t wait_ep);
 
-/* The workers' controllers share one path: one whose rate is far from
- * mean, the mean of all workers' rates, moves halfway to it. Each
- * worker's steps are multiplicative (x0.7, +3%, +25%, x2), which keep the
- * ratio of two workers' rates whatever it is, where TCP's additive
- * increase evens them out: a worker that took a few more cuts could
- * starve beside another holding the path (docs/architecture.md). Returns
- * true when the rate changed. */
-bool rs_cc_share(struct rs_cc *c, double mean);
+/* What a controller knows of another worker's: from shared memory. */
+struct rs_cc_peer {
+	double rate;   /* its rate, probes/s (0: none yet) */
+	uint64_t cuts; /* its cuts so far */
+	bool sending;  /* it has probes in flight (it is on the path now) */
+};
+
+/* The workers' controllers share one path; every 16 ms each looks at the
+ * others' (peers[n]):
+ * - One still in slow start ends it once another has cut: a loss one saw
+ *   is all of theirs. Doubling on blind until its own rounds showed the
+ *   loss a round trip or two later, two workers overshot a 2 Mbit/s path
+ *   8x. Its own rounds then cut its rate.
+ * - One whose rate is far from the mean of the sending workers' rates
+ *   (its own among them) moves halfway to it. Each worker's steps are
+ *   multiplicative (x0.7, +3%, +25%, x2), which keep the ratio of two
+ *   workers' rates whatever it is, where TCP's additive increase evens
+ *   them out: a worker that took a few more cuts could starve beside
+ *   another holding the path (docs/architecture.md). Once this one has
+ *   cut, a worker still in slow start is left out of the mean: its rate
+ *   is blind, and pulled the cut ones back up 2-4x.
+ * Returns true when the rate changed. */
+bool rs_cc_share(struct rs_cc *c, const struct rs_cc_peer *peers, unsigned n);
 
 #endif

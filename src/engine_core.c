@@ -542,29 +542,31 @@ static int setup_sending(struct engine *e)
 	return 0;
 }
 
-/* The controller's rate towards the mean of the workers' (rs_cc_share:
- * they share the path), every 16 ms, from the rates in shared memory, of
- * the workers sending now: one with nothing in flight (its work done, or
- * not yet begun) keeps a rate that says nothing of the path. */
+/* The controller's rate from the other workers' (rs_cc_share: they share
+ * the path), every 16 ms, read from shared memory. A worker is sending
+ * while it has something in flight: one with nothing (its work done, or
+ * not yet begun) keeps a rate that says nothing of the path now. */
 static void share_rate(struct engine *e)
 {
 	const struct rs_shm *shm = e->p->shm;
-	double sum = 0;
+	struct rs_cc_peer peer[RS_MAX_WORKERS];
 	unsigned n = 0;
 
-	for (unsigned w = 0; w < shm->nworkers; w++) {
+	for (unsigned w = 0; w < shm->nworkers && n < RS_MAX_WORKERS; w++) {
 		const struct rs_wshared *ws = &shm->w[w];
-		uint64_t r = atomic_load_explicit(&ws->rate, memory_order_relaxed);
-		bool sending =
-			ws == e->w || (atomic_load_explicit(&ws->inflight, memory_order_relaxed) &&
-				       !atomic_load_explicit(&ws->status, memory_order_relaxed));
-		if (r && sending) {
-			sum += (double)r;
-			n++;
-		}
+		if (ws == e->w)
+			continue;
+		peer[n++] = (struct rs_cc_peer){
+			.rate = (double)atomic_load_explicit(&ws->rate, memory_order_relaxed),
+			.cuts = atomic_load_explicit(&ws->cuts, memory_order_relaxed),
+			.sending = atomic_load_explicit(&ws->inflight, memory_order_relaxed) &&
+				   !atomic_load_explicit(&ws->status, memory_order_relaxed),
+		};
 	}
-	if (n > 1 && rs_cc_share(e->cc, sum / n))
+	if (rs_cc_share(e->cc, peer, n)) {
 		use_rate(e);
+		atomic_store_explicit(&e->w->cuts, e->cc->cuts, memory_order_relaxed);
+	}
 	e->share_ns = e->now_ns + 16000000;
 }
 

@@ -358,6 +358,17 @@ static void test_lag_burst(void **state)
 	free(c);
 }
 
+/* Each of two workers' controllers looks at the other's, as the engine
+ * does every 16 ms from shared memory (rs_cc_share). */
+static void share(struct rs_cc *const *c)
+{
+	for (unsigned w = 0; w < 2; w++) {
+		struct rs_cc_peer other = {
+			.rate = c[!w]->rate, .cuts = c[!w]->cuts, .sending = true};
+		rs_cc_share(c[w], &other, 1);
+	}
+}
+
 /* Two workers, each with its own controller, share one bottleneck (10
  * Mbit/s, 100 packets, RTT 40 ms, bench/wan.sh's bneck10). Multiplicative
  * steps keep the ratio of their rates whatever it is, so each must be
@@ -383,11 +394,8 @@ static void two_workers(uint32_t stall_from, const char *what)
 	rs_cc_init(c[1], 1000, 0, 1);
 	for (uint32_t t = 1; t <= epochs; t++) {
 		tick_n(l, c, 2, t, t > epochs / 2);
-		if (t % 16 == 0 && !getenv("CC_NO_SHARE")) {
-			double m = (c[0]->rate + c[1]->rate) / 2;
-			rs_cc_share(c[0], m);
-			rs_cc_share(c[1], m);
-		}
+		if (t % 16 == 0 && !getenv("CC_NO_SHARE"))
+			share(c);
 		for (int w = 0; w < 2 && t > epochs / 2; w++)
 			mean[w] += c[w]->rate / (epochs - epochs / 2);
 		for (int w = 0; w < 2; w++)
@@ -651,6 +659,56 @@ static void test_cut_to_delivered(void **state)
 	cut_depth(0.5, 0.7);
 }
 
+/* Slow start's exit: a worker's first cut goes as deep as the path
+ * delivered (to 1/8 at most), not by 0.7 at most as later cuts: doubling
+ * blind overshoots a path 2-8x. Another worker's cut ends slow start here
+ * too (rs_cc_share), the rate unchanged until this worker's own rounds,
+ * sent while it doubled, cut it as deep; meanwhile the one that cut
+ * leaves the other's blind rate out of its mean. Before, the other
+ * doubled on 2-4x until its own rounds showed the loss, and the mean
+ * pulled the cut one back up: two workers at 8x a 2 Mbit/s path. */
+static void test_peer_cut_ends_slow_start(void **state)
+{
+	(void)state;
+	struct rs_cc *a = malloc(sizeof(*a)), *b = malloc(sizeof(*b));
+	const double sent = 20 / EPOCH_S; /* feed's rate: 20 an epoch */
+
+	assert_non_null(a);
+	assert_non_null(b);
+	rs_cc_init(a, 1000, 0, 1);
+	rs_cc_init(b, 1000, 0, 1);
+	assert_true(feed(a, 1, 3000, 20, 1.0) == 0);
+	assert_true(feed(b, 1, 3000, 20, 1.0) == 0);
+	assert_true(a->slow_start && b->slow_start && a->rate > sent && b->rate > sent);
+	assert_true(feed(a, 3000, 3100, 20, 0.3) > 0); /* a loses 70% */
+	print_message("a's exit: %.0f/s -> %.0f/s\n", sent, a->rate);
+	assert_true(a->rate >= 0.125 * sent && a->rate < 0.69 * sent); /* deeper than 0.7 */
+	assert_false(a->slow_start);
+
+	b->rate = 4 * sent; /* doubled on: far above a's */
+	double ra = a->rate, rb = b->rate;
+	struct rs_cc_peer pa = {.rate = a->rate, .cuts = a->cuts, .sending = true};
+	struct rs_cc_peer pb = {.rate = b->rate, .cuts = b->cuts, .sending = true};
+	assert_false(rs_cc_share(a, &pb, 1)); /* b is blind: a keeps its rate */
+	assert_true(a->rate == ra);
+	assert_true(rs_cc_share(b, &pa, 1)); /* a cut: b's slow start ends */
+	assert_false(b->slow_start);
+	assert_int_equal(b->cuts, 0);
+	assert_true(b->rate < rb && b->rate > ra); /* halfway to the mean */
+	pb.rate = b->rate;
+	assert_false(rs_cc_share(a, &pb, 1)); /* still blind: no cut of its own */
+	assert_true(a->rate == ra);
+
+	assert_true(feed(b, 3000, 3100, 20, 0.3) > 0); /* its own rounds lost too */
+	print_message("b's exit: %.0f/s -> %.0f/s\n", sent, b->rate);
+	assert_true(b->rate >= 0.125 * sent && b->rate < 0.69 * sent);
+	pb = (struct rs_cc_peer){.rate = b->rate, .cuts = b->cuts, .sending = true};
+	rs_cc_share(a, &pb, 1); /* now b counts */
+	assert_true(a->rate >= 0.8 * (a->rate + b->rate) / 2);
+	free(a);
+	free(b);
+}
+
 /* Retries share the rate with first attempts, and the rate a round was
  * sent at counts them: a round of 10 first attempts and 30 retries an
  * epoch left at ~38,000/s. Its rate counted first attempts only, and a
@@ -870,6 +928,7 @@ int main(void)
 		cmocka_unit_test(test_false_cut_recovers),
 		cmocka_unit_test(test_first_rounds_blind),
 		cmocka_unit_test(test_two_workers_share),
+		cmocka_unit_test(test_peer_cut_ends_slow_start),
 		cmocka_unit_test(test_nothing_answers),
 		cmocka_unit_test(test_sparse_bottleneck),
 		cmocka_unit_test(test_cut_to_delivered),
