@@ -634,33 +634,29 @@ bool rs_cc_step(struct rs_cc *c, uint32_t now, uint32_t rtt_ep, uint32_t wait_ep
  * the others leave its rate out of their mean. Setting it to the other's
  * rate instead doubled the path's load: that rate was what the path
  * delivered of the other's sends while this one sent less. */
-static bool peer_cut(struct rs_cc *c)
+static void peer_cut(struct rs_cc *c)
 {
-	if (!c->slow_start)
-		return false;
 	c->slow_start = false;
 	c->ss_exit = true;
 	c->ss_end = c->now;
 	c->streak = 0;
 	c->undecided = 0;
-	return true;
 }
 
 bool rs_cc_share(struct rs_cc *c, const struct rs_cc_peer *peers, unsigned n)
 {
 	double sum = c->rate;
 	unsigned k = 1;
-	bool changed = false;
 
 	for (unsigned i = 0; i < n && c->slow_start; i++)
 		if (peers[i].cuts)
-			changed = peer_cut(c);
+			peer_cut(c);
 	for (unsigned i = 0; i < n; i++)
 		if (peers[i].sending && peers[i].rate > 0 && (!c->cuts || peers[i].cuts))
 			sum += peers[i].rate, k++;
 	double mean = sum / k;
 	if (k < 2 || (c->rate <= 1.25 * mean && c->rate >= 0.8 * mean))
-		return changed;
+		return false;
 	set_rate(c, (c->rate + mean) / 2);
 	return true;
 }

@@ -563,10 +563,8 @@ static void share_rate(struct engine *e)
 				   !atomic_load_explicit(&ws->status, memory_order_relaxed),
 		};
 	}
-	if (rs_cc_share(e->cc, peer, n)) {
+	if (rs_cc_share(e->cc, peer, n))
 		use_rate(e);
-		atomic_store_explicit(&e->w->cuts, e->cc->cuts, memory_order_relaxed);
-	}
 	e->share_ns = e->now_ns + 16000000;
 }
 
