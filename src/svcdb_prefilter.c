@@ -11,6 +11,7 @@
  * rules it lets through are run by PCRE2 in file order, so the answer is
  * the same as running every rule (test_svcdb checks it on the real DB). */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,6 +37,21 @@ static uint32_t fnv32(const uint8_t *b, size_t n)
 static inline uint32_t gram_hash(uint32_t g, uint32_t bits)
 {
 	return (g * 2654435761u) >> (32 - bits);
+}
+
+/* calloc, but written: calloc's fresh pages map the shared zero page on
+ * their first read, and the write after it copies the page and flushes
+ * the TLB of every core running this process -- the compile threads
+ * (svcdb_compile.c) run meanwhile, so each such fault sent them an IPI:
+ * a fifth of a load's time went there. explicit_bzero, because the
+ * compiler turns malloc + memset back into calloc. */
+static void *zalloc(size_t n, size_t size)
+{
+	void *p = n && size > SIZE_MAX / n ? NULL : malloc(n * size);
+
+	if (p)
+		explicit_bzero(p, n * size);
+	return p;
 }
 
 /* The id of key b[0..n) (folded), added if new; -ENOMEM. */
@@ -117,9 +133,9 @@ static void choose_keys(struct rs_svcdb *db, const uint32_t *freq, struct svc_ru
 /* Rules by first key (CSR), and the keyless rules' bitset. */
 static int index_rules(struct rs_svcdb *db)
 {
-	db->key_rule0 = calloc(db->nkeys + 1, sizeof(uint32_t));
-	db->key_rules = calloc(db->nrules + 1, sizeof(uint32_t));
-	db->keyless = calloc(db->rulewords, sizeof(uint64_t));
+	db->key_rule0 = zalloc(db->nkeys + 1, sizeof(uint32_t));
+	db->key_rules = zalloc(db->nrules + 1, sizeof(uint32_t));
+	db->keyless = zalloc(db->rulewords, sizeof(uint64_t));
 	if (!db->key_rule0 || !db->key_rules || !db->keyless)
 		return -ENOMEM;
 	for (unsigned i = 0; i < db->nrules; i++)
@@ -129,7 +145,7 @@ static int index_rules(struct rs_svcdb *db)
 			db->keyless[i / 64] |= 1ULL << (i % 64);
 	for (unsigned k = 0; k < db->nkeys; k++)
 		db->key_rule0[k + 1] += db->key_rule0[k];
-	uint32_t *fill = calloc(db->nkeys + 1, sizeof(uint32_t));
+	uint32_t *fill = zalloc(db->nkeys + 1, sizeof(uint32_t));
 	if (!fill)
 		return -ENOMEM;
 	for (unsigned i = 0; i < db->nrules; i++)
@@ -164,7 +180,7 @@ static uint16_t *gcount_slot(struct gcount *t, uint32_t g)
 
 static int gram_counts(const struct rs_svcdb *db, struct gcount *t)
 {
-	t->n = calloc(1u << GCOUNT_BITS, sizeof(uint16_t));
+	t->n = zalloc(1u << GCOUNT_BITS, sizeof(uint16_t));
 	if (!t->n)
 		return -ENOMEM;
 	for (unsigned k = 0; k < db->nkeys; k++) {
@@ -202,13 +218,13 @@ static int index_grams(struct rs_svcdb *db)
 	uint32_t bits = 10;
 	while ((1u << bits) < 4 * db->nkeys && bits < 24)
 		bits++;
-	uint32_t nb = 1u << bits, *cnt = calloc(nb + 1, sizeof(uint32_t));
-	uint32_t *pick = calloc(db->nkeys + 1, sizeof(uint32_t));
+	uint32_t nb = 1u << bits, *cnt = zalloc(nb + 1, sizeof(uint32_t));
+	uint32_t *pick = zalloc(db->nkeys + 1, sizeof(uint32_t));
 	int rc = -ENOMEM;
 	db->hbits = bits;
-	db->hstart = calloc(nb + 1, sizeof(uint32_t));
-	db->grams = calloc(db->nkeys + 1, sizeof(struct svc_gram));
-	db->hbitmap = calloc(nb / 64, sizeof(uint64_t));
+	db->hstart = zalloc(nb + 1, sizeof(uint32_t));
+	db->grams = zalloc(db->nkeys + 1, sizeof(struct svc_gram));
+	db->hbitmap = zalloc(nb / 64, sizeof(uint64_t));
 	if (!cnt || !pick || !db->hstart || !db->grams || !db->hbitmap || gram_counts(db, &t))
 		goto out;
 	pick_grams(db, &t, cnt, pick);
@@ -250,7 +266,7 @@ int rs__svc_prefilter_build(struct rs_svcdb *db)
 	struct kmap m = {0};
 	struct svc_litset *ls = malloc(sizeof(*ls));
 	uint32_t *ids = malloc(sizeof(uint32_t) * MAXRUNS * (db->nrules + 1));
-	uint8_t *nids = calloc(db->nrules + 1, 1);
+	uint8_t *nids = zalloc(db->nrules + 1, 1);
 
 	for (unsigned i = 0; i < db->nrules; i++)
 		total += db->rules[i].pat ? strlen(db->rules[i].pat) : 0;
@@ -259,9 +275,9 @@ int rs__svc_prefilter_build(struct rs_svcdb *db)
 	while (sz < 2 * m.cap)
 		sz *= 2;
 	m.mask = sz - 1;
-	m.slot = calloc(sz, sizeof(uint32_t));
-	m.freq = calloc(m.cap, sizeof(uint32_t));
-	db->keys = calloc(m.cap, sizeof(*db->keys));
+	m.slot = zalloc(sz, sizeof(uint32_t));
+	m.freq = zalloc(m.cap, sizeof(uint32_t));
+	db->keys = zalloc(m.cap, sizeof(*db->keys));
 	db->keybytes = malloc(total + 1);
 	if (!ls || !ids || !nids || !m.slot || !m.freq || !db->keys || !db->keybytes)
 		goto out;
