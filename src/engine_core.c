@@ -257,6 +257,19 @@ void eng_back_off(struct engine *e, struct slot *s)
 	defer(e, s, e->now_ns + (1000000ULL << shift)); /* 1 ms … 256 ms */
 }
 
+/* The attempts the probe in slot s gets: the largest retry budget since
+ * its first attempt (rtt.h: rs_budget_since), or the fixed --retries. */
+static unsigned budget_of(const struct engine *e, const struct slot *s)
+{
+	if (e->p->retries >= 0)
+		return e->attempts;
+	uint32_t age = rs_cc_epoch_of(e->now_ns) - s->epoch; /* of its first attempt */
+	uint64_t first_ns = e->now_ns - ((uint64_t)age << RS_CC_EPOCH_SHIFT);
+	unsigned most = rs_budget_since(&e->budgets, first_ns >> RS_BUDGET_TICK_SHIFT,
+					e->now_ns >> RS_BUDGET_TICK_SHIFT);
+	return most > e->attempts ? most : e->attempts;
+}
+
 /* The attempt timed out (its socket is closed or disconnected): try again
  * or call it filtered. */
 void eng_timed_out(struct engine *e, struct slot *s)
@@ -268,7 +281,7 @@ void eng_timed_out(struct engine *e, struct slot *s)
 		e->tmo1++;
 		book(e, s, rs_cc_timed_out);
 	}
-	if (s->attempts < e->attempts ||
+	if (s->attempts < e->attempts || s->attempts < budget_of(e, s) ||
 	    /* Its network answers only sometimes (lossy.h): more attempts. */
 	    (e->p->retries < 0 && s->attempts < RS_LOSSY_ATTEMPTS &&
 	     rs_lossy_seen(e->lossy, &s->ep, later_share(e)))) {
@@ -595,7 +608,9 @@ static void steer(struct engine *e)
 			for (unsigned k = 1; k <= RS_ATTEMPTS_MAX; k++)
 				ok[k] += atomic_load_explicit(&p->shm->w[w].ok[k],
 							      memory_order_relaxed);
-		e->attempts = rs_attempts_needed(ok, p->probes);
+		unsigned next = rs_attempts_needed(ok, p->probes);
+		rs_budget_note(&e->budgets, e->now_ns >> RS_BUDGET_TICK_SHIFT, e->attempts, next);
+		e->attempts = next;
 		e->budget_ns = e->now_ns + 16000000;
 		atomic_store_explicit(&e->w->attempts, e->attempts, memory_order_relaxed);
 	}

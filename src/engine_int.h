@@ -210,6 +210,7 @@ struct engine {
 	uint64_t answers, answers_later; /* all this worker's; after a retry */
 	uint32_t rto_us;		 /* first attempts' timeout (adaptive -t) */
 	unsigned attempts;		 /* attempts a probe gets */
+	struct rs_budget_hist budgets;	 /* and got, tick by tick (rtt.h) */
 	uint64_t budget_ns;		 /* next look at the retry budget */
 	uint64_t share_ns;		 /* next look at the other workers' rates */
 	uint64_t start_ns;		 /* when this worker began to send */

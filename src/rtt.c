@@ -89,3 +89,39 @@ unsigned rs_attempts_needed(const uint64_t ok[RS_ATTEMPTS_MAX + 1], uint64_t pro
 	}
 	return k;
 }
+
+void rs_budget_note(struct rs_budget_hist *h, uint64_t tick, unsigned held, unsigned next)
+{
+	const uint64_t mask = RS_BUDGET_TICKS - 1;
+
+	if (!h->last) {
+		h->first = h->last = tick;
+		h->b[tick & mask] = (uint8_t)next;
+		return;
+	}
+	if (tick < h->last)
+		return; /* a monotonic clock: cannot happen */
+	for (uint64_t t = tick - h->last > RS_BUDGET_TICKS ? tick - RS_BUDGET_TICKS : h->last;
+	     ++t <= tick;)
+		h->b[t & mask] = (uint8_t)held;
+	h->last = tick;
+	if (h->b[tick & mask] < next)
+		h->b[tick & mask] = (uint8_t)next;
+}
+
+unsigned rs_budget_since(const struct rs_budget_hist *h, uint64_t from, uint64_t now)
+{
+	const uint64_t mask = RS_BUDGET_TICKS - 1;
+	uint64_t to = now < h->last ? now : h->last;
+	unsigned most = 0;
+
+	if (!h->last)
+		return 0;
+	if (from < h->first)
+		from = h->first;
+	if (to >= RS_BUDGET_TICKS && from < to - RS_BUDGET_TICKS + 1)
+		from = to - RS_BUDGET_TICKS + 1;
+	for (uint64_t t = from; t <= to; t++)
+		most = h->b[t & mask] > most ? h->b[t & mask] : most;
+	return most;
+}

@@ -65,4 +65,26 @@ unsigned rs_attempts_needed(const uint64_t ok[RS_ATTEMPTS_MAX + 1], uint64_t pro
 #define RS_RETRY_GAP_MAX_US 1000000u
 uint32_t rs_retry_gap_us(uint32_t rto_us, unsigned n, unsigned budget);
 
+/* The retry budgets of the last RS_BUDGET_TICKS ticks of 2^25 ns (~34 ms;
+ * ~17 s in all). The budget follows the loss of now, but a probe is
+ * called filtered only after as many attempts as the largest budget of
+ * its own life: on a link whose loss comes in bursts, a probe whose
+ * attempts met a burst was judged by the calm that followed (budget 5,
+ * where the burst asked 8: closed ports read filtered, an open one
+ * missed, in 3 of 6 runs). */
+#define RS_BUDGET_TICK_SHIFT 25
+#define RS_BUDGET_TICKS	     512 /* a power of two */
+struct rs_budget_hist {
+	uint64_t first, last; /* the first and last ticks noted; last 0: none yet */
+	uint8_t b[RS_BUDGET_TICKS];
+};
+
+/* At tick, the budget changes from held (in force since the last note)
+ * to next. */
+void rs_budget_note(struct rs_budget_hist *h, uint64_t tick, unsigned held, unsigned next);
+
+/* The largest budget noted from tick `from` to tick `now` (at most the
+ * last RS_BUDGET_TICKS), or 0 if none. */
+unsigned rs_budget_since(const struct rs_budget_hist *h, uint64_t from, uint64_t now);
+
 #endif

@@ -893,6 +893,34 @@ static void test_rto_and_attempts(void **state)
 	assert_int_equal(rs_attempts_needed(burst, 65536), 3);
 }
 
+/* A probe is judged by the largest budget of its life: a burst's budget
+ * of 8 (ticks 10-12) stays with the probes that were out then, after the
+ * calm brought it back to 5; one first sent after it, what came after. */
+static void test_budget_of_a_life(void **state)
+{
+	struct rs_budget_hist h = {0};
+
+	(void)state;
+	assert_int_equal(rs_budget_since(&h, 0, 100), 0); /* nothing noted */
+	rs_budget_note(&h, 3, 10, 4);			  /* the first: 4 */
+	rs_budget_note(&h, 10, 4, 8);			  /* 4 held until 10 */
+	rs_budget_note(&h, 10, 8, 6);			  /* the same tick: 8 stays */
+	rs_budget_note(&h, 13, 6, 5);			  /* 6 held 11-12, then 5 */
+	assert_int_equal(rs_budget_since(&h, 0, 20), 8);
+	assert_int_equal(rs_budget_since(&h, 4, 9), 4);
+	assert_int_equal(rs_budget_since(&h, 11, 20), 6);
+	assert_int_equal(rs_budget_since(&h, 13, 20), 6); /* 6 and 5 in tick 13 */
+	assert_int_equal(rs_budget_since(&h, 14, 20), 0); /* past the last note */
+	/* After a gap longer than the history, only its last ticks count:
+	 * the burst's 8 is gone, the 5 held through the gap is not. */
+	const uint64_t late = 13 + 3 * RS_BUDGET_TICKS;
+	rs_budget_note(&h, late, 5, 3);
+	assert_int_equal(rs_budget_since(&h, 0, late), 5);
+	assert_int_equal(rs_budget_since(&h, late, late), 5);
+	rs_budget_note(&h, late + 1, 3, 3);
+	assert_int_equal(rs_budget_since(&h, late + 1, late + 7), 3);
+}
+
 /* A probe's attempts spread out: with a budget of ten (loss, or lag read
  * as loss) at rto 150 ms, its ten attempts span 7.7 s, where a quarter of
  * rto apart they spanned 2.9 s, and the last ones start 1.3 s apart; the
@@ -946,6 +974,7 @@ int main(void)
 		cmocka_unit_test(test_ceiling),
 		cmocka_unit_test(test_rto_and_attempts),
 		cmocka_unit_test(test_retry_gaps),
+		cmocka_unit_test(test_budget_of_a_life),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
