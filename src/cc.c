@@ -441,6 +441,14 @@ static bool judge_fast(struct rs_cc *c, uint32_t rtt_ep, uint32_t wait_ep)
 	 * path carried lately: back up as from a slow start (TCP's ssthresh). */
 	bool collapsed = c->rate < 0.5 * c->good_max;
 	double up = c->slow_start || collapsed ? 2.0 : far_below ? 1.25 : probe_step(c->streak);
+	/* ... but not past 0.9 x the rate that last lost: a round at
+	 * slow start's overshoot that a queue absorbed passed as loss-free,
+	 * and on a lossy 50 Mbit/s link the rate doubled back over what had
+	 * just lost, again and again (first attempts lost: 30-57% a spell). */
+	if (!c->slow_start && up > probe_step(c->streak) && c->loss_rate > 0) {
+		double to = 0.9 * c->loss_rate / c->rate;
+		up = to > up ? up : to > probe_step(c->streak) ? to : probe_step(c->streak);
+	}
 	/* Doubling waits for a good round sent at the rate it steps from;
 	 * the smaller steps for such rounds added up to enough answers to
 	 * show a loss of a few percent. */
