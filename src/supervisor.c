@@ -293,6 +293,12 @@ uint64_t rs_supervisor_inflight(const struct rs_supervisor *sv)
 void rs_supervisor_sending(const struct rs_supervisor *sv, struct rs_sending *out)
 {
 	*out = (struct rs_sending){0};
+	/* The timeout and budget of the workers that sent: one that never
+	 * did still has its first (1 s, 10 attempts), which a scan of one
+	 * probe reported as its own. If none sent, every worker's. */
+	bool any = false;
+	for (unsigned w = 0; w < sv->cfg->workers; w++)
+		any |= atomic_load_explicit(&sv->shm->w[w].launched, memory_order_relaxed) != 0;
 	for (unsigned w = 0; w < sv->cfg->workers; w++) {
 		struct rs_wshared *ws = &sv->shm->w[w];
 		uint32_t rto = atomic_load_explicit(&ws->rto_us, memory_order_relaxed);
@@ -302,6 +308,8 @@ void rs_supervisor_sending(const struct rs_supervisor *sv, struct rs_sending *ou
 		out->ans1 += atomic_load_explicit(&ws->ans1, memory_order_relaxed);
 		out->tmo1 += atomic_load_explicit(&ws->tmo1, memory_order_relaxed);
 		out->cuts += atomic_load_explicit(&ws->cuts, memory_order_relaxed);
+		if (any && !atomic_load_explicit(&ws->launched, memory_order_relaxed))
+			continue;
 		out->rto_us = rto > out->rto_us ? rto : out->rto_us;
 		out->attempts = att > out->attempts ? att : out->attempts;
 	}
