@@ -1,5 +1,4 @@
 /* Lossy networks (see lossy.h). */
-#include <math.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -51,9 +50,5 @@ bool rs_lossy_seen(const struct rs_lossy *t, const struct rs_endpoint *ep, doubl
 	share = share < RS_LOSSY_SHARE_MIN   ? RS_LOSSY_SHARE_MIN
 		: share > RS_LOSSY_SHARE_MAX ? RS_LOSSY_SHARE_MAX
 					     : share;
-	/* ... and clearly more often than the whole scan: in the spell after
-	 * a slow start's overshoot half of all answers came late, and every
-	 * /24 is near that share, some over it by chance (20 of 40). */
-	double sd = sqrt(all * scan_later * (1 - scan_later));
-	return later >= 2 && later >= share * all && later > scan_later * all + 2 * sd;
+	return later >= 2 && later >= share * all;
 }

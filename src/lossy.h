@@ -5,8 +5,7 @@
  * /64 (IPv6), the probes answered at their first attempt and those
  * answered only later; where the later ones are a tenth or more, and
  * three times their share over the whole scan (a link's random loss and a
- * congested bottleneck hit every network alike) or half of them, and more
- * than the scan's share by two standard deviations, a probe
+ * congested bottleneck hit every network alike) or half of them, a probe
  * that runs out of attempts gets more, spaced further and further apart,
  * up to RS_LOSSY_ATTEMPTS. Half is enough whatever the scan's share: an
  * emulator that lagged made a third of a scan's first attempts time out,
