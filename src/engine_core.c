@@ -281,6 +281,8 @@ void eng_timed_out(struct engine *e, struct slot *s)
 		e->tmo1++;
 		book(e, s, rs_cc_timed_out);
 	}
+	/* budget_of() includes e->attempts; asked first, it spares the
+	 * history's walk to every attempt but a would-be verdict. */
 	if (s->attempts < e->attempts || s->attempts < budget_of(e, s) ||
 	    /* Its network answers only sometimes (lossy.h): more attempts. */
 	    (e->p->retries < 0 && s->attempts < RS_LOSSY_ATTEMPTS &&
